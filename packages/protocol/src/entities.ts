@@ -1,0 +1,91 @@
+/** A JSON value, as carried in `attributes`. */
+export type JsonValue = null | boolean | number | string | JsonValue[] | { [key: string]: JsonValue };
+
+/** A participant's role in one conversation. Admins manage the conversation and its roster. */
+export type ParticipantRole = 'admin' | 'member';
+
+/** Per-user notification setting of a conversation. `muted` suppresses push. */
+export type NotificationLevel = 'default' | 'muted';
+
+/** Push registration kinds. */
+export type PushType = 'fcm' | 'apn';
+
+/**
+ * Every entity carries `version`, increased by one on each change. Clients merge snapshots and
+ * events by version: an older version never overwrites a newer one (STORE-5). Times are epoch ms.
+ */
+export interface Versioned {
+  readonly version: number;
+}
+
+/** The caller's own membership in a conversation, part of {@link Conversation}. */
+export interface Membership {
+  readonly role: ParticipantRole;
+  readonly lastReadMessageIndex: number | null;
+  readonly notificationLevel: NotificationLevel;
+  /** Messages with index greater than `lastReadMessageIndex` (all messages when it is null). */
+  readonly unreadMessagesCount: number;
+}
+
+/** A conversation as seen by one user (the snapshot includes that user's membership). */
+export interface Conversation extends Versioned {
+  readonly sid: string;
+  readonly uniqueName: string | null;
+  readonly friendlyName: string | null;
+  readonly attributes: JsonValue;
+  readonly createdBy: string;
+  readonly createdAt: number;
+  readonly updatedAt: number;
+  /** Index of the newest message, or null if none was ever sent. */
+  readonly lastMessageIndex: number | null;
+  /** Time of the newest message, or null. With `createdAt`, this orders conversations by activity. */
+  readonly lastMessageAt: number | null;
+  readonly messagesCount: number;
+  readonly participantsCount: number;
+  /** The caller's membership; null in results of `conversations.peek` for non-participants. */
+  readonly membership: Membership | null;
+}
+
+/** A message. `index` is per conversation, strictly increasing, never reused. */
+export interface Message extends Versioned {
+  readonly sid: string;
+  readonly conversationSid: string;
+  readonly index: number;
+  readonly author: string;
+  readonly body: string | null;
+  readonly attributes: JsonValue;
+  readonly createdAt: number;
+  readonly updatedAt: number;
+  /** The idempotency key the author's client sent it with (lets that client match its optimistic copy). */
+  readonly idempotencyKey: string | null;
+}
+
+/** A participant of a conversation, with their read horizon. */
+export interface Participant extends Versioned {
+  readonly sid: string;
+  readonly conversationSid: string;
+  readonly identity: string;
+  readonly role: ParticipantRole;
+  readonly attributes: JsonValue;
+  readonly lastReadMessageIndex: number | null;
+  readonly lastReadAt: number | null;
+  readonly joinedAt: number;
+  readonly updatedAt: number;
+}
+
+/** A user. `isOnline` is true while the user has a live connection (reachability). */
+export interface User extends Versioned {
+  readonly identity: string;
+  readonly friendlyName: string | null;
+  readonly attributes: JsonValue;
+  readonly isOnline: boolean;
+  /** True when the user has at least one push registration. */
+  readonly isNotifiable: boolean;
+}
+
+/** Message, participant and unread counts of a conversation for the caller (STORE-8). */
+export interface ConversationCounts {
+  readonly messagesCount: number;
+  readonly participantsCount: number;
+  readonly unreadMessagesCount: number;
+}

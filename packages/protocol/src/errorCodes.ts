@@ -1,0 +1,77 @@
+/**
+ * Every error code of rx-conversations, on the wire and in the client, with whether retrying the
+ * same call later can succeed. This table is the single source of truth: the `ErrorCode` union is
+ * derived from it, and `docs/errors.md` must document each key (a test checks both ways).
+ */
+export const ERROR_CODES = {
+  // ── frames and protocol (SRV-6) ──
+  frame_malformed: { retryable: false, summary: 'The websocket message is not valid JSON, not an object, or not a frame.' },
+  frame_too_large: { retryable: false, summary: 'The websocket message exceeds LIMITS.frameBytes.' },
+  frame_type_unknown: { retryable: false, summary: 'The frame `type` is not one the server knows.' },
+  op_unknown: { retryable: false, summary: 'The request `op` is not a known operation.' },
+  request_id_invalid: { retryable: false, summary: 'The request `id` is missing, not a positive safe integer, or not greater than the previous one on this connection (replayed).' },
+  invalid_argument: { retryable: false, summary: 'An argument has the wrong type, is missing, or is out of its allowed set; `details.path` names it.' },
+  string_too_long: { retryable: false, summary: 'A string argument exceeds its limit; `details.path` names it.' },
+  attributes_too_large: { retryable: false, summary: 'An `attributes` value serialises to more than LIMITS.attributesJsonChars.' },
+  attributes_too_deep: { retryable: false, summary: 'An `attributes` value nests deeper than LIMITS.attributesDepth.' },
+  page_size_out_of_range: { retryable: false, summary: 'A page size is not an integer between 1 and its maximum.' },
+  handshake_required: { retryable: false, summary: 'A frame other than `hello` arrived before the handshake completed.' },
+  handshake_repeated: { retryable: false, summary: 'A second `hello` arrived on the same connection.' },
+  handshake_timeout: { retryable: true, summary: 'No `hello` arrived within the handshake timeout; the connection is closed.' },
+  protocol_version_unsupported: { retryable: false, summary: 'The `hello` names a protocol version the server does not speak.' },
+  resume_sequence_invalid: { retryable: false, summary: 'The `hello` resumes from a sequence number ahead of the user\'s log (a different server or database); resynchronise.' },
+  // ── authentication (TOKEN-*, SRV-2) ──
+  token_not_a_string: { retryable: false, summary: 'The access token is not a string.' },
+  token_malformed: { retryable: false, summary: 'The access token is not a decodable JWT.' },
+  token_algorithm_not_allowed: { retryable: false, summary: 'The token\'s `alg` is `none` or does not match the algorithm of the configured key (algorithm confusion).' },
+  token_key_unknown: { retryable: false, summary: 'No configured key matches the token\'s `kid`/`iss`.' },
+  token_signature_invalid: { retryable: false, summary: 'The token\'s signature does not verify.' },
+  token_expired: { retryable: false, summary: 'The token\'s `exp` has passed. Get a new token.' },
+  token_not_yet_valid: { retryable: false, summary: 'The token\'s `nbf` (or `iat`) is in the future.' },
+  token_ttl_too_long: { retryable: false, summary: 'The token lives longer than 24 hours.' },
+  token_ttl_too_short: { retryable: false, summary: 'The token lives less than 3 minutes.' },
+  token_identity_missing: { retryable: false, summary: 'The token has no `grants.identity`.' },
+  token_identity_invalid: { retryable: false, summary: 'The token\'s identity is not a string, too long, or has control characters.' },
+  token_claims_invalid: { retryable: false, summary: 'A required claim (`iat`, `exp`, `iss`, `grants`) is missing or ill-typed.' },
+  token_identity_mismatch: { retryable: false, summary: '`updateToken` was given a token for another identity.' },
+  token_provider_failed: { retryable: true, summary: 'The client\'s `tokenProvider` rejected or returned something other than a string.' },
+  // ── authorisation and state (SRV-3) ──
+  not_a_participant: { retryable: false, summary: 'Only participants of the conversation may do this.' },
+  admin_required: { retryable: false, summary: 'Only an admin of the conversation may do this.' },
+  not_author: { retryable: false, summary: 'Only the author of the message (or an admin) may do this.' },
+  conversation_not_found: { retryable: false, summary: 'No conversation has this sid or unique name.' },
+  message_not_found: { retryable: false, summary: 'The conversation has no message at this index (or it was removed).' },
+  participant_not_found: { retryable: false, summary: 'The identity is not a participant of the conversation.' },
+  user_not_found: { retryable: false, summary: 'No user has this identity.' },
+  unique_name_taken: { retryable: false, summary: 'Another conversation already has this unique name.' },
+  participant_exists: { retryable: false, summary: 'The identity is already a participant of the conversation.' },
+  idempotency_key_conflict: { retryable: false, summary: 'The idempotency key was already used for a different operation or arguments.' },
+  // ── limits (SRV-5) ──
+  rate_limited: { retryable: true, summary: 'Too many requests on this connection; retry after `details.retryAfterMs`.' },
+  slow_consumer: { retryable: true, summary: 'The client did not read fast enough; the server closed the connection. Reconnect and resume.' },
+  too_many_connections: { retryable: true, summary: 'The server refuses more connections for now.' },
+  // ── server ──
+  internal_error: { retryable: true, summary: 'An unexpected server error; the operation had no effect.' },
+  server_shutting_down: { retryable: true, summary: 'The server is shutting down; reconnect and retry.' },
+  // ── client-side (CONN-*, STORE-*) ──
+  client_shut_down: { retryable: false, summary: 'The client was shut down; create a new ConversationsClient.' },
+  connection_lost: { retryable: true, summary: 'The connection dropped before the reply arrived; the client retries idempotent calls itself.' },
+  request_timeout: { retryable: true, summary: 'No reply within the request timeout.' },
+  queue_full: { retryable: true, summary: 'Too many calls are waiting for a connection.' },
+  connection_denied: { retryable: false, summary: 'The connection is `denied` (token rejected); call `updateToken` with a valid token.' },
+  message_send_failed: { retryable: true, summary: 'An optimistic send failed; `cause` has the reason; call `retry()` on the message.' },
+  resync_required: { retryable: false, summary: 'The server could no longer replay missed events; the client resynchronised and emitted a discontinuity.' },
+} as const satisfies Record<string, { retryable: boolean; summary: string }>;
+
+/** Closed union of every error code (see `docs/errors.md`). */
+export type ErrorCode = keyof typeof ERROR_CODES;
+
+/** Whether `value` is one of the known error codes. */
+export function isErrorCode(value: unknown): value is ErrorCode {
+  return typeof value === 'string' && Object.prototype.hasOwnProperty.call(ERROR_CODES, value);
+}
+
+/** Whether retrying a call that failed with `code` can succeed without changing anything. */
+export function isRetryable(code: ErrorCode): boolean {
+  return ERROR_CODES[code].retryable;
+}

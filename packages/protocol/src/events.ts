@@ -1,0 +1,61 @@
+import type { Conversation, Message, Participant, User } from './entities.js';
+
+/** Why a conversation, message, participant or user was updated (Twilio's `updateReasons`). */
+export type ConversationUpdateReason =
+  | 'friendlyName' | 'uniqueName' | 'attributes' | 'lastMessage' | 'participantsCount'
+  | 'lastReadMessageIndex' | 'notificationLevel' | 'role';
+export type MessageUpdateReason = 'body' | 'attributes';
+export type ParticipantUpdateReason = 'attributes' | 'role' | 'lastReadMessageIndex';
+export type UserUpdateReason = 'friendlyName' | 'attributes' | 'isOnline' | 'isNotifiable';
+
+/**
+ * Durable events: persisted in the recipient's log and delivered with a sequence number, so a
+ * reconnecting client receives exactly those it missed, in order (CONN-5, SRV-4).
+ */
+export interface Events {
+  /** The user joined, was added to, or created this conversation. */
+  conversationAdded: { conversation: Conversation };
+  conversationUpdated: { conversation: Conversation; updateReasons: ConversationUpdateReason[] };
+  /** The user left or was removed, or the conversation was deleted. */
+  conversationRemoved: { sid: string; reason: 'left' | 'removed' | 'deleted' };
+  messageAdded: { message: Message };
+  messageUpdated: { message: Message; updateReasons: MessageUpdateReason[] };
+  messageRemoved: { conversationSid: string; sid: string; index: number; version: number };
+  participantJoined: { participant: Participant };
+  participantUpdated: { participant: Participant; updateReasons: ParticipantUpdateReason[] };
+  participantLeft: { conversationSid: string; identity: string; sid: string };
+  /** The user's own profile changed (for example from another device). */
+  userUpdated: { user: User; updateReasons: UserUpdateReason[] };
+}
+
+/** Name of a durable event. */
+export type EventKind = keyof Events;
+
+/** Every durable event kind. */
+export const EVENT_KINDS = [
+  'conversationAdded',
+  'conversationUpdated',
+  'conversationRemoved',
+  'messageAdded',
+  'messageUpdated',
+  'messageRemoved',
+  'participantJoined',
+  'participantUpdated',
+  'participantLeft',
+  'userUpdated',
+] as const satisfies readonly EventKind[];
+
+/**
+ * Ephemeral signals: relayed to those connected now, never persisted or replayed, no sequence number.
+ */
+export interface Signals {
+  typing: { conversationSid: string; identity: string };
+  /** A watched user (`users.subscribe`) changed, including reachability. */
+  userUpdated: { user: User; updateReasons: UserUpdateReason[] };
+}
+
+/** Name of an ephemeral signal. */
+export type SignalKind = keyof Signals;
+
+/** Every signal kind. */
+export const SIGNAL_KINDS = ['typing', 'userUpdated'] as const satisfies readonly SignalKind[];

@@ -1,0 +1,134 @@
+import * as v from 'valibot';
+import type { ErrorCode } from '../errorCodes.js';
+import { LIMITS } from '../limits.js';
+import type { OpName } from '../ops.js';
+
+// Each check's message is the error code it stands for: the first issue becomes the wire error.
+const code = (c: ErrorCode): ErrorCode => c;
+const ARG = code('invalid_argument');
+const LONG = code('string_too_long');
+// eslint-disable-next-line no-control-regex
+const CONTROL_CHARS = /[\u0000-\u001f\u007f]/;
+
+const text = (max: number) => v.pipe(v.string(ARG), v.maxLength(max, LONG));
+const nonEmptyText = (max: number) => v.pipe(v.string(ARG), v.minLength(1, ARG), v.maxLength(max, LONG));
+const sid = v.pipe(v.string(ARG), v.regex(/^[A-Za-z0-9_-]{1,64}$/, ARG));
+const identity = v.pipe(
+  v.string(ARG),
+  v.minLength(1, ARG),
+  v.maxLength(LIMITS.identityChars, LONG),
+  v.check((s) => !CONTROL_CHARS.test(s), ARG),
+);
+const uniqueName = v.pipe(nonEmptyText(LIMITS.uniqueNameChars), v.check((s) => !CONTROL_CHARS.test(s), ARG));
+const friendlyName = text(LIMITS.friendlyNameChars);
+const idempotencyKey = v.pipe(
+  v.string(ARG),
+  v.minLength(LIMITS.idempotencyKeyMinChars, ARG),
+  v.maxLength(LIMITS.idempotencyKeyMaxChars, ARG),
+  v.regex(/^[\x21-\x7e]+$/, ARG),
+);
+const messageIndex = v.pipe(v.number(ARG), v.safeInteger(ARG), v.minValue(0, ARG));
+const pageSize = (max: number) =>
+  v.optional(v.pipe(v.number(code('page_size_out_of_range')), v.integer(code('page_size_out_of_range')), v.minValue(1, code('page_size_out_of_range')), v.maxValue(max, code('page_size_out_of_range'))));
+
+/** Depth of a parsed JSON value, stopping as soon as it exceeds `limit` (no deep recursion). */
+function depthWithin(value: unknown, limit: number): boolean {
+  const visit = (node: unknown, depth: number): boolean => {
+    if (node === null || typeof node !== 'object') return true;
+    if (depth >= limit) return false;
+    const children = Array.isArray(node) ? node : Object.values(node as Record<string, unknown>);
+    for (const child of children) if (!visit(child, depth + 1)) return false;
+    return true;
+  };
+  return visit(value, 0);
+}
+
+const attributes = v.pipe(
+  v.unknown(),
+  v.check((a) => a !== undefined, ARG),
+  v.check((a) => depthWithin(a, LIMITS.attributesDepth), code('attributes_too_deep')),
+  v.check((a) => JSON.stringify(a).length <= LIMITS.attributesJsonChars, code('attributes_too_large')),
+);
+const role = v.picklist(['admin', 'member'], ARG);
+const pushType = v.picklist(['fcm', 'apn'], ARG);
+const obj = <T extends v.ObjectEntries>(entries: T) => v.strictObject(entries, ARG);
+
+/** Exactly one of `sid` / `uniqueName`. */
+const conversationRef = <T extends v.ObjectEntries>(extra: T) =>
+  v.pipe(
+    obj({ sid: v.optional(sid), uniqueName: v.optional(uniqueName), ...extra }),
+    v.check((a) => (a.sid === undefined) !== (a.uniqueName === undefined), ARG),
+  );
+
+/** Argument schema of every operation. */
+export const ARG_SCHEMAS: { readonly [O in OpName]: v.GenericSchema } = {
+  'conversations.list': obj({ pageSize: pageSize(LIMITS.maxConversationsPageSize), cursor: v.optional(text(256)) }),
+  'conversations.get': conversationRef({}),
+  'conversations.peek': conversationRef({}),
+  'conversations.create': obj({
+    friendlyName: v.optional(friendlyName),
+    uniqueName: v.optional(uniqueName),
+    attributes: v.optional(attributes),
+    idempotencyKey: v.optional(idempotencyKey),
+  }),
+  'conversations.update': obj({
+    sid,
+    friendlyName: v.optional(v.nullable(friendlyName)),
+    uniqueName: v.optional(v.nullable(uniqueName)),
+    attributes: v.optional(attributes),
+    idempotencyKey: v.optional(idempotencyKey),
+  }),
+  'conversations.delete': obj({ sid, idempotencyKey: v.optional(idempotencyKey) }),
+  'conversations.join': conversationRef({ idempotencyKey: v.optional(idempotencyKey) }),
+  'conversations.leave': obj({ sid, idempotencyKey: v.optional(idempotencyKey) }),
+  'conversations.setNotificationLevel': obj({ sid, level: v.picklist(['default', 'muted'], ARG) }),
+  'conversations.setLastRead': obj({ sid, index: v.nullable(messageIndex), mode: v.picklist(['advance', 'set'], ARG) }),
+  'conversations.counts': obj({ sid }),
+  'conversations.typing': obj({ sid }),
+  'participants.list': obj({ sid }),
+  'participants.add': obj({
+    sid,
+    identity,
+    role: v.optional(role),
+    attributes: v.optional(attributes),
+    idempotencyKey: v.optional(idempotencyKey),
+  }),
+  'participants.remove': obj({ sid, identity, idempotencyKey: v.optional(idempotencyKey) }),
+  'participants.update': obj({
+    sid,
+    identity,
+    role: v.optional(role),
+    attributes: v.optional(attributes),
+    idempotencyKey: v.optional(idempotencyKey),
+  }),
+  'messages.list': obj({
+    sid,
+    pageSize: pageSize(LIMITS.maxMessagesPageSize),
+    anchor: v.optional(messageIndex),
+    direction: v.optional(v.picklist(['backwards', 'forwards'], ARG)),
+  }),
+  'messages.send': v.pipe(
+    obj({
+      sid,
+      body: v.optional(v.nullable(text(LIMITS.messageBodyChars))),
+      attributes: v.optional(attributes),
+      idempotencyKey,
+    }),
+    v.check((a) => typeof a.body === 'string' || a.attributes !== undefined, ARG),
+  ),
+  'messages.update': obj({
+    sid,
+    index: messageIndex,
+    body: v.optional(v.nullable(text(LIMITS.messageBodyChars))),
+    attributes: v.optional(attributes),
+    idempotencyKey: v.optional(idempotencyKey),
+  }),
+  'messages.remove': obj({ sid, index: messageIndex, idempotencyKey: v.optional(idempotencyKey) }),
+  'users.get': obj({ identity }),
+  'users.subscribe': obj({ identities: v.pipe(v.array(identity, ARG), v.minLength(1, ARG), v.maxLength(LIMITS.maxUsersPerSubscribe, ARG)) }),
+  'users.unsubscribe': obj({ identities: v.pipe(v.array(identity, ARG), v.maxLength(LIMITS.maxUsersPerSubscribe, ARG)) }),
+  'users.updateMe': obj({ friendlyName: v.optional(v.nullable(friendlyName)), attributes: v.optional(attributes) }),
+  'push.register': obj({ type: pushType, token: nonEmptyText(LIMITS.pushTokenChars) }),
+  'push.unregister': obj({ type: pushType, token: nonEmptyText(LIMITS.pushTokenChars) }),
+  'token.update': obj({ token: nonEmptyText(LIMITS.tokenChars) }),
+};
