@@ -1,0 +1,33 @@
+import { ERROR_CODES, type ErrorCode } from '@rx-conversations/protocol';
+
+/**
+ * The one error type the SDK rejects and emits with (CONN-10). `code` is stable and documented in
+ * `docs/errors.md`; `retryable` says whether the same call can succeed later unchanged; `cause`
+ * holds the underlying error or wire error. Programmer misuse (bad options) throws `TypeError`
+ * instead, synchronously.
+ *
+ * @example
+ * try {
+ *   await conversation.sendMessage('hi');
+ * } catch (err) {
+ *   if (err instanceof ConversationsError && err.code === 'not_a_participant') showJoinButton();
+ * }
+ */
+export class ConversationsError extends Error {
+  override readonly name = 'ConversationsError';
+  readonly code: ErrorCode;
+  readonly retryable: boolean;
+  /** Extra facts from the server, such as the offending argument's path or a retry delay. */
+  readonly details: { readonly path?: string; readonly retryAfterMs?: number; readonly limit?: number } | undefined;
+
+  constructor(
+    code: ErrorCode,
+    message?: string,
+    options?: { cause?: unknown; details?: ConversationsError['details'] },
+  ) {
+    super(message ?? ERROR_CODES[code].summary, options?.cause === undefined ? undefined : { cause: options.cause });
+    this.code = code;
+    this.retryable = ERROR_CODES[code].retryable;
+    this.details = options?.details;
+  }
+}
