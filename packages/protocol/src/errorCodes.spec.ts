@@ -35,3 +35,10 @@ describe('error codes', () => {
     expect(errorCodeForClose(1006)).toBe('connection_lost');
   });
 });
+
+describe('token error codes', () => {
+  it('TOKEN-3: every TokenError code is a protocol error code, so the server can send it as is', async () => {
+    const { TOKEN_ERROR_CODES } = await import('@rx-conversations/token');
+    for (const code of TOKEN_ERROR_CODES) expect(isErrorCode(code)).toBe(true);
+  });
+});
