@@ -1,0 +1,324 @@
+import { AUTH_SUBPROTOCOL_PREFIX, SUBPROTOCOL } from '@rx-conversations/protocol';
+import { harness } from '../../../test/core/coreHarness.js';
+import { ev, fakeFetch, makeToken, settle, T0 } from '../../../test/core/fakes.js';
+
+describe('ClientCore: connecting (CONN-1, CONN-2)', () => {
+  it('CONN-1: connects at once, offering the subprotocol and the token, and says hello without lastSeq', () => {
+    const h = harness();
+    expect(h.WS.sockets).toHaveLength(1);
+    const socket = h.socket();
+    expect(socket.url).toBe('ws://chat.test/ws');
+    expect(socket.protocols).toEqual([SUBPROTOCOL, AUTH_SUBPROTOCOL_PREFIX + h.token]);
+    expect(h.states).toEqual(['connecting']);
+    socket.open();
+    expect(socket.frames).toEqual([{ type: 'hello', v: 1 }]);
+    expect(h.states).toEqual(['connecting']);
+  });
+
+  it('CONN-2: welcome makes it connected and starts a session with the user', () => {
+    const h = harness();
+    h.connect({ headSeq: 12, connectionId: 'conn-7' });
+    expect(h.states).toEqual(['connecting', 'connected']);
+    expect(h.sessions).toEqual([{ resume: 'fresh', headSeq: 12, user: expect.objectContaining({ identity: 'alice' }), connectionId: 'conn-7' }]);
+    expect(h.core.user?.identity).toBe('alice');
+    expect(h.core.identity).toBe('alice');
+    expect(h.core.connectionState).toBe('connected');
+    expect(h.core.lastAppliedSeq).toBe(12);
+  });
+
+  it('CONN-2: connectionState$ replays the current state to late subscribers and emits only changes', () => {
+    const h = harness();
+    h.connect();
+    h.platform.fire('online'); // no state change
+    const late: string[] = [];
+    h.core.connectionState$.subscribe((state) => late.push(state));
+    expect(late).toEqual(['connected']);
+    expect(h.states).toEqual(['connecting', 'connected']);
+  });
+
+  it('CONN-1: a token that is not a JWT makes the client denied without throwing or opening a socket', () => {
+    const h = harness({ token: 'not-a-jwt' });
+    expect(h.states).toEqual(['denied']);
+    expect(h.WS.sockets).toHaveLength(0);
+    expect(h.core.identity).toBe('');
+    h.clock.advance(0);
+    expect(h.errors.map((error) => error.code)).toEqual(['token_malformed']);
+    expect(h.expired).toBe(1);
+    h.clock.advance(600_000);
+    expect(h.WS.sockets).toHaveLength(0);
+  });
+
+  it('CONN-1: ignores a binary or undecodable message instead of failing', () => {
+    const h = harness();
+    const socket = h.connect();
+    socket.receiveRaw(new Uint8Array([1, 2]));
+    socket.receiveRaw('{nope');
+    socket.receive(ev(1));
+    expect(h.batches).toEqual([[ev(1)]]);
+    expect(h.states).toEqual(['connecting', 'connected']);
+  });
+});
+
+describe('ClientCore: reconnection (CONN-3)', () => {
+  it('CONN-3: a dropped connection retries fast, then backs off exponentially up to the cap', () => {
+    const h = harness({ reconnect: { initialDelayMs: 100, maxDelayMs: 1_000, multiplier: 2, jitter: 0.5, connectingPeriodMs: 600_000 } });
+    h.connect();
+    h.socket().serverClose(1006);
+    expect(h.states).toEqual(['connecting', 'connected', 'connecting']);
+    const delays: number[] = [];
+    for (let attempt = 0; attempt < 6; attempt += 1) {
+      const count = h.WS.sockets.length;
+      let waited = 0;
+      while (h.WS.sockets.length === count) {
+        h.clock.advance(10);
+        waited += 10;
+        if (waited > 5_000) throw new Error('no retry');
+      }
+      delays.push(waited);
+      h.socket().fail(); // fails before open; no fetch → inconclusive → backoff
+    }
+    expect(delays).toEqual([100, 200, 400, 800, 1_000, 1_000]);
+  });
+
+  it('CONN-3: jitter shortens each delay by at most the jitter fraction', () => {
+    const h = harness({ random: () => 0.999, reconnect: { initialDelayMs: 1_000, jitter: 0.5 } });
+    h.connect();
+    h.socket().serverClose(1006);
+    h.clock.advance(499);
+    expect(h.WS.sockets).toHaveLength(1);
+    h.clock.advance(2);
+    expect(h.WS.sockets).toHaveLength(2);
+  });
+
+  it('CONN-3: stays connecting for the connecting period, then disconnected while retries go on at the cap', () => {
+    const h = harness({ reconnect: { initialDelayMs: 100, maxDelayMs: 5_000, connectingPeriodMs: 20_000 } });
+    h.connect();
+    h.socket().serverClose(1006);
+    const failNewSockets = (): void => {
+      const socket = h.socket();
+      if (socket.readyState === 0) socket.fail();
+    };
+    for (let t = 0; t < 19_900; t += 100) {
+      h.clock.advance(100);
+      failNewSockets();
+    }
+    expect(h.core.connectionState).toBe('connecting');
+    h.clock.advance(100);
+    failNewSockets();
+    expect(h.states).toEqual(['connecting', 'connected', 'connecting', 'disconnected']);
+    const before = h.WS.sockets.length;
+    const times: number[] = [];
+    for (let t = 0; t < 30_000; t += 100) {
+      h.clock.advance(100);
+      if (h.socket().readyState === 0) {
+        times.push(h.clock.now());
+        h.socket().fail();
+      }
+    }
+    expect(h.WS.sockets.length - before).toBe(6); // every 5 s
+    expect(times[1]! - times[0]!).toBe(5_000);
+    expect(h.core.connectionState).toBe('disconnected'); // no flicker back to connecting during attempts
+    h.clock.advance(5_000);
+    h.connect();
+    expect(h.states.slice(-1)).toEqual(['connected']);
+  });
+
+  it('CONN-3: the initial connection also has a connecting period', () => {
+    const h = harness({ reconnect: { connectingPeriodMs: 1_000, initialDelayMs: 10_000 } });
+    h.socket().fail();
+    h.clock.advance(999);
+    expect(h.core.connectionState).toBe('connecting');
+    h.clock.advance(1);
+    expect(h.core.connectionState).toBe('disconnected');
+  });
+
+  it('CONN-3: online and visible signals make an immediate attempt; hidden does not', () => {
+    const h = harness({ reconnect: { initialDelayMs: 10_000 } });
+    h.connect();
+    h.socket().serverClose(1006);
+    expect(h.WS.sockets).toHaveLength(1);
+    h.platform.fire('hidden');
+    h.platform.fire('offline');
+    expect(h.WS.sockets).toHaveLength(1);
+    h.platform.fire('online');
+    expect(h.WS.sockets).toHaveLength(2);
+    h.socket().fail();
+    h.platform.fire('visible');
+    expect(h.WS.sockets).toHaveLength(3);
+  });
+
+  it('CONN-4: an online signal while connected pings to check the socket', () => {
+    const h = harness();
+    const socket = h.connect();
+    h.platform.fire('online');
+    expect(socket.frames.slice(-1)).toEqual([{ type: 'ping' }]);
+    expect(h.WS.sockets).toHaveLength(1);
+  });
+
+  it('CONN-3: a server going away (1001) reconnects and reports server_shutting_down', () => {
+    const h = harness();
+    h.connect();
+    h.socket().serverClose(1001, 'server_shutting_down');
+    expect(h.errors.map((error) => error.code)).toEqual(['server_shutting_down']);
+    h.clock.advance(100);
+    expect(h.WS.sockets).toHaveLength(2);
+    expect(h.core.connectionState).toBe('connecting');
+  });
+
+  it('CONN-3: a failure before open with a valid token asks /v1/auth and backs off when it is not a 401', async () => {
+    const fetch = fakeFetch({ status: 503 });
+    const h = harness({ fetch });
+    h.socket().fail();
+    await settle();
+    expect(fetch.calls).toEqual([{ url: 'http://chat.test/v1/auth', authorization: `Bearer ${h.token}` }]);
+    expect(h.core.connectionState).toBe('connecting');
+    h.clock.advance(100);
+    expect(h.WS.sockets).toHaveLength(2);
+  });
+
+  it('CONN-3: an auth probe that never answers counts as a network failure after the timeout', () => {
+    const never = (() => new Promise<never>(() => undefined)) as never;
+    const h = harness({ fetch: never, heartbeat: { timeoutMs: 2_000 } });
+    h.socket().fail();
+    h.clock.advance(1_999);
+    h.clock.advance(100);
+    expect(h.WS.sockets).toHaveLength(1);
+    h.clock.advance(1);
+    expect(h.WS.sockets).toHaveLength(2);
+  });
+});
+
+describe('ClientCore: heartbeat (CONN-4)', () => {
+  it('CONN-4: pings after the interval without sending, and stays connected while pongs come back', () => {
+    const h = harness();
+    const socket = h.connect({ heartbeatIntervalMs: 4_000 });
+    h.clock.advance(3_999);
+    expect(socket.frames.filter((frame) => frame.type === 'ping')).toHaveLength(0);
+    h.clock.advance(1);
+    expect(socket.frames.filter((frame) => frame.type === 'ping')).toHaveLength(1);
+    for (let i = 0; i < 10; i += 1) {
+      socket.receive({ type: 'pong', serverTime: T0 });
+      h.clock.advance(4_000);
+    }
+    expect(socket.frames.filter((frame) => frame.type === 'ping')).toHaveLength(11);
+    expect(h.core.connectionState).toBe('connected');
+    expect(socket.live).toBe(true);
+  });
+
+  it('CONN-4: with default options a silent half-open socket is dropped within 10 s and replaced', () => {
+    const h = harness({ heartbeat: undefined });
+    const socket = h.connect({ heartbeatIntervalMs: 25_000 });
+    h.clock.advance(4_500);
+    expect(socket.frames.slice(-1)).toEqual([{ type: 'ping' }]); // the server's 25 s is clamped to half the timeout
+    h.clock.advance(4_499);
+    expect(h.core.connectionState).toBe('connected');
+    h.clock.advance(1); // 9 s of silence
+    expect(h.core.connectionState).toBe('connecting');
+    expect(socket.live).toBe(false);
+    expect(socket.closeCalls).toEqual([{ code: 1000, reason: 'client closing' }]);
+    h.clock.advance(100);
+    expect(h.WS.sockets).toHaveLength(2);
+  });
+
+  it('CONN-4: inbound events count as liveness', () => {
+    const h = harness({ heartbeat: { timeoutMs: 2_000, intervalMs: 1_000 } });
+    const socket = h.connect();
+    for (let seq = 1; seq <= 10; seq += 1) {
+      h.clock.advance(1_500);
+      socket.receive(ev(seq));
+    }
+    expect(h.core.connectionState).toBe('connected');
+  });
+
+  it('CONN-4: a socket that never opens, or never says welcome, is abandoned after the timeout', () => {
+    const h = harness();
+    h.clock.advance(9_000);
+    expect(h.socket().live).toBe(false);
+    h.clock.advance(100);
+    expect(h.WS.sockets).toHaveLength(2);
+    h.socket().open();
+    h.clock.advance(8_999);
+    expect(h.socket().live).toBe(true);
+    h.clock.advance(1);
+    expect(h.socket().live).toBe(false);
+    expect(h.socket().frames).toEqual([{ type: 'hello', v: 1 }]); // no ping before welcome
+  });
+});
+
+describe('ClientCore: resume (CONN-5)', () => {
+  it('CONN-5: resumes from the last applied seq, drops duplicates and applies the rest in order', () => {
+    const h = harness();
+    const first = h.connect({ headSeq: 5 });
+    first.receive([ev(6), ev(7)]);
+    expect(h.batches).toEqual([[ev(6), ev(7)]]);
+    first.serverClose(1006);
+    h.clock.advance(100);
+    const second = h.socket();
+    second.open();
+    expect(second.frames[0]).toEqual({ type: 'hello', v: 1, lastSeq: 7 });
+    second.receive([{ ...h.sessions[0]!, type: 'welcome', v: 1, identity: 'alice', resume: 'resumed', headSeq: 9, tokenExpiresAt: 0, heartbeatIntervalMs: 4_000, serverTime: T0 } as never, ev(6), ev(7), ev(8)]);
+    second.receive(ev(8));
+    second.receive(ev(9));
+    expect(h.batches).toEqual([[ev(6), ev(7)], [ev(8)], [ev(9)]]);
+    expect(h.sessions.map((session) => session.resume)).toEqual(['fresh', 'resumed']);
+    expect(h.core.lastAppliedSeq).toBe(9);
+  });
+
+  it('CONN-5: one websocket message is one batch, events and signals in order', () => {
+    const h = harness();
+    const socket = h.connect();
+    const sig = { type: 'sig', kind: 'typing', data: { conversationSid: 'CH1', identity: 'bob' } } as const;
+    socket.receive([ev(1), sig, ev(2), { type: 'pong', serverTime: 0 }]);
+    expect(h.batches).toEqual([[ev(1), sig, ev(2)]]);
+  });
+
+  it('CONN-5: a gap emits what came before it, then reconnects to resume from there', () => {
+    const h = harness();
+    const socket = h.connect({ headSeq: 1 });
+    socket.receive([ev(2), ev(3), ev(5), ev(6)]);
+    expect(h.batches).toEqual([[ev(2), ev(3)]]);
+    expect(h.core.connectionState).toBe('connecting');
+    expect(socket.live).toBe(false);
+    h.clock.advance(100);
+    h.socket().open();
+    expect(h.socket().frames[0]).toEqual({ type: 'hello', v: 1, lastSeq: 3 });
+  });
+
+  it('CONN-5: a resync resets the sequence to the head and signals a discontinuity', () => {
+    const h = harness();
+    const discontinuities: string[] = [];
+    h.core.discontinuity$.subscribe((session) => discontinuities.push(session.resume));
+    h.connect({ headSeq: 3 });
+    h.socket().serverClose(1006);
+    h.clock.advance(100);
+    h.connect({ resume: 'resync', headSeq: 500 });
+    h.socket().receive(ev(501));
+    expect(discontinuities).toEqual(['resync']);
+    expect(h.batches).toEqual([[ev(501)]]);
+  });
+
+  it('CONN-5: a sequence number counts as applied only after the batch was handed over', () => {
+    const h = harness();
+    const seen: (number | null)[] = [];
+    h.core.inbound$.subscribe(() => seen.push(h.core.lastAppliedSeq));
+    const socket = h.connect({ headSeq: 0 });
+    socket.receive([ev(1), ev(2)]);
+    expect(seen).toEqual([0]);
+    expect(h.core.lastAppliedSeq).toBe(2);
+  });
+
+  it('CONN-5: events before the welcome are ignored', () => {
+    const h = harness();
+    h.socket().open();
+    h.socket().receive(ev(1));
+    expect(h.batches).toEqual([]);
+  });
+
+  it('CONN-1: every token the client offers is its current one', () => {
+    const h = harness();
+    expect(h.socket().token).toBe(h.token);
+    const other = makeToken();
+    void h.core.updateToken(other).catch(() => undefined);
+    expect(h.socket().token).toBe(other);
+  });
+});

@@ -1,0 +1,169 @@
+import {
+  INITIAL_STATE,
+  MACHINE_EVENT_TYPES,
+  PHASES,
+  publicState,
+  transition,
+  type MachineEvent,
+  type MachineState,
+  type Phase,
+} from './connectionMachine.js';
+
+const EVENTS: Record<string, MachineEvent> = {
+  socketOpened: { type: 'socketOpened' },
+  welcomeReceived: { type: 'welcomeReceived' },
+  socketFailed: { type: 'socketFailed' },
+  'socketClosed(1006)': { type: 'socketClosed', code: 1006 },
+  'socketClosed(1001)': { type: 'socketClosed', code: 1001 },
+  'socketClosed(4001)': { type: 'socketClosed', code: 4001 },
+  'socketClosed(4003)': { type: 'socketClosed', code: 4003 },
+  heartbeatTimedOut: { type: 'heartbeatTimedOut' },
+  sequenceGap: { type: 'sequenceGap' },
+  authInconclusive: { type: 'authInconclusive' },
+  tokenRejected: { type: 'tokenRejected' },
+  tokenUpdated: { type: 'tokenUpdated' },
+  retryTimerFired: { type: 'retryTimerFired' },
+  connectingPeriodElapsed: { type: 'connectingPeriodElapsed' },
+  networkOnline: { type: 'networkOnline' },
+  shutdownRequested: { type: 'shutdownRequested' },
+  shutdownCompleted: { type: 'shutdownCompleted' },
+};
+
+// The expected table, written independently of the implementation. '=' means: the same state object.
+// `phase+` means that phase with a new socket; `phase*` that phase with the connecting period elapsed.
+const EXPECTED: Record<Phase, Record<keyof typeof EVENTS, string>> = {
+  opening: {
+    socketOpened: 'handshaking', welcomeReceived: '=', socketFailed: 'probing', 'socketClosed(1006)': 'probing',
+    'socketClosed(1001)': 'probing', 'socketClosed(4001)': 'denied', 'socketClosed(4003)': 'denied', heartbeatTimedOut: 'backoff',
+    sequenceGap: '=', authInconclusive: '=', tokenRejected: 'denied', tokenUpdated: 'opening+', retryTimerFired: '=',
+    connectingPeriodElapsed: 'opening*', networkOnline: '=', shutdownRequested: 'closing', shutdownCompleted: '=',
+  },
+  handshaking: {
+    socketOpened: '=', welcomeReceived: 'connected', socketFailed: 'backoff', 'socketClosed(1006)': 'backoff',
+    'socketClosed(1001)': 'backoff', 'socketClosed(4001)': 'denied', 'socketClosed(4003)': 'denied', heartbeatTimedOut: 'backoff',
+    sequenceGap: '=', authInconclusive: '=', tokenRejected: 'denied', tokenUpdated: 'opening+', retryTimerFired: '=',
+    connectingPeriodElapsed: 'handshaking*', networkOnline: '=', shutdownRequested: 'closing', shutdownCompleted: '=',
+  },
+  connected: {
+    socketOpened: '=', welcomeReceived: '=', socketFailed: 'backoff', 'socketClosed(1006)': 'backoff',
+    'socketClosed(1001)': 'backoff', 'socketClosed(4001)': 'denied', 'socketClosed(4003)': 'denied', heartbeatTimedOut: 'backoff',
+    sequenceGap: 'backoff', authInconclusive: '=', tokenRejected: 'denied', tokenUpdated: '=', retryTimerFired: '=',
+    connectingPeriodElapsed: '=', networkOnline: '=', shutdownRequested: 'closing', shutdownCompleted: '=',
+  },
+  probing: {
+    socketOpened: '=', welcomeReceived: '=', socketFailed: '=', 'socketClosed(1006)': '=',
+    'socketClosed(1001)': '=', 'socketClosed(4001)': '=', 'socketClosed(4003)': '=', heartbeatTimedOut: '=',
+    sequenceGap: '=', authInconclusive: 'backoff', tokenRejected: 'denied', tokenUpdated: 'opening+', retryTimerFired: '=',
+    connectingPeriodElapsed: 'probing*', networkOnline: '=', shutdownRequested: 'closing', shutdownCompleted: '=',
+  },
+  backoff: {
+    socketOpened: '=', welcomeReceived: '=', socketFailed: '=', 'socketClosed(1006)': '=',
+    'socketClosed(1001)': '=', 'socketClosed(4001)': '=', 'socketClosed(4003)': '=', heartbeatTimedOut: '=',
+    sequenceGap: '=', authInconclusive: '=', tokenRejected: 'denied', tokenUpdated: 'opening+', retryTimerFired: 'opening+',
+    connectingPeriodElapsed: 'backoff*', networkOnline: 'opening+', shutdownRequested: 'closing', shutdownCompleted: '=',
+  },
+  denied: {
+    socketOpened: '=', welcomeReceived: '=', socketFailed: '=', 'socketClosed(1006)': '=',
+    'socketClosed(1001)': '=', 'socketClosed(4001)': '=', 'socketClosed(4003)': '=', heartbeatTimedOut: '=',
+    sequenceGap: '=', authInconclusive: '=', tokenRejected: '=', tokenUpdated: 'opening+', retryTimerFired: '=',
+    connectingPeriodElapsed: '=', networkOnline: '=', shutdownRequested: 'closing', shutdownCompleted: '=',
+  },
+  closing: {
+    socketOpened: '=', welcomeReceived: '=', socketFailed: '=', 'socketClosed(1006)': '=',
+    'socketClosed(1001)': '=', 'socketClosed(4001)': '=', 'socketClosed(4003)': '=', heartbeatTimedOut: '=',
+    sequenceGap: '=', authInconclusive: '=', tokenRejected: '=', tokenUpdated: '=', retryTimerFired: '=',
+    connectingPeriodElapsed: '=', networkOnline: '=', shutdownRequested: '=', shutdownCompleted: 'closed',
+  },
+  closed: {
+    socketOpened: '=', welcomeReceived: '=', socketFailed: '=', 'socketClosed(1006)': '=',
+    'socketClosed(1001)': '=', 'socketClosed(4001)': '=', 'socketClosed(4003)': '=', heartbeatTimedOut: '=',
+    sequenceGap: '=', authInconclusive: '=', tokenRejected: '=', tokenUpdated: '=', retryTimerFired: '=',
+    connectingPeriodElapsed: '=', networkOnline: '=', shutdownRequested: '=', shutdownCompleted: '=',
+  },
+};
+
+const PHASE_NAMES = Object.keys(PHASES) as Phase[];
+const at = (phase: Phase): MachineState => ({ phase, attempt: 2, socket: 5, cycle: 3, periodElapsed: false });
+
+describe('connectionMachine', () => {
+  it('CONN-2: the expected table covers every phase and every event type', () => {
+    expect(Object.keys(EXPECTED).sort()).toEqual([...PHASE_NAMES].sort());
+    const covered = new Set(Object.values(EVENTS).map((event) => event.type));
+    expect([...covered].sort()).toEqual([...MACHINE_EVENT_TYPES].sort());
+  });
+
+  for (const phase of PHASE_NAMES) {
+    for (const [name, event] of Object.entries(EVENTS)) {
+      const expected = EXPECTED[phase][name]!;
+      it(`CONN-2: ${phase} × ${name} → ${expected}`, () => {
+        const before = at(phase);
+        const after = transition(before, event);
+        if (expected === '=') {
+          expect(after).toBe(before);
+          return;
+        }
+        const target = expected.replace(/[+*]$/, '') as Phase;
+        expect(after.phase).toBe(target);
+        expect(after.socket).toBe(expected.endsWith('+') ? before.socket + 1 : before.socket);
+        if (expected.endsWith('*')) expect(after.periodElapsed).toBe(true);
+        expect(before).toEqual(at(phase)); // pure: the input is untouched
+      });
+    }
+  }
+
+  it('CONN-2: each phase maps to its public state; reconnecting phases become disconnected after the period', () => {
+    const publicOf = (phase: Phase, periodElapsed = false) => publicState({ ...at(phase), periodElapsed });
+    expect(PHASE_NAMES.map((phase) => [phase, publicOf(phase)])).toEqual([
+      ['opening', 'connecting'], ['handshaking', 'connecting'], ['connected', 'connected'], ['probing', 'connecting'],
+      ['backoff', 'connecting'], ['denied', 'denied'], ['closing', 'disconnecting'], ['closed', 'disconnected'],
+    ]);
+    for (const phase of ['opening', 'handshaking', 'probing', 'backoff'] as const) expect(publicOf(phase, true)).toBe('disconnected');
+    for (const phase of ['connected', 'denied', 'closing', 'closed'] as const) expect(publicOf(phase, true)).toBe(publicOf(phase));
+  });
+
+  it('CONN-2: the table says what each phase allows', () => {
+    const allows = PHASE_NAMES.map((phase) => {
+      const spec = PHASES[phase];
+      return [phase, spec.requests, spec.socket, spec.retryTimer, spec.authProbe, spec.reconnecting];
+    });
+    expect(allows).toEqual([
+      ['opening', 'queue', true, false, false, true],
+      ['handshaking', 'queue', true, false, false, true],
+      ['connected', 'send', true, false, false, false],
+      ['probing', 'queue', false, false, true, true],
+      ['backoff', 'queue', false, true, false, true],
+      ['denied', 'queue', false, false, false, false],
+      ['closing', 'reject', false, false, false, false],
+      ['closed', 'reject', false, false, false, false],
+    ]);
+  });
+
+  it('CONN-3: failed attempts count up within a cycle; a drop starts a new cycle with attempt 1', () => {
+    let state = INITIAL_STATE;
+    state = transition(state, { type: 'socketFailed' });
+    state = transition(state, { type: 'authInconclusive' });
+    expect(state).toMatchObject({ phase: 'backoff', attempt: 1, cycle: 1, socket: 1 });
+    state = transition(state, { type: 'retryTimerFired' });
+    state = transition(state, { type: 'socketOpened' });
+    state = transition(state, { type: 'heartbeatTimedOut' });
+    expect(state).toMatchObject({ phase: 'backoff', attempt: 2, cycle: 1, socket: 2 });
+    state = transition(state, { type: 'connectingPeriodElapsed' });
+    state = transition(state, { type: 'retryTimerFired' });
+    state = transition(state, { type: 'socketOpened' });
+    expect(publicState(state)).toBe('disconnected');
+    state = transition(state, { type: 'welcomeReceived' });
+    expect(state).toMatchObject({ phase: 'connected', attempt: 0, cycle: 1, periodElapsed: false });
+    state = transition(state, { type: 'socketClosed', code: 1006 });
+    expect(state).toMatchObject({ phase: 'backoff', attempt: 1, cycle: 2, periodElapsed: false });
+  });
+
+  it('CONN-2: a token update leaves denied on a fresh cycle', () => {
+    const denied: MachineState = { phase: 'denied', attempt: 4, socket: 7, cycle: 2, periodElapsed: true };
+    expect(transition(denied, { type: 'tokenUpdated' })).toEqual({ phase: 'opening', attempt: 0, socket: 8, cycle: 3, periodElapsed: false });
+  });
+
+  it('CONN-2: the connecting period elapsing twice changes nothing the second time', () => {
+    const once = transition(at('backoff'), { type: 'connectingPeriodElapsed' });
+    expect(transition(once, { type: 'connectingPeriodElapsed' })).toBe(once);
+  });
+});
