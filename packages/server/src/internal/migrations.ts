@@ -1,0 +1,107 @@
+import type { Database } from 'better-sqlite3';
+
+/**
+ * Schema migrations, in order. Migration `i` takes the database from `user_version` i to i + 1; a
+ * released migration is never edited, only followed by a new one.
+ */
+export const MIGRATIONS: ReadonlyArray<(db: Database) => void> = [
+  (db) => {
+    db.exec(`
+      CREATE TABLE users (
+        identity TEXT PRIMARY KEY,
+        friendly_name TEXT,
+        attributes TEXT NOT NULL DEFAULT '{}',
+        version INTEGER NOT NULL DEFAULT 1,
+        head_seq INTEGER NOT NULL DEFAULT 0,
+        created_at INTEGER NOT NULL
+      ) WITHOUT ROWID;
+
+      CREATE TABLE conversations (
+        sid TEXT PRIMARY KEY,
+        unique_name TEXT UNIQUE,
+        friendly_name TEXT,
+        attributes TEXT NOT NULL,
+        created_by TEXT NOT NULL,
+        created_at INTEGER NOT NULL,
+        updated_at INTEGER NOT NULL,
+        version INTEGER NOT NULL,
+        last_message_index INTEGER,
+        last_message_at INTEGER,
+        messages_count INTEGER NOT NULL DEFAULT 0,
+        participants_count INTEGER NOT NULL DEFAULT 0
+      ) WITHOUT ROWID;
+
+      -- id is the stable keyset for conversations.list: never reused, never reordered.
+      CREATE TABLE participants (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        sid TEXT NOT NULL UNIQUE,
+        conversation_sid TEXT NOT NULL,
+        identity TEXT NOT NULL,
+        role TEXT NOT NULL,
+        attributes TEXT NOT NULL,
+        notification_level TEXT NOT NULL DEFAULT 'default',
+        last_read_message_index INTEGER,
+        last_read_at INTEGER,
+        joined_at INTEGER NOT NULL,
+        updated_at INTEGER NOT NULL,
+        version INTEGER NOT NULL,
+        UNIQUE (conversation_sid, identity)
+      );
+      CREATE INDEX participants_by_identity ON participants (identity, id);
+
+      CREATE TABLE messages (
+        conversation_sid TEXT NOT NULL,
+        idx INTEGER NOT NULL,
+        sid TEXT NOT NULL,
+        author TEXT NOT NULL,
+        body TEXT,
+        attributes TEXT NOT NULL,
+        created_at INTEGER NOT NULL,
+        updated_at INTEGER NOT NULL,
+        version INTEGER NOT NULL,
+        removed INTEGER NOT NULL DEFAULT 0,
+        idempotency_key TEXT,
+        PRIMARY KEY (conversation_sid, idx)
+      ) WITHOUT ROWID;
+
+      CREATE TABLE push_registrations (
+        identity TEXT NOT NULL,
+        type TEXT NOT NULL,
+        token TEXT NOT NULL,
+        registered_at INTEGER NOT NULL,
+        last_seen_at INTEGER NOT NULL,
+        PRIMARY KEY (identity, type, token)
+      ) WITHOUT ROWID;
+      CREATE INDEX push_registrations_by_last_seen ON push_registrations (last_seen_at);
+
+      -- A payload shared by many recipients (messageAdded) is stored once in events; each recipient's
+      -- log (user_events) points at it with its own sequence number.
+      CREATE TABLE events (
+        id INTEGER PRIMARY KEY,
+        kind TEXT NOT NULL,
+        payload TEXT NOT NULL,
+        at INTEGER NOT NULL
+      );
+      CREATE TABLE user_events (
+        identity TEXT NOT NULL,
+        seq INTEGER NOT NULL,
+        event_id INTEGER NOT NULL,
+        at INTEGER NOT NULL,
+        PRIMARY KEY (identity, seq)
+      ) WITHOUT ROWID;
+      CREATE INDEX user_events_by_at ON user_events (at);
+      CREATE INDEX user_events_by_event ON user_events (event_id);
+
+      CREATE TABLE idempotency (
+        identity TEXT NOT NULL,
+        key TEXT NOT NULL,
+        op TEXT NOT NULL,
+        args_hash TEXT NOT NULL,
+        result TEXT NOT NULL,
+        created_at INTEGER NOT NULL,
+        PRIMARY KEY (identity, key)
+      ) WITHOUT ROWID;
+      CREATE INDEX idempotency_by_created_at ON idempotency (created_at);
+    `);
+  },
+];

@@ -1,0 +1,135 @@
+import type { Conversation, JsonValue, Message, Participant, ParticipantRole, NotificationLevel, User } from '@rx-conversations/protocol';
+
+/** A `conversations` row. */
+export interface ConversationRow {
+  sid: string;
+  unique_name: string | null;
+  friendly_name: string | null;
+  attributes: string;
+  created_by: string;
+  created_at: number;
+  updated_at: number;
+  version: number;
+  last_message_index: number | null;
+  last_message_at: number | null;
+  messages_count: number;
+  participants_count: number;
+}
+
+/** A `participants` row; `id` is the keyset of `conversations.list`. */
+export interface ParticipantRow {
+  id: number;
+  sid: string;
+  conversation_sid: string;
+  identity: string;
+  role: ParticipantRole;
+  attributes: string;
+  notification_level: NotificationLevel;
+  last_read_message_index: number | null;
+  last_read_at: number | null;
+  joined_at: number;
+  updated_at: number;
+  version: number;
+}
+
+/** A `messages` row. */
+export interface MessageRow {
+  conversation_sid: string;
+  idx: number;
+  sid: string;
+  author: string;
+  body: string | null;
+  attributes: string;
+  created_at: number;
+  updated_at: number;
+  version: number;
+  removed: number;
+  idempotency_key: string | null;
+}
+
+/** A `users` row. */
+export interface UserRow {
+  identity: string;
+  friendly_name: string | null;
+  attributes: string;
+  version: number;
+  head_seq: number;
+  created_at: number;
+}
+
+const parse = (json: string): JsonValue => JSON.parse(json) as JsonValue;
+
+/**
+ * A conversation as `identity` sees it. The snapshot's version is the conversation's plus the viewer's
+ * participant row's: both only grow, so their sum grows whenever anything in the snapshot changes,
+ * including the viewer's own membership (which other viewers' snapshots do not show).
+ */
+export function toConversation(row: ConversationRow, member: ParticipantRow | null, unreadMessagesCount: number): Conversation {
+  return {
+    sid: row.sid,
+    uniqueName: row.unique_name,
+    friendlyName: row.friendly_name,
+    attributes: parse(row.attributes),
+    createdBy: row.created_by,
+    createdAt: row.created_at,
+    updatedAt: row.updated_at,
+    lastMessageIndex: row.last_message_index,
+    lastMessageAt: row.last_message_at,
+    messagesCount: row.messages_count,
+    participantsCount: row.participants_count,
+    version: row.version + (member?.version ?? 0),
+    membership:
+      member === null
+        ? null
+        : {
+            role: member.role,
+            lastReadMessageIndex: member.last_read_message_index,
+            notificationLevel: member.notification_level,
+            unreadMessagesCount,
+          },
+  };
+}
+
+/** A participant entity. */
+export function toParticipant(row: ParticipantRow): Participant {
+  return {
+    sid: row.sid,
+    conversationSid: row.conversation_sid,
+    identity: row.identity,
+    role: row.role,
+    attributes: parse(row.attributes),
+    lastReadMessageIndex: row.last_read_message_index,
+    lastReadAt: row.last_read_at,
+    joinedAt: row.joined_at,
+    updatedAt: row.updated_at,
+    version: row.version,
+  };
+}
+
+/** A message entity. */
+export function toMessage(row: MessageRow): Message {
+  return {
+    sid: row.sid,
+    conversationSid: row.conversation_sid,
+    index: row.idx,
+    author: row.author,
+    body: row.body,
+    attributes: parse(row.attributes),
+    createdAt: row.created_at,
+    updatedAt: row.updated_at,
+    version: row.version,
+    idempotencyKey: row.idempotency_key,
+  };
+}
+
+/** A user entity; reachability and push state come from outside the row. */
+export function toUser(row: UserRow, isOnline: boolean, isNotifiable: boolean): User {
+  return {
+    identity: row.identity,
+    friendlyName: row.friendly_name,
+    attributes: parse(row.attributes),
+    isOnline,
+    isNotifiable,
+    version: row.version,
+  };
+}

@@ -1,0 +1,167 @@
+import { readFileSync } from 'node:fs';
+import { parseArgs } from 'node:util';
+import type { LevelWithSilent } from 'pino';
+import { startServer, type RunningServer } from './startServer.js';
+
+/**
+ * Environment variables the CLI reads (normally `process.env`): `RXC_PORT`, `RXC_HOST`, `RXC_DATABASE`,
+ * `RXC_KEYS`, `RXC_LOG_LEVEL`.
+ *
+ * @example
+ * const env: CliEnvironment = { RXC_KEYS: JSON.stringify({ SKdev: secret }), RXC_PORT: '0' };
+ */
+export interface CliEnvironment {
+  readonly [name: string]: string | undefined;
+}
+
+/**
+ * Outcome of {@link runCli}: an exit code, and the server when one was started.
+ *
+ * @example
+ * const result: CliResult = await runCli(['--help'], {});
+ * process.exitCode = result.exitCode;
+ */
+export interface CliResult {
+  /** 0 on success (the server runs, or help was printed), 2 on bad usage, 1 when starting failed. */
+  readonly exitCode: number;
+  readonly server?: RunningServer;
+}
+
+/**
+ * Where the CLI writes; defaults to the process's stdout/stderr. Inject one to capture output in tests.
+ *
+ * @example
+ * const lines: string[] = [];
+ * const output: CliOutput = { out: (line) => lines.push(line), err: (line) => lines.push(line) };
+ */
+export interface CliOutput {
+  out(line: string): void;
+  err(line: string): void;
+}
+
+const LEVELS: readonly string[] = ['silent', 'fatal', 'error', 'warn', 'info', 'debug', 'trace'];
+
+const HELP = `Usage: rx-conversations-server [options]
+
+Runs the rx-conversations server (websocket + HTTP on one port, SQLite storage).
+
+Options (each also read from the environment variable in brackets):
+  --port <n>            port to listen on, 0 for any free port       [RXC_PORT]      default 8080
+  --host <addr>         interface to listen on                       [RXC_HOST]      default 127.0.0.1
+  --database <path>     SQLite file, or :memory:                     [RXC_DATABASE]  default ./data/rx-conversations.db
+  --key-id <id>         API key id that signs tokens (repeatable, pairs with --key-secret)
+  --key-secret <s>      its HS256 secret, at least 32 bytes (repeatable)
+  --keys-file <path>    JSON file { "SKxxx": "secret", ... }
+                        environment: RXC_KEYS='{"SKxxx":"secret"}'
+  --log-level <level>   silent|fatal|error|warn|info|debug|trace     [RXC_LOG_LEVEL] default info
+  --help                print this help
+
+At least one key is required. SIGINT/SIGTERM close the server gracefully.`;
+
+class UsageError extends Error {}
+
+function readKeys(json: string, source: string): Record<string, string> {
+  let value: unknown;
+  try {
+    value = JSON.parse(json);
+  } catch {
+    throw new UsageError(`${source} is not valid JSON.`);
+  }
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) {
+    throw new UsageError(`${source} must be a JSON object { "keyId": "secret" }.`);
+  }
+  for (const [id, secret] of Object.entries(value)) {
+    if (typeof secret !== 'string') throw new UsageError(`${source}: the secret of ${id} is not a string.`);
+  }
+  return value as Record<string, string>;
+}
+
+function parseCli(argv: readonly string[], env: CliEnvironment) {
+  const { values } = parseArgs({
+    args: [...argv],
+    strict: true,
+    allowPositionals: false,
+    options: {
+      port: { type: 'string' },
+      host: { type: 'string' },
+      database: { type: 'string' },
+      'key-id': { type: 'string', multiple: true },
+      'key-secret': { type: 'string', multiple: true },
+      'keys-file': { type: 'string' },
+      'log-level': { type: 'string' },
+      help: { type: 'boolean' },
+    },
+  });
+  if (values.help === true) return { help: true as const };
+
+  const portText = values.port ?? env['RXC_PORT'] ?? '8080';
+  const port = Number(portText);
+  if (!/^\d+$/.test(portText) || port > 65_535) throw new UsageError(`--port must be an integer 0..65535, not ${JSON.stringify(portText)}.`);
+  const logLevel = values['log-level'] ?? env['RXC_LOG_LEVEL'] ?? 'info';
+  if (!LEVELS.includes(logLevel)) throw new UsageError(`--log-level must be one of ${LEVELS.join(', ')}.`);
+
+  const keys: Record<string, string> = {};
+  if (env['RXC_KEYS'] !== undefined && env['RXC_KEYS'] !== '') Object.assign(keys, readKeys(env['RXC_KEYS'], 'RXC_KEYS'));
+  if (values['keys-file'] !== undefined) {
+    let text: string;
+    try {
+      text = readFileSync(values['keys-file'], 'utf8');
+    } catch {
+      throw new UsageError(`cannot read --keys-file ${values['keys-file']}.`);
+    }
+    Object.assign(keys, readKeys(text, `--keys-file ${values['keys-file']}`));
+  }
+  const ids = values['key-id'] ?? [];
+  const secrets = values['key-secret'] ?? [];
+  if (ids.length !== secrets.length) throw new UsageError('give --key-id and --key-secret in pairs.');
+  ids.forEach((id, i) => (keys[id] = secrets[i]!));
+  if (Object.keys(keys).length === 0) {
+    throw new UsageError('no signing keys: refusing to start. Give --key-id and --key-secret, --keys-file, or RXC_KEYS.');
+  }
+  for (const [id, secret] of Object.entries(keys)) {
+    if (Buffer.byteLength(secret) < 32) throw new UsageError(`the secret of key ${id} must be at least 32 bytes.`);
+  }
+  return {
+    help: false as const,
+    port,
+    host: values.host ?? env['RXC_HOST'] ?? '127.0.0.1',
+    database: values.database ?? env['RXC_DATABASE'] ?? './data/rx-conversations.db',
+    logLevel: logLevel as LevelWithSilent,
+    keys,
+  };
+}
+
+/**
+ * The CLI's logic, separate from the process so it can be tested: parses flags and environment, then
+ * starts the server and returns it (the bin installs signal handlers and calls `close()`).
+ *
+ * @example
+ * const { exitCode, server } = await runCli(['--port', '0', '--key-id', 'SKdev', '--key-secret', secret], {});
+ * await server?.close();
+ */
+export async function runCli(
+  argv: readonly string[],
+  env: CliEnvironment,
+  output: CliOutput = { out: (line) => process.stdout.write(`${line}\n`), err: (line) => process.stderr.write(`${line}\n`) },
+): Promise<CliResult> {
+  let config: ReturnType<typeof parseCli>;
+  try {
+    config = parseCli(argv, env);
+  } catch (err) {
+    output.err(`rx-conversations-server: ${(err as Error).message}`);
+    output.err('Try --help.');
+    return { exitCode: 2 };
+  }
+  if (config.help) {
+    output.out(HELP);
+    return { exitCode: 0 };
+  }
+  try {
+    const server = await startServer({ port: config.port, host: config.host, database: config.database, keys: config.keys, logLevel: config.logLevel });
+    output.out(`rx-conversations server listening on ${server.url} (database ${config.database})`);
+    return { exitCode: 0, server };
+  } catch (err) {
+    output.err(`rx-conversations-server: could not start: ${(err as Error).message}`);
+    return { exitCode: 1 };
+  }
+}

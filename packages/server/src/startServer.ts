@@ -1,0 +1,283 @@
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { Duplex } from 'node:stream';
+import { pino, type Logger, type LevelWithSilent } from 'pino';
+import { WebSocketServer } from 'ws';
+import { AUTH_SUBPROTOCOL_PREFIX, CLOSE_CODES, LIMITS, SUBPROTOCOL } from '@rx-conversations/protocol';
+import type { TokenKeys, TokenSecrets } from '@rx-conversations/token';
+import type { PushSender } from './PushSender.js';
+import { abortHandshake } from './internal/abortHandshake.js';
+import { Backend } from './internal/Backend.js';
+import { Connection, type ConnectionSettings } from './internal/Connection.js';
+import { createTokenVerifier, type VerifiedToken } from './internal/createTokenVerifier.js';
+import { EventLog } from './internal/EventLog.js';
+import { createHttpHandler } from './internal/handleHttpRequest.js';
+import { Hub } from './internal/Hub.js';
+import { openDatabase } from './internal/openDatabase.js';
+import { ServerError } from './internal/ServerError.js';
+import { Store } from './internal/Store.js';
+
+/**
+ * Options of {@link startServer}. Only `keys` is required; see `docs/server.md` for each one.
+ *
+ * @example
+ * const options: StartServerOptions = { port: 8080, database: './data/chat.db', keys: { SKxxx: secret }, durability: 'full' };
+ */
+export interface StartServerOptions {
+  /** Port to listen on; 0 (default) picks a free one. */
+  readonly port?: number;
+  /** Interface to listen on. Default `127.0.0.1`. */
+  readonly host?: string;
+  /** SQLite file (its directory is created), or `':memory:'`. Default `./data/rx-conversations.db`. */
+  readonly database?: string;
+  /** Keys that verify access tokens: `{ [keyId]: hs256Secret }` or a full `TokenKeys`. */
+  readonly keys: TokenKeys | TokenSecrets;
+  /** A pino logger. Default: a new one at `logLevel`. */
+  readonly logger?: Logger;
+  /** Level of the default logger. Default `'silent'`. Token contents and message bodies are never logged. */
+  readonly logLevel?: LevelWithSilent;
+  /** Where push notifications go for users with no live connection. Default: none are sent. */
+  readonly pushSender?: PushSender;
+  /** Interval the client should ping at; a peer silent for 3× this is closed with 4009. Default 4000. */
+  readonly heartbeatIntervalMs?: number;
+  /** How long before token expiry the `tokenAboutToExpire` notice is sent. Default 180000 (3 min). */
+  readonly tokenNoticeLeadMs?: number;
+  /** Per-user event log retention (SRV-4). Resuming from before it gets `resume: 'resync'`. */
+  readonly retention?: {
+    /** Events kept per user. Default 10000. */
+    readonly maxEvents?: number;
+    /** Age after which events are dropped. Default 7 days. */
+    readonly maxAgeMs?: number;
+  };
+  /** Per-connection request rate limit (token bucket, SRV-5). */
+  readonly rateLimit?: {
+    /** Sustained requests per second. Default 100. */
+    readonly ratePerSecond?: number;
+    /** Requests allowed at once. Default 200. */
+    readonly burst?: number;
+  };
+  /** A connection whose unsent bytes exceed this is closed (4008) and must resume. Default 4 MiB. */
+  readonly maxBufferedBytes?: number;
+  /**
+   * SQLite durability; WAL mode always. `'normal'` (default): an acknowledged write survives a process
+   * crash. `'full'`: it also survives power loss or an OS crash (an fsync per commit).
+   */
+  readonly durability?: 'normal' | 'full';
+  /** Extra HTTP routes (for example static files). Return true when the request was handled. */
+  readonly requestHandler?: (req: IncomingMessage, res: ServerResponse) => boolean;
+  /** The clock, epoch ms. Default `Date.now`. For tests. */
+  readonly clock?: () => number;
+  /** @internal How long a connection may wait before `hello`. Default 10000. */
+  readonly handshakeTimeoutMs?: number;
+  /** @internal How often retention pruning runs. Default 60000. */
+  readonly pruneIntervalMs?: number;
+}
+
+/**
+ * A running server, returned by {@link startServer}: where it listens, and how to stop it.
+ *
+ * @example
+ * const server: RunningServer = await startServer({ keys });
+ * process.once('SIGTERM', () => void server.close());
+ */
+export interface RunningServer {
+  /** Websocket URL, `ws://host:port`. */
+  readonly url: string;
+  /** HTTP base URL, `http://host:port` (for `/v1/auth`, `/healthz`). */
+  readonly httpUrl: string;
+  /** The port actually bound. */
+  readonly port: number;
+  /**
+   * Stops accepting, flushes and closes every socket with 1001, waits for pending push deliveries, and
+   * closes the database. Idempotent.
+   */
+  close(): Promise<void>;
+}
+
+const DAY_MS = 24 * 60 * 60 * 1000;
+const IDEMPOTENCY_TTL_MS = DAY_MS;
+const PUSH_REGISTRATION_IDLE_MS = 365 * DAY_MS;
+const CLOSE_GRACE_MS = 2000;
+// ws cuts anything far above the protocol limit itself (close 1009); a frame just over the limit still
+// reaches parseClientFrame and gets a precise `frame_too_large` answer.
+const MAX_PAYLOAD_BYTES = LIMITS.frameBytes * 2;
+
+function positive(value: number | undefined, fallback: number, name: string): number {
+  if (value === undefined) return fallback;
+  if (typeof value !== 'number' || !Number.isFinite(value) || value <= 0) throw new TypeError(`\`${name}\` must be a positive number.`);
+  return value;
+}
+
+function offeredProtocols(req: IncomingMessage): string[] {
+  const header = req.headers['sec-websocket-protocol'];
+  return typeof header === 'string' ? header.split(',').map((p) => p.trim()) : [];
+}
+
+/**
+ * Starts the rx-conversations server (SRV-1): HTTP and websocket on one port, SQLite persistence, token
+ * authentication in the upgrade, per-user event logs with resume, fan-out and push.
+ *
+ * @example
+ * const server = await startServer({ port: 0, database: ':memory:', keys: { SKlocal: secret } });
+ * console.log(`listening on ${server.url}`);
+ * await server.close();
+ */
+export async function startServer(options: StartServerOptions): Promise<RunningServer> {
+  if (typeof options !== 'object' || options === null) throw new TypeError('startServer needs an options object.');
+  if (typeof options.keys !== 'object' || options.keys === null) throw new TypeError('startServer needs `keys` to verify tokens.');
+  const clock = options.clock ?? Date.now;
+  const logger = options.logger ?? pino({ level: options.logLevel ?? 'silent' });
+  const retention = {
+    maxEvents: positive(options.retention?.maxEvents, 10_000, 'retention.maxEvents'),
+    maxAgeMs: positive(options.retention?.maxAgeMs, 7 * DAY_MS, 'retention.maxAgeMs'),
+  };
+  const heartbeatIntervalMs = positive(options.heartbeatIntervalMs, 4000, 'heartbeatIntervalMs');
+  const pruneIntervalMs = positive(options.pruneIntervalMs, 60_000, 'pruneIntervalMs');
+  const durability = options.durability ?? 'normal';
+  if (durability !== 'normal' && durability !== 'full') throw new TypeError("`durability` must be 'normal' or 'full'.");
+
+  const verifyToken = createTokenVerifier(options.keys, clock);
+  // Bad key configuration throws a TypeError on any verification: surface it now, not on each connect.
+  await verifyToken('').catch((err: unknown) => {
+    if (!(err instanceof ServerError)) throw err;
+  });
+
+  const db = openDatabase(options.database ?? './data/rx-conversations.db', durability);
+  const store = new Store(db);
+  const log = new EventLog(db, retention);
+  const hub = new Hub();
+  const backend = new Backend(store, log, hub, clock, logger, options.pushSender);
+  const settings: ConnectionSettings = {
+    backend,
+    verifyToken,
+    logger,
+    heartbeatIntervalMs,
+    handshakeTimeoutMs: positive(options.handshakeTimeoutMs, 10_000, 'handshakeTimeoutMs'),
+    tokenNoticeLeadMs: options.tokenNoticeLeadMs ?? 180_000,
+    maxBufferedBytes: positive(options.maxBufferedBytes, 4 * 1024 * 1024, 'maxBufferedBytes'),
+    rateLimit: {
+      ratePerSecond: positive(options.rateLimit?.ratePerSecond, 100, 'rateLimit.ratePerSecond'),
+      burst: positive(options.rateLimit?.burst, 200, 'rateLimit.burst'),
+    },
+  };
+
+  const connections = new Set<Connection>();
+  let closing = false;
+  const http = createServer(createHttpHandler(verifyToken, logger, options.requestHandler));
+  const wss = new WebSocketServer({
+    noServer: true,
+    maxPayload: MAX_PAYLOAD_BYTES,
+    clientTracking: false,
+    perMessageDeflate: false,
+    handleProtocols: (protocols) => (protocols.has(SUBPROTOCOL) ? SUBPROTOCOL : false),
+  });
+
+  const accept = (req: IncomingMessage, socket: Duplex, head: Buffer, verified: VerifiedToken): void => {
+    wss.handleUpgrade(req, socket, head, (ws) => {
+      if (closing) {
+        ws.close(CLOSE_CODES.goingAway, 'server_shutting_down');
+        return;
+      }
+      connections.add(new Connection(ws, verified.identity, verified.expiresAt, settings, (c) => connections.delete(c)));
+    });
+  };
+
+  // SRV-2: the token is verified before the upgrade; a bad one never becomes a websocket.
+  http.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+    socket.on('error', (err) => logger.debug({ err }, 'upgrade socket error'));
+    if (closing) return abortHandshake(socket, 503, 'server_shutting_down');
+    const offered = offeredProtocols(req);
+    if (!offered.includes(SUBPROTOCOL)) return abortHandshake(socket, 400, 'protocol_version_unsupported');
+    const token = offered.find((p) => p.startsWith(AUTH_SUBPROTOCOL_PREFIX))?.slice(AUTH_SUBPROTOCOL_PREFIX.length);
+    verifyToken(token).then(
+      (verified) => {
+        if (closing) return abortHandshake(socket, 503, 'server_shutting_down');
+        if (socket.destroyed) return;
+        accept(req, socket, head, verified);
+      },
+      (err: unknown) => {
+        if (err instanceof ServerError) {
+          logger.debug({ code: err.code }, 'upgrade refused');
+          abortHandshake(socket, 401, err.code);
+          return;
+        }
+        logger.error({ err }, 'token verification failed unexpectedly');
+        abortHandshake(socket, 500, 'internal_error');
+      },
+    ).catch((err: unknown) => {
+      // An unhandled rejection would end the process: no input may do that (SRV-6).
+      logger.error({ err }, 'upgrade failed');
+      socket.destroy();
+    });
+  });
+
+  // One sweep for all connections instead of a timer each: cheap at 10k idle sockets (PERF-6).
+  const sweep = setInterval(() => {
+    const silentSince = clock() - 3 * heartbeatIntervalMs;
+    for (const connection of connections) {
+      if (connection.isLive && connection.lastHeardAt < silentSince) {
+        connection.close(CLOSE_CODES.heartbeatTimeout, 'connection_lost', true);
+      }
+    }
+  }, Math.max(10, Math.floor(heartbeatIntervalMs / 2)));
+  sweep.unref();
+
+  const prune = (): void => {
+    try {
+      const now = clock();
+      store.transaction(() => {
+        log.prune(now);
+        store.pruneIdempotency(now - IDEMPOTENCY_TTL_MS);
+        store.pruneRegistrations(now - PUSH_REGISTRATION_IDLE_MS);
+      });
+    } catch (err) {
+      logger.error({ err }, 'retention pruning failed');
+    }
+  };
+  prune();
+  const pruneTimer = setInterval(prune, pruneIntervalMs);
+  pruneTimer.unref();
+
+  try {
+    await new Promise<void>((resolve, reject) => {
+      http.once('error', reject);
+      http.listen(options.port ?? 0, options.host ?? '127.0.0.1', () => {
+        http.off('error', reject);
+        resolve();
+      });
+    });
+  } catch (err) {
+    clearInterval(sweep);
+    clearInterval(pruneTimer);
+    db.close();
+    throw err;
+  }
+  http.on('error', (err) => logger.error({ err }, 'http server error'));
+  const { port, address, family } = http.address() as AddressInfo;
+  const hostPart = family === 'IPv6' ? `[${address}]` : address;
+  logger.info({ port, address }, 'rx-conversations server listening');
+
+  let closed: Promise<void> | undefined;
+  const close = (): Promise<void> => {
+    closed ??= (async () => {
+      closing = true;
+      clearInterval(sweep);
+      clearInterval(pruneTimer);
+      const stopped = new Promise<void>((resolve) => http.close(() => resolve()));
+      const all = [...connections];
+      for (const connection of all) connection.close(CLOSE_CODES.goingAway, 'server_shutting_down');
+      const grace = new Promise<void>((resolve) => setTimeout(resolve, CLOSE_GRACE_MS).unref());
+      await Promise.race([Promise.all(all.map((c) => c.whenClosed())), grace]);
+      for (const connection of all) connection.terminate();
+      await backend.drainPushes();
+      http.closeAllConnections();
+      await stopped;
+      wss.close();
+      db.close();
+      logger.info('rx-conversations server closed');
+    })();
+    return closed;
+  };
+
+  return { url: `ws://${hostPart}:${port}`, httpUrl: `http://${hostPart}:${port}`, port, close };
+}

@@ -1,0 +1,80 @@
+import { afterEach, describe, expect, it } from '@jest/globals';
+import { decodeAccessToken } from '@rx-conversations/token';
+import { startServer } from '../src/index.js';
+import { tokenFor, KEYS } from './helpers/testKeys.js';
+import { TestClient } from './helpers/TestClient.js';
+
+const cleanups: Array<() => unknown> = [];
+afterEach(async () => {
+  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
+});
+
+/**
+ * Tokens live at least 180 s, so the server's clock is shifted forward instead of waiting: the
+ * connection's token then has `remainingMs` left by the server's reckoning.
+ */
+async function shortLived(identity: string, remainingMs: number, tokenNoticeLeadMs?: number) {
+  const token = await tokenFor(identity, { ttlSeconds: 180 });
+  const expMs = decodeAccessToken(token).expiresAt! * 1000;
+  const offset = expMs - Date.now() - remainingMs;
+  const server = await startServer({
+    port: 0,
+    database: ':memory:',
+    keys: KEYS,
+    clock: () => Date.now() + offset,
+    ...(tokenNoticeLeadMs === undefined ? {} : { tokenNoticeLeadMs }),
+  });
+  cleanups.push(() => server.close());
+  const client = await TestClient.connect(server.url, token);
+  cleanups.push(() => client.close());
+  return { server, client, expMs };
+}
+
+async function settledWithin<T>(promise: Promise<T>, ms: number): Promise<T | 'pending'> {
+  let timer: NodeJS.Timeout | undefined;
+  const pending = new Promise<'pending'>((resolve) => (timer = setTimeout(() => resolve('pending'), ms)));
+  try {
+    return await Promise.race([promise, pending]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+describe('tokens on the open socket (SRV-2, CONN-7)', () => {
+  it('SRV-2: inside the lead time the notice comes at once; at exp the socket closes with 4001 token_expired', async () => {
+    const { client, expMs } = await shortLived('alice', 1000);
+    expect(client.welcome.tokenExpiresAt).toBe(expMs);
+    const notice = await client.waitFor((f) => f.type === 'notice');
+    expect(notice).toEqual({ type: 'notice', kind: 'tokenAboutToExpire', expiresAt: expMs });
+    expect(await client.closed).toEqual({ code: 4001, reason: 'token_expired' });
+  });
+
+  it('SRV-2: the notice comes tokenNoticeLeadMs before exp, not earlier', async () => {
+    const { client } = await shortLived('alice', 1500, 1000);
+    const noticeAt = client.waitFor((f) => f.type === 'notice').then(() => Date.now());
+    const start = Date.now();
+    expect(await settledWithin(noticeAt, 250)).toBe('pending');
+    expect((await noticeAt) - start).toBeGreaterThanOrEqual(400);
+    expect((await client.closed).code).toBe(4001);
+  });
+
+  it('SRV-2: token.update with a token for the same identity extends the session in place', async () => {
+    const { client } = await shortLived('alice', 1000);
+    const fresh = await tokenFor('alice', { ttlSeconds: 3600 });
+    const result = await client.request('token.update', { token: fresh });
+    expect(result.expiresAt).toBe(decodeAccessToken(fresh).expiresAt! * 1000);
+    // The old expiry passes without a close.
+    expect(await settledWithin(client.closed, 1300)).toBe('pending');
+    expect(await client.request('users.get', { identity: 'alice' })).toMatchObject({ identity: 'alice' });
+  });
+
+  it('SRV-2: token.update for another identity, or with a bad token, is refused and the old token stays', async () => {
+    const { client } = await shortLived('alice', 60_000);
+    expect((await client.requestError('token.update', { token: await tokenFor('mallory') })).code).toBe('token_identity_mismatch');
+    expect((await client.requestError('token.update', { token: 'garbage.token.here' })).code).toBe('token_malformed');
+    const wrongKey = await tokenFor('alice', { secret: 'not-the-right-secret-but-32-bytes-long' });
+    expect((await client.requestError('token.update', { token: wrongKey })).code).toBe('token_signature_invalid');
+    expect(await client.request('users.get', { identity: 'alice' })).toMatchObject({ identity: 'alice' });
+  });
+});
+
