@@ -37,6 +37,7 @@ export function errorCodeForClose(code: number): ErrorCode {
     case CLOSE_CODES.tokenExpired: return 'token_expired';
     case CLOSE_CODES.tokenInvalid: return 'token_signature_invalid';
     case CLOSE_CODES.slowConsumer: return 'slow_consumer';
+    case CLOSE_CODES.heartbeatTimeout: return 'heartbeat_timeout';
     case CLOSE_CODES.rateLimited: return 'rate_limited';
     case CLOSE_CODES.goingAway: return 'server_shutting_down';
     default: return 'connection_lost';

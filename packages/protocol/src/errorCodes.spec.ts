@@ -33,6 +33,7 @@ describe('error codes', () => {
     expect(errorCodeForClose(CLOSE_CODES.tokenExpired)).toBe('token_expired');
     expect(errorCodeForClose(CLOSE_CODES.slowConsumer)).toBe('slow_consumer');
     expect(errorCodeForClose(1006)).toBe('connection_lost');
+    expect(errorCodeForClose(CLOSE_CODES.heartbeatTimeout)).toBe('heartbeat_timeout');
   });
 });
 

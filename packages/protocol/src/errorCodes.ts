@@ -20,6 +20,10 @@ export const ERROR_CODES = {
   handshake_timeout: { retryable: true, summary: 'No `hello` arrived within the handshake timeout; the connection is closed.' },
   protocol_version_unsupported: { retryable: false, summary: 'The `hello` names a protocol version the server does not speak.' },
   resume_sequence_invalid: { retryable: false, summary: 'The `hello` resumes from a sequence number ahead of the user\'s log (a different server or database); resynchronise.' },
+  subprotocol_missing: { retryable: false, summary: 'The websocket upgrade did not offer the `rxc.v1` subprotocol (HTTP 400).' },
+  heartbeat_timeout: { retryable: true, summary: 'The server heard nothing from the client for three heartbeat intervals and closed the connection (4009); reconnect and resume.' },
+  not_found: { retryable: false, summary: 'HTTP only: no such endpoint.' },
+  method_not_allowed: { retryable: false, summary: 'HTTP only: the endpoint does not accept this method.' },
   // ── authentication (TOKEN-*, SRV-2) ──
   token_not_a_string: { retryable: false, summary: 'The access token is not a string.' },
   token_malformed: { retryable: false, summary: 'The access token is not a decodable JWT.' },

@@ -187,7 +187,7 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
     socket.on('error', (err) => logger.debug({ err }, 'upgrade socket error'));
     if (closing) return abortHandshake(socket, 503, 'server_shutting_down');
     const offered = offeredProtocols(req);
-    if (!offered.includes(SUBPROTOCOL)) return abortHandshake(socket, 400, 'protocol_version_unsupported');
+    if (!offered.includes(SUBPROTOCOL)) return abortHandshake(socket, 400, 'subprotocol_missing');
     const token = offered.find((p) => p.startsWith(AUTH_SUBPROTOCOL_PREFIX))?.slice(AUTH_SUBPROTOCOL_PREFIX.length);
     verifyToken(token).then(
       (verified) => {
@@ -216,7 +216,7 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
     const silentSince = clock() - 3 * heartbeatIntervalMs;
     for (const connection of connections) {
       if (connection.isLive && connection.lastHeardAt < silentSince) {
-        connection.close(CLOSE_CODES.heartbeatTimeout, 'connection_lost', true);
+        connection.close(CLOSE_CODES.heartbeatTimeout, 'heartbeat_timeout', true);
       }
     }
   }, Math.max(10, Math.floor(heartbeatIntervalMs / 2)));

@@ -64,7 +64,7 @@ describe('authentication in the handshake (SRV-2)', () => {
 
   it('SRV-2: an upgrade that does not offer rxc.v1 is refused', async () => {
     const outcome = await tryUpgrade(server.url, [AUTH_SUBPROTOCOL_PREFIX + (await tokenFor('alice'))]);
-    expect(outcome).toMatchObject({ opened: false, status: 400, error: 'protocol_version_unsupported' });
+    expect(outcome).toMatchObject({ opened: false, status: 400, error: 'subprotocol_missing' });
   });
 
   it('SRV-1: startServer refuses a key configuration the token package cannot use', async () => {

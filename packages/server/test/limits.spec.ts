@@ -143,7 +143,7 @@ describe('liveness (CONN-4)', () => {
     expect(silent.welcome.heartbeatIntervalMs).toBe(200);
     const timer = setInterval(() => pinging.send({ type: 'ping' }), 25);
     try {
-      expect(await silent.closed).toEqual({ code: 4009, reason: 'connection_lost' });
+      expect(await silent.closed).toEqual({ code: 4009, reason: 'heartbeat_timeout' });
       expect(pinging.socket.readyState).toBe(pinging.socket.OPEN);
       await pinging.waitFor((f) => f.type === 'pong');
     } finally {

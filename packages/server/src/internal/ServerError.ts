@@ -31,7 +31,7 @@ const CLOSING: Partial<Record<ErrorCode, CloseCode>> = {
   protocol_version_unsupported: CLOSE_CODES.protocolViolation,
   token_expired: CLOSE_CODES.tokenExpired,
   slow_consumer: CLOSE_CODES.slowConsumer,
-  connection_lost: CLOSE_CODES.heartbeatTimeout,
+  heartbeat_timeout: CLOSE_CODES.heartbeatTimeout,
   server_shutting_down: CLOSE_CODES.goingAway,
 };
 
