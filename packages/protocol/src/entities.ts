@@ -27,7 +27,12 @@ export interface Membership {
   readonly unreadMessagesCount: number;
 }
 
-/** A conversation as seen by one user (the snapshot includes that user's membership). */
+/**
+ * A conversation as seen by one user (the snapshot includes that user's membership). Its `version` is
+ * the conversation's own version plus the reader's participant version, so it grows whenever anything
+ * in this snapshot changes. `lastMessageIndex` keeps the newest index ever used, even if that message
+ * was removed (indexes are never reused).
+ */
 export interface Conversation extends Versioned {
   readonly sid: string;
   readonly uniqueName: string | null;
@@ -42,7 +47,10 @@ export interface Conversation extends Versioned {
   readonly lastMessageAt: number | null;
   readonly messagesCount: number;
   readonly participantsCount: number;
-  /** The caller's membership; null in results of `conversations.peek` for non-participants. */
+  /**
+   * The caller's membership. Every conversation read (including `conversations.peek`) is limited to
+   * participants, so it is set in everything the server sends today; null is reserved for public reads.
+   */
   readonly membership: Membership | null;
 }
 
