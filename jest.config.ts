@@ -1,31 +1,40 @@
 import type { Config } from 'jest';
 
 /**
- * Every package is a jest project. Tests run as native ESM (`--experimental-vm-modules`, see the root
- * `test` script) because that is what we ship: our packages are `"type": "module"` and `jose` 6 is
- * ESM-only, so tests load the same module graph a consumer's Node process does instead of a
- * CommonJS transform of it. ts-jest only transpiles (`isolatedModules`); `npm run lint` typechecks.
- * Packages resolve each other from source, so no build is needed to test.
+ * Every package is a jest project, and so are the demo (its browser test drives headless Chromium
+ * through the real server) and the docs (every TypeScript sample is compiled).
+ *
+ * Tests run as native ESM (`--experimental-vm-modules`, see the root `test` script) because that is
+ * what we ship: our packages are `"type": "module"` and `jose` 6 is ESM-only, so tests load the same
+ * module graph a consumer's Node process does instead of a CommonJS transform of it. ts-jest only
+ * transpiles (`isolatedModules`); `npm run lint` typechecks. Packages resolve each other from source,
+ * so no build is needed to test.
  */
-const packages = ['protocol', 'token', 'client', 'testing', 'server'];
-
-const project = (name: string): Config => ({
+const project = (name: string, dir: string, testMatch: string[]): Config => ({
   displayName: name,
-  rootDir: `<rootDir>/packages/${name}`,
+  rootDir: `<rootDir>/${dir}`,
   testEnvironment: 'node',
   extensionsToTreatAsEsm: ['.ts'],
-  testMatch: ['<rootDir>/src/**/*.spec.ts', '<rootDir>/test/**/*.spec.ts'],
+  testMatch,
   moduleNameMapper: {
-    '^@rx-conversations/([a-z-]+)$': '<rootDir>/../$1/src/index.ts',
+    '^@rx-conversations/([a-z-]+)$': '<rootDir>/../../packages/$1/src/index.ts'.replace('../../', dir.includes('/') ? '../../' : '../'),
     '^(\\.{1,2}/.*)\\.js$': '$1',
   },
   transform: {
-    '^.+\\.ts$': ['ts-jest', { useESM: true, tsconfig: '<rootDir>/../../tsconfig.jest.json' }],
+    '^.+\\.ts$': ['ts-jest', { useESM: true, tsconfig: `<rootDir>/${dir.includes('/') ? '../../' : '../'}tsconfig.jest.json` }],
   },
 });
 
+const packages = ['protocol', 'token', 'client', 'testing', 'server'].map((name) =>
+  project(name, `packages/${name}`, ['<rootDir>/src/**/*.spec.ts', '<rootDir>/test/**/*.spec.ts']),
+);
+
 const config: Config = {
-  projects: packages.map(project),
+  projects: [
+    ...packages,
+    project('demo', 'demo', ['<rootDir>/test/**/*.spec.ts']),
+    project('docs', 'docs', ['<rootDir>/test/**/*.spec.ts']),
+  ],
   testTimeout: 20_000,
 };
 
