@@ -66,6 +66,19 @@ describe('parseClientFrame', () => {
     expect(parseClientFrame(req('__proto__', {}, 9))).toMatchObject({ ok: false, id: 9, error: { code: 'op_unknown' } });
   });
 
+  it('SRV-6: names a hostile op or type by its kind, never calling into it', () => {
+    const deep = '['.repeat(5000) + ']'.repeat(5000);
+    expect(parseClientFrame(`{"type":"req","id":4,"op":${deep},"args":{}}`)).toMatchObject({ ok: false, id: 4, error: { code: 'op_unknown', message: 'unknown op of type array' } });
+    expect(parseClientFrame(`{"type":${deep}}`)).toMatchObject({ ok: false, id: null, error: { code: 'frame_type_unknown' } });
+    expect(parseClientFrame('{"type":{"toString":1}}')).toMatchObject({ ok: false, error: { code: 'frame_type_unknown', message: 'unknown frame type of type object' } });
+  });
+
+  it('SRV-6: rejects args that are not a plain object, even when every field is optional', () => {
+    for (const args of [[], 'x', 7, null]) {
+      expect(parseClientFrame(JSON.stringify({ type: 'req', id: 5, op: 'users.updateMe', args }))).toMatchObject({ ok: false, id: 5, error: { code: 'invalid_argument', details: { path: 'args' } } });
+    }
+  });
+
   it.each([
     ['a missing required argument', 'messages.send', { body: 'x', idempotencyKey: 'k-12345678' }, 'invalid_argument', 'args.sid'],
     ['a wrong type', 'users.get', { identity: 42 }, 'invalid_argument', 'args.identity'],

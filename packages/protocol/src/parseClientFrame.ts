@@ -67,8 +67,16 @@ export function parseClientFrame(raw: string | Uint8Array): ParseClientFrameResu
     case 'req':
       return parseRequest(frame);
     default:
-      return fail(null, 'frame_type_unknown', `unknown frame type ${JSON.stringify(String(frame['type'])).slice(0, 40)}`);
+      return fail(null, 'frame_type_unknown', `unknown frame type ${describe(frame['type'], 40)}`);
   }
+}
+
+/**
+ * Names an untrusted value in an error message without ever calling into it: `String(x)` runs a
+ * hostile `toString` and overflows the stack on deeply nested arrays, so only strings are quoted.
+ */
+function describe(value: unknown, maxLength: number): string {
+  return typeof value === 'string' ? JSON.stringify(value.slice(0, maxLength)) : `of type ${value === null ? 'null' : Array.isArray(value) ? 'array' : typeof value}`;
 }
 
 function parseRequest(frame: Record<string, unknown>): ParseClientFrameResult {
@@ -77,7 +85,11 @@ function parseRequest(frame: Record<string, unknown>): ParseClientFrameResult {
     return fail(null, 'request_id_invalid', 'req.id must be a positive safe integer', 'id');
   }
   if (typeof op !== 'string' || !OPS.has(op)) {
-    return fail(id, 'op_unknown', `unknown op ${JSON.stringify(String(op)).slice(0, 60)}`, 'op');
+    return fail(id, 'op_unknown', `unknown op ${describe(op, 60)}`, 'op');
+  }
+  if (args !== undefined && (args === null || typeof args !== 'object' || Array.isArray(args))) {
+    // valibot's strictObject lets `[]` through for ops whose fields are all optional.
+    return fail(id, 'invalid_argument', `${op}: args must be an object`, 'args');
   }
   const result = v.safeParse(ARG_SCHEMAS[op as OpName], args ?? {}, { abortEarly: true });
   if (!result.success) {

@@ -219,7 +219,7 @@ export class Connection {
       serverTime: now,
     };
     this.enqueue(JSON.stringify(welcome));
-    for (const event of replay) this.enqueue(event);
+    this.queue.enqueueBacklog(replay);
     this.armTokenNotice();
     if (this.settings.logger.isLevelEnabled('debug')) {
       this.logger.debug({ resume, head, lastSeq: frame.lastSeq, replayed: replay.length }, 'welcomed');

@@ -1,4 +1,4 @@
-import { describe, expect, it } from '@jest/globals';
+import { afterEach, describe, expect, it, jest } from '@jest/globals';
 import { OutboundQueue } from './OutboundQueue.js';
 
 function sink(bufferedAmount = 0) {
@@ -51,5 +51,53 @@ describe('OutboundQueue (PERF-2)', () => {
     await nextTick();
     expect(s.sent).toEqual([]);
     expect(slow).toBe(1);
+  });
+
+  describe('a resume backlog (SRV-5)', () => {
+    afterEach(() => jest.useRealTimers());
+
+    /** A socket whose buffer grows with each send and empties only when the test says the peer read. */
+    function socket() {
+      const sent: string[] = [];
+      const s = { sent, bufferedAmount: 0, send: (data: string) => void (sent.push(data), (s.bufferedAmount += data.length)), read: () => void (s.bufferedAmount = 0) };
+      return s;
+    }
+    const unpack = (messages: string[]) => messages.flatMap((m) => [JSON.parse(m) as unknown].flat()) as Array<{ i: number }>;
+
+    it('SRV-5: a backlog far above the bound leaves at the reader pace, with later frames behind it in order, and the reader is not cut', () => {
+      jest.useFakeTimers();
+      const s = socket();
+      let slow = 0;
+      const queue = new OutboundQueue(s, 10_000, () => (slow += 1));
+      const frame = (i: number) => JSON.stringify({ i, pad: 'x'.repeat(100) });
+      queue.enqueue(frame(0));
+      queue.enqueueBacklog(Array.from({ length: 999 }, (_, i) => frame(i + 1)));
+      queue.enqueue(frame(1000));
+      jest.advanceTimersByTime(0);
+      // Only about half the bound went out: the rest waits for the reader.
+      expect(s.bufferedAmount).toBeLessThan(10_000);
+      for (let round = 0; round < 1000 && unpack(s.sent).length < 1001; round++) {
+        s.read();
+        jest.advanceTimersByTime(5);
+      }
+      expect(slow).toBe(0);
+      expect(unpack(s.sent).map((f) => f.i)).toEqual(Array.from({ length: 1001 }, (_, i) => i));
+    });
+
+    it('SRV-5: a reader that stops during its backlog is cut once what waits behind it passes the bound', () => {
+      jest.useFakeTimers();
+      const s = socket();
+      let slow = 0;
+      const queue = new OutboundQueue(s, 10_000, () => (slow += 1));
+      queue.enqueueBacklog(Array.from({ length: 1000 }, (_, i) => JSON.stringify({ i, pad: 'x'.repeat(100) })));
+      jest.advanceTimersByTime(0);
+      const written = s.sent.length;
+      for (let i = 0; i < 200 && slow === 0; i++) {
+        queue.enqueue(JSON.stringify({ live: i, pad: 'y'.repeat(100) }));
+        jest.advanceTimersByTime(5);
+      }
+      expect(slow).toBe(1);
+      expect(s.sent).toHaveLength(written);
+    });
   });
 });
