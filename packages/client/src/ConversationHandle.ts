@@ -1,0 +1,380 @@
+import { defer, distinctUntilChanged, filter, firstValueFrom, map, Subject, type Observable } from 'rxjs';
+import type {
+  Conversation,
+  ConversationCounts,
+  JsonValue,
+  Message,
+  NotificationLevel,
+  Participant,
+  ParticipantRole,
+} from '@rx-conversations/protocol';
+import { ConversationsError } from './ConversationsError.js';
+import type { MessageView, SentMessage } from './MessageView.js';
+import type { Paginator } from './Paginator.js';
+import type { StoreRuntime } from './internal/store/StoreRuntime.js';
+import type { PendingSend, Roster } from './internal/store/StoreState.js';
+import { MessageViews } from './internal/store/messageViews.js';
+import { entryAt, highestIndex, isTombstone, lowestIndex } from './internal/store/messageWindow.js';
+import { crGet, crKeys } from './internal/store/chunkedRecord.js';
+import { ttlCache } from './operators/ttlCache.js';
+import { coalesceLarge } from './internal/store/coalesceLarge.js';
+import { newIdempotencyKey } from './internal/newIdempotencyKey.js';
+
+/** What `loadOlder` / `loadNewer` resolve with. */
+export interface LoadResult {
+  /** Messages the page brought (some may already have been held). */
+  readonly loaded: number;
+  /** Whether more exist in that direction. */
+  readonly hasMore: boolean;
+}
+
+/** What `sendMessage` accepts besides a plain body. */
+export interface SendMessageOptions {
+  readonly body?: string | null;
+  readonly attributes?: JsonValue;
+}
+
+const DEFAULT_PAGE = 30;
+/**
+ * Above this many held messages, `messages$` emits at most once per frame (16 ms): the array is
+ * re-assembled per emission (~8 ns per message, ~1 ms at 100k), so a burst of batches costs one
+ * assembly per frame, not one per batch. Below it, every applied batch emits at once.
+ */
+const LARGE_WINDOW = 5_000;
+const LARGE_WINDOW_FRAME_MS = 16;
+const EMPTY_IDENTITIES: readonly string[] = Object.freeze([]);
+
+/**
+ * One conversation, as observables and commands (STORE-4). Get it from `client.conversation(sid)`:
+ * the same object for the same sid while it is in use. Observables are hot selectors over the store
+ * and replay their current value; every command resolves only after its effect is in the store
+ * (STORE-6), so reading right after `await` is never stale.
+ *
+ * @example
+ * const conversation = client.conversation(sid);
+ * conversation.messages$.subscribe(render);
+ * await conversation.loadOlder();          // the newest page of history
+ * await conversation.sendMessage('hello'); // shows at once as 'sending', then 'sent'
+ */
+export class ConversationHandle {
+  /**
+   * The conversation with the user's membership (role, `lastReadMessageIndex`,
+   * `unreadMessagesCount`, `notificationLevel`); null while it is not among the subscribed
+   * conversations (not joined, left, or not synchronised yet).
+   */
+  readonly state$: Observable<Conversation | null>;
+  /**
+   * The loaded window of messages, ordered by index, de-duplicated, then this client's optimistic
+   * sends (STORE-5, STORE-7). History is not fetched until asked: call `loadOlder()`. Windows of
+   * more than 5,000 messages emit at most once per 16 ms frame during bursts.
+   */
+  readonly messages$: Observable<readonly MessageView[]>;
+  /** The live roster with each participant's read horizon, fetched on first subscription (STORE-9). */
+  readonly participants$: Observable<readonly Participant[]>;
+  /** Identities typing now, sorted; each leaves after the typing timeout or on their next message. */
+  readonly typing$: Observable<readonly string[]>;
+  /** Semi-real-time counters behind a shared TTL cache (STORE-8). */
+  readonly messagesCount$: Observable<number>;
+  readonly participantsCount$: Observable<number>;
+  readonly unreadMessagesCount$: Observable<number>;
+
+  private readonly views: MessageViews;
+  /** Emits after a command put its effect in the store, so coalesced `messages$` shows it before the command resolves. */
+  private readonly settled = new Subject<void>();
+  private readonly counts$: Observable<ConversationCounts>;
+  private lastTypingSentAt = -Infinity;
+  private loading: { older?: Promise<LoadResult>; newer?: Promise<LoadResult> } = {};
+
+  /** @internal Use `client.conversation(sid)`. */
+  constructor(
+    readonly sid: string,
+    private readonly runtime: StoreRuntime,
+  ) {
+    const store = runtime.store;
+    this.views = new MessageViews((pending) => this.resend(pending));
+    this.state$ = store.conversations.select(sid).pipe(map((c) => c ?? null));
+    this.messages$ = store.windows.select(sid).pipe(
+      coalesceLarge((w) => w !== undefined && w.count > LARGE_WINDOW, runtime.scheduler, LARGE_WINDOW_FRAME_MS, this.settled),
+      map((w) => this.views.assemble(w)),
+      distinctUntilChanged(),
+    );
+    let lastRoster: Roster | undefined;
+    let lastList: readonly Participant[] = [];
+    this.participants$ = store.rosters.select(sid).pipe(
+      filter((r): r is Roster => r !== undefined && r.loaded),
+      map((r) => {
+        if (r.entities !== lastRoster?.entities) {
+          const list = crKeys(r.entities).map((identity) => crGet(r.entities, identity)!);
+          list.sort((a, b) => a.joinedAt - b.joinedAt || (a.identity < b.identity ? -1 : a.identity > b.identity ? 1 : 0));
+          lastList = Object.freeze(list);
+        }
+        lastRoster = r;
+        return lastList;
+      }),
+      distinctUntilChanged(),
+    );
+    this.typing$ = store.typing.select(sid).pipe(
+      map((t) => (t === undefined ? EMPTY_IDENTITIES : Object.freeze(Object.keys(t).sort()))),
+      distinctUntilChanged((a, b) => a.length === b.length && a.every((x, i) => x === b[i])),
+    );
+    this.counts$ = defer(() => runtime.request('conversations.counts', { sid }, { idempotent: true })).pipe(
+      ttlCache<ConversationCounts>(runtime.options.counterTtlMs, { scheduler: runtime.scheduler, invalidate: runtime.invalidationsOf(sid) }),
+    );
+    const counter = (pick: (c: ConversationCounts) => number) => this.counts$.pipe(map(pick), distinctUntilChanged());
+    this.messagesCount$ = counter((c) => c.messagesCount);
+    this.participantsCount$ = counter((c) => c.participantsCount);
+    this.unreadMessagesCount$ = counter((c) => c.unreadMessagesCount);
+  }
+
+  /** The conversation as the store holds it now, or null. */
+  get state(): Conversation | null {
+    return crGet(this.runtime.store.state.conversations.entities, this.sid) ?? null;
+  }
+
+  /** Promise forms of the counters (STORE-8), served by the same cache. */
+  getMessagesCount(): Promise<number> {
+    return firstValueFrom(this.messagesCount$);
+  }
+  getParticipantsCount(): Promise<number> {
+    return firstValueFrom(this.participantsCount$);
+  }
+  getUnreadMessagesCount(): Promise<number> {
+    return firstValueFrom(this.unreadMessagesCount$);
+  }
+
+  // ───────────────────────────── history ─────────────────────────────
+
+  /**
+   * Loads the page of messages before the oldest one held (the newest page when none is held) into
+   * `messages$`. Concurrent calls share one request.
+   */
+  loadOlder(pageSize = DEFAULT_PAGE): Promise<LoadResult> {
+    return (this.loading.older ??= this.load('backwards', pageSize).finally(() => (this.loading.older = undefined)));
+  }
+
+  /** Loads the page after the newest message held (after a window was trimmed or reset). */
+  loadNewer(pageSize = DEFAULT_PAGE): Promise<LoadResult> {
+    return (this.loading.newer ??= this.load('forwards', pageSize).finally(() => (this.loading.newer = undefined)));
+  }
+
+  private async load(direction: 'backwards' | 'forwards', pageSize: number): Promise<LoadResult> {
+    this.runtime.dispatch([{ type: 'windowOpened', conversationSid: this.sid }]);
+    const w = this.runtime.store.state.windows[this.sid];
+    const anchor = w === undefined ? null : direction === 'backwards' ? lowestIndex(w) : highestIndex(w);
+    const dir = anchor === null ? 'backwards' : direction;
+    const args = anchor === null ? { sid: this.sid, pageSize, direction: dir } : { sid: this.sid, pageSize, direction: dir, anchor };
+    const page = await this.runtime.request('messages.list', args, { idempotent: true });
+    this.runtime.dispatch([{ type: 'messagesPageLoaded', conversationSid: this.sid, items: page.items, direction: dir, reset: false, hasMore: page.hasMore }]);
+    this.settled.next();
+    return { loaded: page.items.length, hasMore: page.hasMore };
+  }
+
+  /**
+   * Twilio-style paging: a page of `pageSize` messages before (`backwards`, the default) or after
+   * `anchor` (exclusive; omitted: the newest page, or the oldest when `forwards`). A page that
+   * borders or overlaps the loaded window is merged into `messages$`; others are returned only.
+   * `prevPage()` goes to older messages, `nextPage()` to newer.
+   */
+  async getMessages(pageSize = DEFAULT_PAGE, anchor?: number, direction: 'backwards' | 'forwards' = 'backwards'): Promise<Paginator<SentMessage>> {
+    const args = anchor === undefined ? { sid: this.sid, pageSize, direction } : { sid: this.sid, pageSize, direction, anchor };
+    const page = await this.runtime.request('messages.list', args, { idempotent: true });
+    const w = this.runtime.store.state.windows[this.sid];
+    const lo = w === undefined ? null : lowestIndex(w);
+    const hi = w === undefined ? null : highestIndex(w);
+    // Merge only what borders or overlaps the window, so `messages$` never shows a hole: into an empty
+    // window anything; the newest page (no anchor, backwards) always meets the live end.
+    const borders = lo === null || hi === null ? true : anchor === undefined ? direction === 'backwards' : anchor >= lo && anchor <= hi;
+    if (borders) {
+      this.runtime.dispatch([{ type: 'messagesPageLoaded', conversationSid: this.sid, items: page.items, direction, reset: false, hasMore: page.hasMore }]);
+      this.settled.next();
+    }
+    const items = page.items.map((m) => this.viewOf(m));
+    const first = page.items[0]?.index;
+    const last = page.items[page.items.length - 1]?.index;
+    const hasPrevPage = direction === 'backwards' ? page.hasMore : anchor !== undefined;
+    const hasNextPage = direction === 'forwards' ? page.hasMore : anchor !== undefined;
+    const none = () => Promise.reject(new ConversationsError('invalid_argument', 'There is no such page'));
+    return {
+      items,
+      hasPrevPage,
+      hasNextPage,
+      prevPage: () => (hasPrevPage && first !== undefined ? this.getMessages(pageSize, first, 'backwards') : none()),
+      nextPage: () => (hasNextPage && last !== undefined ? this.getMessages(pageSize, last, 'forwards') : none()),
+    };
+  }
+
+  /** The view of `m` as `messages$` shows it (the store's copy when held). */
+  private viewOf(m: Message): SentMessage {
+    const w = this.runtime.store.state.windows[m.conversationSid];
+    const e = w === undefined ? null : entryAt(w, m.index);
+    return this.views.sentView(e !== null && !isTombstone(e) && e.version >= m.version ? e : m);
+  }
+
+  // ───────────────────────────── messages ─────────────────────────────
+
+  /**
+   * Sends a message optimistically (STORE-7): it appears in `messages$` at once as `'sending'`, then
+   * `'sent'` with its index, or `'failed'` with `retry()`. Offline, it waits in order for the
+   * connection. Resolves with the sent message once it is in the store; rejects with
+   * `message_send_failed` (the reason in `cause`).
+   */
+  sendMessage(input: string | SendMessageOptions): Promise<SentMessage> {
+    const { body = null, attributes = {} } = typeof input === 'string' ? { body: input } : input;
+    const pending: PendingSend = {
+      idempotencyKey: newIdempotencyKey(),
+      conversationSid: this.sid,
+      author: this.runtime.session.identity,
+      body,
+      attributes,
+      createdAt: this.runtime.scheduler.now(),
+      status: 'sending',
+      error: null,
+    };
+    if (this.runtime.isClosed) return Promise.reject(new ConversationsError('client_shut_down'));
+    this.runtime.dispatch([{ type: 'sendQueued', pending }]);
+    this.settled.next();
+    return this.transmit(pending);
+  }
+
+  private resend(pending: PendingSend): Promise<SentMessage> {
+    this.runtime.dispatch([{ type: 'sendRetried', conversationSid: this.sid, idempotencyKey: pending.idempotencyKey }]);
+    return this.transmit(pending);
+  }
+
+  private async transmit(pending: PendingSend): Promise<SentMessage> {
+    try {
+      const message = await this.runtime.request(
+        'messages.send',
+        { sid: this.sid, body: pending.body, attributes: pending.attributes, idempotencyKey: pending.idempotencyKey },
+        { idempotent: true },
+      );
+      this.runtime.dispatch([{ type: 'sendSucceeded', message }]);
+      this.settled.next();
+      return this.viewOf(message);
+    } catch (cause) {
+      const error = cause instanceof ConversationsError && cause.code === 'client_shut_down'
+        ? cause
+        : new ConversationsError('message_send_failed', `Sending failed: ${(cause as Error).message}`, { cause });
+      this.runtime.dispatch([{ type: 'sendFailed', conversationSid: this.sid, idempotencyKey: pending.idempotencyKey, error }]);
+      throw error;
+    }
+  }
+
+  /** Edits a message (author or admin); resolves once the store holds the new version. */
+  async updateMessage(index: number, changes: { body?: string | null; attributes?: JsonValue }): Promise<Message> {
+    const message = await this.runtime.request('messages.update', { sid: this.sid, index, ...changes, idempotencyKey: newIdempotencyKey() }, { idempotent: true });
+    this.runtime.dispatch([{ type: 'messageFetched', message }]);
+    this.settled.next();
+    return message;
+  }
+
+  /** Removes a message; resolves once it is gone from `messages$`. */
+  async removeMessage(index: number): Promise<void> {
+    await this.runtime.request('messages.remove', { sid: this.sid, index, idempotencyKey: newIdempotencyKey() }, { idempotent: true });
+    this.runtime.dispatch([{ type: 'messageRemovedLocally', conversationSid: this.sid, index }]);
+    this.settled.next();
+  }
+
+  // ───────────────────────────── membership ─────────────────────────────
+
+  /** Joins the conversation; resolves once it is among `client.conversations$`. */
+  async join(): Promise<Conversation> {
+    return this.applyConversation(await this.runtime.request('conversations.join', { sid: this.sid, idempotencyKey: newIdempotencyKey() }, { idempotent: true }));
+  }
+
+  /** Leaves the conversation; resolves once it is gone from `client.conversations$`. */
+  async leave(): Promise<void> {
+    await this.runtime.request('conversations.leave', { sid: this.sid, idempotencyKey: newIdempotencyKey() }, { idempotent: true });
+    this.runtime.dispatch([{ type: 'conversationRemovedLocally', sid: this.sid }]);
+  }
+
+  /** Deletes the conversation (admin); resolves once it is gone from the store. */
+  async delete(): Promise<void> {
+    await this.runtime.request('conversations.delete', { sid: this.sid, idempotencyKey: newIdempotencyKey() }, { idempotent: true });
+    this.runtime.dispatch([{ type: 'conversationRemovedLocally', sid: this.sid }]);
+  }
+
+  /** Adds a participant (admin); resolves once the roster (when loaded) shows them. */
+  async add(identity: string, options: { attributes?: JsonValue; role?: ParticipantRole } = {}): Promise<Participant> {
+    const participant = await this.runtime.request(
+      'participants.add',
+      { sid: this.sid, identity, ...options, idempotencyKey: newIdempotencyKey() },
+      { idempotent: true },
+    );
+    this.runtime.dispatch([{ type: 'participantFetched', participant }]);
+    return participant;
+  }
+
+  /** Removes a participant (admin); resolves once the roster no longer shows them. */
+  async removeParticipant(identity: string): Promise<void> {
+    await this.runtime.request('participants.remove', { sid: this.sid, identity, idempotencyKey: newIdempotencyKey() }, { idempotent: true });
+    this.runtime.dispatch([{ type: 'participantRemovedLocally', conversationSid: this.sid, identity }]);
+  }
+
+  // ───────────────────────────── conversation fields ─────────────────────────────
+
+  updateAttributes(attributes: JsonValue): Promise<Conversation> {
+    return this.update({ attributes });
+  }
+  updateFriendlyName(friendlyName: string | null): Promise<Conversation> {
+    return this.update({ friendlyName });
+  }
+  updateUniqueName(uniqueName: string | null): Promise<Conversation> {
+    return this.update({ uniqueName });
+  }
+
+  private async update(changes: { friendlyName?: string | null; uniqueName?: string | null; attributes?: JsonValue }): Promise<Conversation> {
+    return this.applyConversation(
+      await this.runtime.request('conversations.update', { sid: this.sid, ...changes, idempotencyKey: newIdempotencyKey() }, { idempotent: true }),
+    );
+  }
+
+  /** `'muted'` suppresses push for this conversation. */
+  async setNotificationLevel(level: NotificationLevel): Promise<Conversation> {
+    return this.applyConversation(await this.runtime.request('conversations.setNotificationLevel', { sid: this.sid, level }, { idempotent: true }));
+  }
+
+  // ───────────────────────────── read horizon ─────────────────────────────
+
+  /** Moves the read horizon forward to `index` (never backwards). */
+  advanceLastReadMessageIndex(index: number): Promise<Conversation> {
+    return this.setLastRead(index, 'advance');
+  }
+  /** Sets the read horizon to `index` (null: nothing read). */
+  updateLastReadMessageIndex(index: number | null): Promise<Conversation> {
+    return this.setLastRead(index, 'set');
+  }
+  /** Marks every message read. */
+  async setAllMessagesRead(): Promise<Conversation> {
+    const last = this.state?.lastMessageIndex ?? (await this.runtime.request('conversations.get', { sid: this.sid }, { idempotent: true })).lastMessageIndex;
+    return this.setLastRead(last, 'set');
+  }
+  /** Marks every message unread. */
+  setAllMessagesUnread(): Promise<Conversation> {
+    return this.setLastRead(null, 'set');
+  }
+
+  private async setLastRead(index: number | null, mode: 'advance' | 'set'): Promise<Conversation> {
+    return this.applyConversation(await this.runtime.request('conversations.setLastRead', { sid: this.sid, index, mode }, { idempotent: true }));
+  }
+
+  /** Read-your-writes guard (STORE-6): the result goes into the store when it is newer than what is there. */
+  private applyConversation(conversation: Conversation): Conversation {
+    this.runtime.dispatch([{ type: 'conversationFetched', conversation }]);
+    return this.state ?? conversation;
+  }
+
+  // ───────────────────────────── typing ─────────────────────────────
+
+  /**
+   * Tells the others that the user is typing. Call it on every keystroke: it sends at most one
+   * signal per `typingThrottleMs`.
+   */
+  async typing(): Promise<void> {
+    const now = this.runtime.scheduler.now();
+    if (now - this.lastTypingSentAt < this.runtime.options.typingThrottleMs) return;
+    this.lastTypingSentAt = now;
+    await this.runtime.request('conversations.typing', { sid: this.sid });
+  }
+}
+

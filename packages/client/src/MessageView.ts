@@ -1,0 +1,61 @@
+import type { JsonValue, Message } from '@rx-conversations/protocol';
+import type { ConversationsError } from './ConversationsError.js';
+
+/** Where a message in `messages$` stands (STORE-7). */
+export type MessageStatus = 'sending' | 'sent' | 'failed';
+
+/**
+ * A message the server has: the wire {@link Message} plus `status: 'sent'` and a `key` that stays
+ * the same from the optimistic copy to the confirmed message (use it as a list key).
+ */
+export interface SentMessage extends Message {
+  readonly status: 'sent';
+  /** The idempotency key the message was sent with (its sid when it has none). */
+  readonly key: string;
+}
+
+/** Fields of an optimistic message that the server has not confirmed yet. */
+interface LocalMessage {
+  readonly key: string;
+  /** Not known until the server confirms the message. */
+  readonly sid: null;
+  /** Not known until the server confirms the message; local messages sort after every real one. */
+  readonly index: null;
+  readonly conversationSid: string;
+  readonly author: string;
+  readonly body: string | null;
+  readonly attributes: JsonValue;
+  readonly createdAt: number;
+  readonly updatedAt: number;
+  readonly idempotencyKey: string;
+  readonly version: 0;
+}
+
+/** An optimistic message on its way (offline sends wait here until reconnect). */
+export interface SendingMessage extends LocalMessage {
+  readonly status: 'sending';
+}
+
+/** An optimistic message the server refused or could not be reached for; `retry()` re-sends it with the same key. */
+export interface FailedMessage extends LocalMessage {
+  readonly status: 'failed';
+  /** `message_send_failed`, with the underlying error as `cause`. */
+  readonly error: ConversationsError;
+  /** Sends again with the same idempotency key (never a duplicate); resolves with the sent message. */
+  retry(): Promise<SentMessage>;
+}
+
+/**
+ * What `messages$` holds: confirmed messages ordered by index, then this client's optimistic ones
+ * in send order (STORE-5, STORE-7). Immutable; an unchanged message keeps its object identity
+ * across emissions. Narrow on `status`.
+ *
+ * @example
+ * conversation.messages$.subscribe((messages) => {
+ *   for (const m of messages) {
+ *     if (m.status === 'failed') showRetry(m.key, () => m.retry());
+ *     else render(m.key, m.body, m.status === 'sending');
+ *   }
+ * });
+ */
+export type MessageView = SentMessage | SendingMessage | FailedMessage;

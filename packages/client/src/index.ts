@@ -1,0 +1,72 @@
+// Public API of @rx-conversations/client. Explicit names only (STYLE: never `export *`).
+
+// ── the client ──
+export { ConversationsClient } from './ConversationsClient.js';
+export type { ConversationsClientOptions } from './ConversationsClient.js';
+export { ConversationHandle } from './ConversationHandle.js';
+export type { LoadResult, SendMessageOptions } from './ConversationHandle.js';
+export { UserHandle } from './UserHandle.js';
+export type { FailedMessage, MessageStatus, MessageView, SendingMessage, SentMessage } from './MessageView.js';
+export type { Paginator } from './Paginator.js';
+export type {
+  ConversationUpdatedEvent,
+  Discontinuity,
+  MessageRemovedEvent,
+  MessageUpdatedEvent,
+  ParticipantLeftEvent,
+  ParticipantUpdatedEvent,
+  TypingEvent,
+  UserUpdatedEvent,
+} from './ClientEvents.js';
+export type { SynchronizationStatus } from './SynchronizationStatus.js';
+
+// ── connection, options, errors, logging ──
+export type { ConnectionState } from './ConnectionState.js';
+export { ConversationsError } from './ConversationsError.js';
+export { DEFAULT_CLIENT_OPTIONS } from './ClientOptions.js';
+export type {
+  ClientOptions,
+  FetchLike,
+  HeartbeatOptions,
+  PlatformHooks,
+  PlatformSignal,
+  ReconnectOptions,
+  WebSocketConstructor,
+  WebSocketLike,
+} from './ClientOptions.js';
+export type { TokenExpiryNotice } from './internal/core/ClientCore.js';
+export { createConsoleLogger, LOG_LEVELS } from './Logger.js';
+export type { ConsoleLike, LogFields, Logger, LogLevel } from './Logger.js';
+
+// ── push ──
+export { createMemoryStorage } from './push/KeyValueStorage.js';
+export type { KeyValueStorage } from './push/KeyValueStorage.js';
+export { parsePushNotification } from './push/parsePushNotification.js';
+export type { PushNotification } from './push/parsePushNotification.js';
+
+// ── operators (STORE-13) ──
+export { backoffDelay } from './operators/backoffDelay.js';
+export type { BackoffOptions } from './operators/backoffDelay.js';
+export { dedupeBy } from './operators/dedupeBy.js';
+export type { DedupeByOptions } from './operators/dedupeBy.js';
+export { mergePagesWithLive } from './operators/mergePagesWithLive.js';
+export type { LiveChange, MergePagesWithLiveOptions } from './operators/mergePagesWithLive.js';
+export { retryWithBackoff } from './operators/retryWithBackoff.js';
+export type { RetryWithBackoffOptions } from './operators/retryWithBackoff.js';
+export { ttlCache } from './operators/ttlCache.js';
+export type { TtlCacheOptions } from './operators/ttlCache.js';
+export { whenSynchronized } from './operators/whenSynchronized.js';
+
+// ── wire types, re-exported for convenience ──
+export type {
+  Conversation,
+  ConversationCounts,
+  JsonValue,
+  Membership,
+  Message,
+  NotificationLevel,
+  Participant,
+  ParticipantRole,
+  PushType,
+  User,
+} from '@rx-conversations/protocol';

@@ -1,0 +1,161 @@
+import { describe, expect, it } from '@jest/globals';
+import { reduceBatch } from './rootReducer.js';
+import { initialStoreState, type StoreState } from './StoreState.js';
+import type { StoreAction } from './StoreAction.js';
+import { entryAt, highestIndex, lowestIndex } from './messageWindow.js';
+import { conv, msg, participant } from '../../../test/fixtures.js';
+import { crGet, crKeys } from './chunkedRecord.js';
+
+const me = 'alice';
+const apply = (s: StoreState, ...actions: StoreAction[]) => reduceBatch(s, actions, me);
+
+function withConversations(...cs: ReturnType<typeof conv>[]): StoreState {
+  return apply(initialStoreState, { type: 'conversationsPageLoaded', items: cs, asOfSeq: 0 });
+}
+
+describe('rootReducer (STORE-1)', () => {
+  it('STORE-1: a no-op batch returns the same state reference', () => {
+    const s = withConversations(conv('c1'));
+    expect(apply(s, { type: 'conversationsPageLoaded', items: [conv('c1')], asOfSeq: 0 })).toBe(s);
+    expect(apply(s, { type: 'typingExpired', conversationSid: 'c1', identity: 'bob', at: 1 })).toBe(s);
+    expect(apply(s, { type: 'messageRemovedLocally', conversationSid: 'c1', index: 3 })).toBe(s);
+    expect(reduceBatch(s, [], me)).toBe(s);
+  });
+
+  it('STORE-1: an entity-only update keeps ids and unrelated slices by identity', () => {
+    const s = withConversations(conv('c1', { createdAt: 2000 }), conv('c2'));
+    const next = apply(s, { type: 'conversationUpdated', seq: 1, conversation: conv('c2', { friendlyName: 'x', version: 2 }), updateReasons: ['friendlyName'] });
+    expect(next).not.toBe(s);
+    expect(next.conversations.ids).toBe(s.conversations.ids);
+    expect(crGet(next.conversations.entities, 'c1')).toBe(crGet(s.conversations.entities, 'c1'));
+    expect(crGet(next.conversations.entities, 'c2')!.friendlyName).toBe('x');
+    expect(next.windows).toBe(s.windows);
+    expect(next.participants).toBe(s.participants);
+    expect(next.users).toBe(s.users);
+    expect(next.me).toBe(s.me);
+  });
+
+  it('STORE-2: ids are sorted by activity (lastMessageAt ?? createdAt) desc; a new message moves a conversation up', () => {
+    const s = withConversations(conv('a', { createdAt: 1 }), conv('b', { createdAt: 3 }), conv('c', { createdAt: 2 }));
+    expect(s.conversations.ids).toEqual(['b', 'c', 'a']);
+    const next = apply(s, { type: 'messageAdded', seq: 5, message: msg('a', 0, { createdAt: 10 }) });
+    expect(next.conversations.ids).toEqual(['a', 'b', 'c']);
+    const a = crGet(next.conversations.entities, 'a')!;
+    expect([a.lastMessageIndex, a.lastMessageAt, a.messagesCount, a.membership!.unreadMessagesCount]).toEqual([0, 10, 1, 1]);
+  });
+
+  it('derives unread only for messages by others above the read horizon', () => {
+    let s = withConversations(conv('a', { membership: { role: 'member', lastReadMessageIndex: 4, notificationLevel: 'default', unreadMessagesCount: 0 } }));
+    s = apply(s, { type: 'messageAdded', seq: 1, message: msg('a', 5, { author: me }) }, { type: 'messageAdded', seq: 2, message: msg('a', 6) });
+    expect(crGet(s.conversations.entities, 'a')!.membership!.unreadMessagesCount).toBe(1);
+    expect(crGet(s.conversations.entities, 'a')!.messagesCount).toBe(2);
+  });
+
+  it('STORE-2: a page read before a live event does not regress or resurrect', () => {
+    let s = withConversations();
+    s = apply(s, { type: 'conversationAdded', seq: 10, conversation: conv('c1', { friendlyName: 'live', version: 2 }) });
+    s = apply(s, { type: 'conversationAdded', seq: 11, conversation: conv('c2') }, { type: 'conversationRemoved', seq: 12, sid: 'c2', reason: 'left' });
+    const page = apply(s, { type: 'conversationsPageLoaded', items: [conv('c1', { friendlyName: 'stale', version: 1 }), conv('c2')], asOfSeq: 9 });
+    expect(page).toBe(s);
+    // A page read after the events applies.
+    const fresh = apply(s, { type: 'conversationsPageLoaded', items: [conv('c1', { friendlyName: 'newer', version: 3 })], asOfSeq: 12 });
+    expect(crGet(fresh.conversations.entities, 'c1')!.friendlyName).toBe('newer');
+  });
+
+  it('STORE-2: list sync drops conversations neither listed nor touched after the read', () => {
+    let s = withConversations(conv('old'), conv('kept'));
+    s = apply(s, { type: 'conversationAdded', seq: 20, conversation: conv('late') });
+    s = apply(s, { type: 'conversationsListSynced', listed: ['kept'], asOfSeq: 15 });
+    expect(s.conversations.ids.slice().sort()).toEqual(['kept', 'late']);
+  });
+
+  it('STORE-5: messages are version-guarded and removals leave tombstones', () => {
+    let s = apply(withConversations(conv('c')), { type: 'windowOpened', conversationSid: 'c' });
+    s = apply(s, { type: 'messageAdded', seq: 1, message: msg('c', 0) }, { type: 'messageUpdated', seq: 2, message: msg('c', 0, { body: 'v2', version: 2 }), updateReasons: ['body'] });
+    const w1 = s.windows.c!;
+    expect((entryAt(w1, 0) as { body: string }).body).toBe('v2');
+    const stale = apply(s, { type: 'messagesPageLoaded', conversationSid: 'c', items: [msg('c', 0)], direction: 'backwards', reset: false, hasMore: false });
+    expect(stale.windows.c!.chunks).toBe(w1.chunks);
+    s = apply(s, { type: 'messageRemoved', seq: 3, conversationSid: 'c', sid: 'c-m0', index: 0, version: 3 });
+    expect(s.windows.c!.count).toBe(0);
+    const again = apply(s, { type: 'messagesPageLoaded', conversationSid: 'c', items: [msg('c', 0, { version: 2 })], direction: 'backwards', reset: false, hasMore: false });
+    expect(again.windows.c!.count).toBe(0);
+    expect(again.windows.c!.chunks).toBe(s.windows.c!.chunks);
+  });
+
+  it('STORE-5: an update to a message outside the window blocks the older version from a page in flight', () => {
+    let s = apply(withConversations(conv('c')), { type: 'windowOpened', conversationSid: 'c' }, { type: 'messageAdded', seq: 1, message: msg('c', 50) });
+    s = apply(s, { type: 'messageUpdated', seq: 2, message: msg('c', 10, { version: 2, body: 'new' }), updateReasons: ['body'] });
+    s = apply(s, { type: 'messageRemoved', seq: 3, conversationSid: 'c', sid: 'c-m11', index: 11, version: 2 });
+    s = apply(s, { type: 'messagesPageLoaded', conversationSid: 'c', items: [msg('c', 10), msg('c', 11), msg('c', 12)], direction: 'backwards', reset: false, hasMore: true });
+    expect(entryAt(s.windows.c!, 10)).toBeNull();
+    expect(entryAt(s.windows.c!, 11)).toBeNull();
+    expect(entryAt(s.windows.c!, 12)).not.toBeNull();
+    expect(lowestIndex(s.windows.c!)).toBe(12);
+    expect(s.windows.c!.hasOlder).toBe(true);
+  });
+
+  it('PERF-1: an append copies one chunk; other chunks keep identity', () => {
+    let s = apply(withConversations(conv('c')), { type: 'windowOpened', conversationSid: 'c' });
+    const items = Array.from({ length: 600 }, (_, i) => msg('c', i));
+    s = apply(s, { type: 'messagesPageLoaded', conversationSid: 'c', items, direction: 'backwards', reset: false, hasMore: false });
+    const before = s.windows.c!;
+    const after = apply(s, { type: 'messageAdded', seq: 1, message: msg('c', 600) }).windows.c!;
+    expect(after.chunks[0]).toBe(before.chunks[0]);
+    expect(after.chunks[1]).toBe(before.chunks[1]);
+    expect(after.chunks[2]).not.toBe(before.chunks[2]);
+    expect(after.count).toBe(601);
+    expect(highestIndex(after)).toBe(600);
+  });
+
+  it('STORE-7: the confirmed message replaces its optimistic copy', () => {
+    let s = withConversations(conv('c'));
+    s = apply(s, {
+      type: 'sendQueued',
+      pending: { idempotencyKey: 'k1', conversationSid: 'c', author: me, body: 'hi', attributes: {}, createdAt: 1, status: 'sending', error: null },
+    });
+    expect(s.windows.c!.pending).toHaveLength(1);
+    s = apply(s, { type: 'messageAdded', seq: 1, message: msg('c', 0, { idempotencyKey: 'k1', author: me }) });
+    expect(s.windows.c!.pending).toHaveLength(0);
+    expect(s.windows.c!.count).toBe(1);
+    const again = apply(s, { type: 'sendSucceeded', message: msg('c', 0, { idempotencyKey: 'k1', author: me }) });
+    expect(again).toBe(s);
+  });
+
+  it('STORE-12: trimming keeps the newest N', () => {
+    let s = apply(withConversations(conv('c')), { type: 'windowOpened', conversationSid: 'c' });
+    s = apply(s, { type: 'messagesPageLoaded', conversationSid: 'c', items: Array.from({ length: 1000 }, (_, i) => msg('c', i)), direction: 'backwards', reset: false, hasMore: false });
+    s = apply(s, { type: 'windowTrimmed', conversationSid: 'c', keep: 100 });
+    const w = s.windows.c!;
+    expect(w.count).toBe(100);
+    expect(lowestIndex(w)).toBe(900);
+    expect(w.chunks.length).toBe(1);
+    expect(w.hasOlder).toBe(true);
+  });
+
+  it('STORE-9: roster merges list and live events by asOfSeq', () => {
+    let s = apply(withConversations(conv('c')), { type: 'participantsRequested', conversationSid: 'c' });
+    s = apply(s, { type: 'participantJoined', seq: 12, participant: participant('c', 'carol') });
+    s = apply(s, { type: 'participantLeft', seq: 13, conversationSid: 'c', identity: 'dave', sid: 'x' });
+    s = apply(s, { type: 'participantsLoaded', conversationSid: 'c', items: [participant('c', 'alice'), participant('c', 'dave')], asOfSeq: 11 });
+    expect(crKeys(s.participants.c!.entities).sort()).toEqual(['alice', 'carol']);
+    expect(s.participants.c!.loaded).toBe(true);
+  });
+
+  it('STORE-9: typing starts on a signal, ends on expiry of that signal or a message from the typist', () => {
+    let s = withConversations(conv('c'));
+    s = apply(s, { type: 'typingSignal', conversationSid: 'c', identity: 'bob', at: 1 }, { type: 'typingSignal', conversationSid: 'c', identity: me, at: 1 });
+    expect(s.typing).toEqual({ c: { bob: 1 } });
+    s = apply(s, { type: 'typingSignal', conversationSid: 'c', identity: 'bob', at: 5 });
+    expect(apply(s, { type: 'typingExpired', conversationSid: 'c', identity: 'bob', at: 1 })).toBe(s);
+    expect(apply(s, { type: 'typingExpired', conversationSid: 'c', identity: 'bob', at: 5 }).typing).toEqual({});
+    expect(apply(s, { type: 'messageAdded', seq: 1, message: msg('c', 0, { author: 'bob' }) }).typing).toEqual({});
+  });
+
+  it('removing a conversation drops its window, roster and typing', () => {
+    let s = withConversations(conv('c'));
+    s = apply(s, { type: 'windowOpened', conversationSid: 'c' }, { type: 'participantsRequested', conversationSid: 'c' }, { type: 'typingSignal', conversationSid: 'c', identity: 'bob', at: 1 });
+    s = apply(s, { type: 'conversationRemoved', seq: 3, sid: 'c', reason: 'deleted' });
+    expect([s.conversations.ids, s.windows, s.participants, s.typing]).toEqual([[], {}, {}, {}]);
+  });
+});

@@ -1,0 +1,13 @@
+import type { Draft } from 'immer';
+import type { StoreAction } from './StoreAction.js';
+import type { SyncSlice } from './StoreState.js';
+import type { ReduceContext } from './conversationsReducer.js';
+
+/** The synchronisation slice: status (CONN-6) and the highest durable sequence applied. */
+export function syncReducer(sync: Draft<SyncSlice>, action: StoreAction, ctx: ReduceContext): void {
+  if (action.type === 'syncStatusChanged') {
+    if (sync.status !== action.status) sync.status = action.status;
+    return;
+  }
+  if (ctx.headSeq > sync.headSeq) sync.headSeq = ctx.headSeq;
+}

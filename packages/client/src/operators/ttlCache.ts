@@ -1,0 +1,139 @@
+import { asyncScheduler, Observable, type OperatorFunction, type SchedulerLike, type Subscriber, type Subscription } from 'rxjs';
+
+/** Options of {@link ttlCache}. */
+export interface TtlCacheOptions {
+  /** Each emission marks the cached value stale (a live event said it changed). */
+  readonly invalidate?: Observable<unknown>;
+  /** Timers and the clock. Default `asyncScheduler`. */
+  readonly scheduler?: SchedulerLike;
+}
+
+/**
+ * A shared, time-bounded cache in front of a fetch (STORE-8). Apply it to a cold observable whose
+ * every subscription performs one fetch (e.g. `defer(() => request())`); the result is one hot
+ * observable to share among any number of subscribers:
+ *
+ * - at most one fetch is in flight, and its answer goes to every subscriber;
+ * - two fetches never start less than `ttlMs` apart, whatever happens;
+ * - while anyone is subscribed, the value is re-fetched every `ttlMs`;
+ * - a value is handed to a new subscriber only while it is younger than `ttlMs` and not invalidated;
+ *   otherwise the subscriber waits for the next fetch, which starts as soon as the spacing allows;
+ * - an `invalidate` emission marks the value stale, so nobody is given a value known to be outdated.
+ *
+ * A failed first fetch errors the waiting subscribers (the next subscriber tries again); a failed
+ * refresh keeps the previous value. Everything is released when the last subscriber leaves.
+ *
+ * @example
+ * const counts$ = defer(() => session.request('conversations.counts', { sid })).pipe(
+ *   ttlCache(10_000, { invalidate: messageEventsOf(sid) }),
+ * );
+ */
+export function ttlCache<T>(ttlMs: number, options: TtlCacheOptions = {}): OperatorFunction<T, T> {
+  return (source) => {
+    const scheduler = options.scheduler ?? asyncScheduler;
+    const subscribers = new Set<Subscriber<T>>();
+    let hasValue = false;
+    let value: T | undefined;
+    let stale = false;
+    let lastFetchAt = -Infinity;
+    let inFlight: Subscription | null = null;
+    let timerSub: Subscription | null = null;
+    let invalidation: Subscription | null = null;
+
+    const fresh = () => hasValue && !stale && scheduler.now() - lastFetchAt < ttlMs;
+
+    const schedule = (): void => {
+      timerSub?.unsubscribe();
+      timerSub = null;
+      if (subscribers.size === 0 || inFlight !== null) return;
+      const due = Math.max(0, lastFetchAt + ttlMs - scheduler.now());
+      timerSub = scheduler.schedule(() => {
+        timerSub = null;
+        fetch();
+      }, due);
+    };
+
+    const fetch = (): void => {
+      if (inFlight !== null || subscribers.size === 0) return;
+      if (scheduler.now() - lastFetchAt < ttlMs) {
+        schedule();
+        return;
+      }
+      lastFetchAt = scheduler.now();
+      let settled = false;
+      const sub = source.subscribe({
+        next: (v) => {
+          if (settled) return;
+          settled = true;
+          inFlight?.unsubscribe();
+          inFlight = null;
+          hasValue = true;
+          value = v;
+          stale = false;
+          for (const s of [...subscribers]) s.next(v);
+          schedule();
+        },
+        error: (error: unknown) => {
+          settled = true;
+          inFlight = null;
+          if (!hasValue) {
+            const waiting = [...subscribers];
+            subscribers.clear();
+            teardownIfIdle();
+            for (const s of waiting) s.error(error);
+          } else {
+            schedule();
+          }
+        },
+        complete: () => {
+          if (settled) return;
+          settled = true;
+          inFlight = null;
+          schedule();
+        },
+      });
+      if (!settled) inFlight = sub;
+    };
+
+    const teardownIfIdle = (): void => {
+      if (subscribers.size > 0) return;
+      timerSub?.unsubscribe();
+      timerSub = null;
+      inFlight?.unsubscribe();
+      inFlight = null;
+      // Keep listening for invalidations while the cached value could still be handed out; stop once
+      // it has expired anyway, so an idle cache holds nothing.
+      const left = hasValue && !stale ? lastFetchAt + ttlMs - scheduler.now() : 0;
+      if (left <= 0) {
+        invalidation?.unsubscribe();
+        invalidation = null;
+      } else {
+        timerSub = scheduler.schedule(() => {
+          timerSub = null;
+          if (subscribers.size === 0) {
+            invalidation?.unsubscribe();
+            invalidation = null;
+          }
+        }, left);
+      }
+    };
+
+    return new Observable<T>((subscriber) => {
+      subscribers.add(subscriber);
+      if (invalidation === null && options.invalidate !== undefined) {
+        invalidation = options.invalidate.subscribe(() => {
+          stale = true;
+        });
+      }
+      if (fresh()) subscriber.next(value as T);
+      if (inFlight === null) {
+        if (fresh()) schedule();
+        else fetch();
+      }
+      return () => {
+        subscribers.delete(subscriber);
+        teardownIfIdle();
+      };
+    });
+  };
+}
