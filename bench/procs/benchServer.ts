@@ -1,0 +1,30 @@
+// The real server in its own process, for the figures that measure it (PERF-4/5/6): an SQLite file in
+// the bench's scratch directory, default durability, the bench key. Answers `memory` with its resident
+// set after a full GC, and `close`.
+import path from 'node:path';
+import { startServer } from '@rx-conversations/server';
+import { readConfig } from '../lib/config.js';
+import { onParentMessage, tellParent } from '../lib/child.js';
+import { collectGarbage } from '../lib/stats.js';
+import { BENCH_KEYS } from '../lib/tokens.js';
+
+const config = readConfig();
+const [name = 'bench'] = process.argv.slice(2);
+const database = path.join(config.tmpDir, `${name}-${process.pid}.sqlite`);
+
+const server = await startServer({ port: 0, database, keys: BENCH_KEYS });
+tellParent({ type: 'listening', url: server.url, port: server.port, database });
+
+onParentMessage(async (command) => {
+  if (command.type === 'memory') {
+    collectGarbage();
+    await new Promise((r) => setTimeout(r, 200));
+    collectGarbage();
+    const usage = process.memoryUsage();
+    tellParent({ type: 'memory', rss: usage.rss, heapUsed: usage.heapUsed, external: usage.external, arrayBuffers: usage.arrayBuffers });
+  } else if (command.type === 'close') {
+    await server.close();
+    tellParent({ type: 'closed' });
+    process.exit(0);
+  }
+});
