@@ -1,0 +1,155 @@
+/**
+ * The demo web app: plain DOM rendered from the client's observables. Everything the page shows comes
+ * from one `ConversationsClient`; commands (`sendMessage`, `add`, …) need no follow-up reads because
+ * each resolves only once its effect is in the store (STORE-6).
+ */
+import { BehaviorSubject, EMPTY, Observable, Subscription, catchError, combineLatest, distinctUntilChanged, exhaustMap, filter, from, map, switchMap } from 'rxjs';
+import { ConversationsClient, type LoadResult } from '@rx-conversations/client';
+import { fetchDevToken } from './devToken.js';
+import { conversationName, renderConversations, renderMessages, typingText } from './render.js';
+
+const byTestId = <T extends HTMLElement = HTMLElement>(id: string): T => {
+  const element = document.querySelector<T>(`[data-testid="${id}"]`);
+  if (element === null) throw new Error(`index.html lacks data-testid="${id}"`);
+  return element;
+};
+
+const ui = {
+  signIn: byTestId<HTMLFormElement>('sign-in-form'),
+  me: byTestId('me'),
+  state: byTestId('connection-state'),
+  chat: document.getElementById('chat')!,
+  createForm: byTestId<HTMLFormElement>('create-form'),
+  joinForm: byTestId<HTMLFormElement>('join-form'),
+  conversations: byTestId('conversations'),
+  conversation: document.getElementById('conversation')!,
+  title: byTestId('conversation-title'),
+  participants: byTestId('participants'),
+  addForm: byTestId<HTMLFormElement>('add-participant-form'),
+  loadOlder: byTestId<HTMLButtonElement>('load-older'),
+  messages: byTestId('messages'),
+  typing: byTestId('typing'),
+  composerForm: byTestId<HTMLFormElement>('composer-form'),
+  composer: byTestId<HTMLInputElement>('composer'),
+  error: byTestId('error'),
+};
+
+const IDENTITY_KEY = 'rx-conversations-demo:identity';
+const HISTORY_PAGE_SIZE = 50;
+
+function showError(err: unknown): void {
+  const code = (err as { code?: unknown }).code;
+  ui.error.textContent = `${typeof code === 'string' ? `${code}: ` : ''}${err instanceof Error ? err.message : String(err)}`;
+}
+
+/** Reads a form's fields and resets it; runs `action` and reports its failure on the page. */
+function onSubmit(form: HTMLFormElement, action: (fields: Record<string, string>) => Promise<unknown> | void): void {
+  form.addEventListener('submit', (event) => {
+    event.preventDefault();
+    const fields: Record<string, string> = {};
+    new FormData(form).forEach((value, name) => (fields[name] = String(value).trim()));
+    ui.error.textContent = '';
+    form.reset();
+    Promise.resolve()
+      .then(() => action(fields))
+      .catch(showError);
+  });
+}
+
+async function signIn(identity: string): Promise<void> {
+  const token = await fetchDevToken(identity);
+  sessionStorage.setItem(IDENTITY_KEY, identity);
+  const client = new ConversationsClient(token, {
+    url: `${location.protocol === 'https:' ? 'wss' : 'ws'}://${location.host}/`,
+    // Called before the token expires; the new one is swapped in on the open socket (CONN-7).
+    tokenProvider: () => fetchDevToken(identity),
+  });
+  ui.signIn.hidden = true;
+  ui.chat.hidden = false;
+  ui.me.textContent = identity;
+  startChat(client, identity);
+}
+
+function startChat(client: ConversationsClient, me: string): void {
+  const openSid$ = new BehaviorSubject<string | null>(null);
+  const open = (sid: string): void => openSid$.next(sid);
+  const current = () => {
+    const sid = openSid$.value;
+    if (sid === null) throw new Error('Open a conversation first.');
+    return client.conversation(sid);
+  };
+
+  client.connectionState$.subscribe((state) => {
+    ui.state.textContent = state;
+    ui.state.dataset['state'] = state;
+  });
+  combineLatest([client.conversations$, openSid$]).subscribe(([conversations, openSid]) =>
+    renderConversations(ui.conversations, conversations, openSid, open),
+  );
+  openSid$.pipe(distinctUntilChanged(), switchMap((sid) => (sid === null ? EMPTY : showConversation(client, sid, me)))).subscribe();
+
+  onSubmit(ui.createForm, async ({ friendlyName, uniqueName }) => {
+    const created = await client.createConversation({ friendlyName: friendlyName || undefined, uniqueName: uniqueName || undefined });
+    open(created.sid);
+  });
+  onSubmit(ui.joinForm, async ({ uniqueName }) => {
+    const joined = await client.joinConversation({ uniqueName: uniqueName ?? '' });
+    open(joined.sid);
+  });
+  onSubmit(ui.addForm, ({ identity }) => current().add(identity ?? ''));
+  onSubmit(ui.composerForm, ({ body }) => {
+    // Not awaited: the message shows at once as `sending` (STORE-7); a failure shows on the message.
+    if (body) current().sendMessage(body).catch(() => undefined);
+  });
+  ui.composer.addEventListener('input', () => {
+    if (ui.composer.value !== '') current().typing().catch(() => undefined); // best effort, like the signal itself
+  });
+  ui.loadOlder.addEventListener('click', () => {
+    current().loadOlder(HISTORY_PAGE_SIZE).then(showLoadOlder, showError);
+  });
+}
+
+/** Renders one conversation while subscribed; unsubscribing (opening another) releases it all. */
+function showConversation(client: ConversationsClient, sid: string, me: string): Observable<never> {
+  return new Observable<never>(() => {
+    const chat = client.conversation(sid);
+    const subscription = new Subscription();
+    ui.conversation.hidden = false;
+    ui.messages.replaceChildren();
+    subscription.add(
+      chat.state$.subscribe((conversation) => {
+        if (conversation !== null) ui.title.textContent = conversationName(conversation);
+      }),
+    );
+    subscription.add(
+      chat.participants$.subscribe((participants) => {
+        ui.participants.textContent = `Participants: ${participants.map((p) => p.identity).join(', ')}`;
+      }),
+    );
+    subscription.add(chat.messages$.subscribe((messages) => renderMessages(ui.messages, messages, me, showError)));
+    subscription.add(chat.typing$.subscribe((identities) => (ui.typing.textContent = typingText(identities.filter((i) => i !== me)))));
+    // While the conversation is open, whatever arrives is read: clear the unread count as it rises.
+    subscription.add(
+      chat.state$
+        .pipe(
+          map((conversation) => conversation?.membership?.unreadMessagesCount ?? 0),
+          filter((unread) => unread > 0 && document.visibilityState === 'visible'),
+          exhaustMap(() => from(chat.setAllMessagesRead()).pipe(catchError((err: unknown) => (showError(err), EMPTY)))),
+        )
+        .subscribe(),
+    );
+    // History is not fetched until asked (STORE-5): load the newest page on open.
+    ui.loadOlder.hidden = true;
+    chat.loadOlder(HISTORY_PAGE_SIZE).then(showLoadOlder, showError);
+    ui.composer.focus();
+    return subscription;
+  });
+}
+
+function showLoadOlder({ hasMore }: LoadResult): void {
+  ui.loadOlder.hidden = !hasMore;
+}
+
+onSubmit(ui.signIn, ({ identity }) => (identity ? signIn(identity) : undefined));
+const remembered = sessionStorage.getItem(IDENTITY_KEY);
+if (remembered !== null) signIn(remembered).catch(showError);

@@ -1,0 +1,37 @@
+import { gzipSync } from 'node:zlib';
+import { describe, expect, it } from '@jest/globals';
+import { build } from 'esbuild';
+
+/**
+ * PERF-7: the client for browsers, ESM, minified + gzip, rxjs and immer included as used. The entry
+ * re-exports the package's whole public surface, so this is the most an app can pull in.
+ */
+describe('@rx-conversations/client browser bundle', () => {
+  it('PERF-7: builds for browsers with no Node built-ins and prints its gzip size', async () => {
+    const result = await build({
+      stdin: { contents: "export * from '@rx-conversations/client';", resolveDir: process.cwd(), loader: 'ts' },
+      bundle: true,
+      // platform 'browser' fails the build on any `node:` import: the browser path must have none (SPEC §2).
+      platform: 'browser',
+      format: 'esm',
+      target: 'es2022',
+      conditions: ['source'],
+      minify: true,
+      write: false,
+      metafile: true,
+      logLevel: 'silent',
+    });
+    const [bundle] = result.outputFiles;
+    if (bundle === undefined) throw new Error('esbuild produced no output');
+    const gzip = gzipSync(bundle.contents, { level: 9 }).length;
+    const inputs = Object.keys(result.metafile.inputs);
+    const fromPackage = (name: string): number => inputs.filter((path) => path.includes(`node_modules/${name}/`)).length;
+
+    console.log(
+      `PERF-7 @rx-conversations/client browser bundle: ${(bundle.contents.length / 1024).toFixed(1)} KiB minified, ` +
+        `${(gzip / 1024).toFixed(1)} KiB gzip (budget 40 KB; ${inputs.length} modules, rxjs ${fromPackage('rxjs')}, immer ${fromPackage('immer')})`,
+    );
+    expect(inputs.some((path) => path.includes('node_modules/ws/'))).toBe(false);
+    expect(gzip).toBeGreaterThan(0);
+  });
+});
