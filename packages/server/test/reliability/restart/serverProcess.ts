@@ -1,0 +1,96 @@
+// Runs the server in a child process that a test can SIGKILL and restart on the same SQLite file and
+// port. The child entry is bundled once with esbuild (workspace packages from source through the
+// `source` export condition; third-party packages stay external and resolve from the repo's
+// node_modules, which is why the bundle lives under node_modules/.cache).
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdirSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { build, type Plugin } from 'esbuild';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const root = join(here, '..', '..', '..', '..', '..');
+const outfile = join(root, 'node_modules', '.cache', 'rxc-reliability', 'childServer.mjs');
+
+const externalThirdParty: Plugin = {
+  name: 'external-third-party',
+  setup(b) {
+    b.onResolve({ filter: /^[^./]/ }, (args) => (args.path.startsWith('@rx-conversations/') ? undefined : { path: args.path, external: true }));
+  },
+};
+
+let built: Promise<string> | undefined;
+
+/** Bundles the child server entry (once per test process) and returns the file to run. */
+export function buildChildServer(): Promise<string> {
+  built ??= (async () => {
+    mkdirSync(dirname(outfile), { recursive: true });
+    await build({
+      entryPoints: [join(here, 'childServer.ts')],
+      outfile,
+      bundle: true,
+      platform: 'node',
+      format: 'esm',
+      target: 'node20',
+      conditions: ['source'],
+      logLevel: 'error',
+      plugins: [externalThirdParty],
+    });
+    return outfile;
+  })();
+  return built;
+}
+
+/** A server child process. */
+export interface ServerProcess {
+  readonly port: number;
+  readonly url: string;
+  readonly httpUrl: string;
+  readonly child: ChildProcess;
+  /** Resolves when the process has exited, with its signal. */
+  readonly exited: Promise<NodeJS.Signals | number | null>;
+  /** SIGKILL: no shutdown, no flush, nothing. */
+  kill(): Promise<void>;
+  /** SIGTERM and wait (graceful close). */
+  stop(): Promise<void>;
+}
+
+/** Starts the child server on `database` and `port` (0 = any) and waits until it listens. */
+export async function spawnServer(database: string, port = 0, timeoutMs = 15_000): Promise<ServerProcess> {
+  const file = await buildChildServer();
+  const child = spawn(process.execPath, [file, database, String(port)], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
+  let stderr = '';
+  child.stderr!.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
+  const exited = new Promise<NodeJS.Signals | number | null>((resolve) => child.once('exit', (code, signal) => resolve(signal ?? code)));
+  const listening = await new Promise<number>((resolve, reject) => {
+    let out = '';
+    const timer = setTimeout(() => reject(new Error(`server child did not start within ${timeoutMs} ms: ${stderr}`)), timeoutMs);
+    child.stdout!.setEncoding('utf8').on('data', (chunk: string) => {
+      out += chunk;
+      const match = /LISTENING (\d+)/.exec(out);
+      if (match !== null) {
+        clearTimeout(timer);
+        resolve(Number(match[1]));
+      }
+    });
+    void exited.then((how) => {
+      clearTimeout(timer);
+      reject(new Error(`server child exited (${String(how)}) before listening: ${stderr}`));
+    });
+  });
+  return {
+    port: listening,
+    url: `ws://127.0.0.1:${listening}`,
+    httpUrl: `http://127.0.0.1:${listening}`,
+    child,
+    exited,
+    async kill() {
+      if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+      await exited;
+    },
+    async stop() {
+      if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
+      await exited;
+    },
+  };
+}
