@@ -54,7 +54,9 @@ describe('OutboundQueue (PERF-2)', () => {
   });
 
   describe('a resume backlog (SRV-5)', () => {
-    afterEach(() => jest.useRealTimers());
+    afterEach(() => {
+      jest.useRealTimers();
+    });
 
     /** A socket whose buffer grows with each send and empties only when the test says the peer read. */
     function socket() {
