@@ -59,6 +59,14 @@ export interface StartServerOptions {
   /** A connection whose unsent bytes exceed this is closed (4008) and must resume. Default 4 MiB. */
   readonly maxBufferedBytes?: number;
   /**
+   * Websocket connections one identity may hold at once (tabs, devices). One more is refused before the
+   * upgrade with HTTP 503 `too_many_connections` (retryable): a leaked token cannot exhaust the server.
+   * Default 64.
+   */
+  readonly maxConnectionsPerIdentity?: number;
+  /** Websocket connections (and upgrades in progress) in all; one more is refused the same way. Default 50,000. */
+  readonly maxConnections?: number;
+  /**
    * SQLite durability; WAL mode always. `'normal'` (default): an acknowledged write survives a process
    * crash. `'full'`: it also survives power loss or an OS crash (an fsync per commit).
    */
@@ -162,6 +170,16 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
   };
 
   const connections = new Set<Connection>();
+  const maxConnections = positive(options.maxConnections, 50_000, 'maxConnections');
+  const maxConnectionsPerIdentity = positive(options.maxConnectionsPerIdentity, 64, 'maxConnectionsPerIdentity');
+  // Upgrades whose token is being verified, and live connections per identity (counted from accept).
+  let upgrading = 0;
+  const perIdentity = new Map<string, number>();
+  const released = (identity: string): void => {
+    const left = (perIdentity.get(identity) ?? 1) - 1;
+    if (left > 0) perIdentity.set(identity, left);
+    else perIdentity.delete(identity);
+  };
   let closing = false;
   const http = createServer(createHttpHandler(verifyToken, logger, options.requestHandler));
   const wss = new WebSocketServer({
@@ -178,7 +196,12 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
         ws.close(CLOSE_CODES.goingAway, 'server_shutting_down');
         return;
       }
-      connections.add(new Connection(ws, verified.identity, verified.expiresAt, settings, (c) => connections.delete(c)));
+      perIdentity.set(verified.identity, (perIdentity.get(verified.identity) ?? 0) + 1);
+      connections.add(
+        new Connection(ws, verified.identity, verified.expiresAt, settings, (c) => {
+          if (connections.delete(c)) released(verified.identity);
+        }),
+      );
     });
   };
 
@@ -188,11 +211,22 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
     if (closing) return abortHandshake(socket, 503, 'server_shutting_down');
     const offered = offeredProtocols(req);
     if (!offered.includes(SUBPROTOCOL)) return abortHandshake(socket, 400, 'subprotocol_missing');
+    if (connections.size + upgrading >= maxConnections) {
+      logger.warn({ connections: connections.size, maxConnections }, 'connection refused: server full');
+      return abortHandshake(socket, 503, 'too_many_connections');
+    }
     const token = offered.find((p) => p.startsWith(AUTH_SUBPROTOCOL_PREFIX))?.slice(AUTH_SUBPROTOCOL_PREFIX.length);
-    verifyToken(token).then(
+    upgrading += 1;
+    verifyToken(token).finally(() => (upgrading -= 1)).then(
       (verified) => {
         if (closing) return abortHandshake(socket, 503, 'server_shutting_down');
         if (socket.destroyed) return;
+        const held = perIdentity.get(verified.identity) ?? 0;
+        if (held >= maxConnectionsPerIdentity) {
+          logger.info({ held, maxConnectionsPerIdentity }, 'connection refused: too many for one identity');
+          return abortHandshake(socket, 503, 'too_many_connections');
+        }
+        // ws completes the upgrade synchronously (no verifyClient), so the count rises in this same tick.
         accept(req, socket, head, verified);
       },
       (err: unknown) => {

@@ -1,9 +1,12 @@
 import { Writable } from 'node:stream';
 import { afterEach, describe, expect, it } from '@jest/globals';
 import { pino } from 'pino';
+import WebSocket from 'ws';
 import { startServer, type RunningServer, type StartServerOptions } from '../src/index.js';
 import { connectUser, key } from './helpers/connectUser.js';
-import { KEYS } from './helpers/testKeys.js';
+import { KEYS, tokenFor } from './helpers/testKeys.js';
+import { AUTH_SUBPROTOCOL_PREFIX, SUBPROTOCOL, isRetryable } from '@rx-conversations/protocol';
+import { tryUpgrade } from './helpers/TestClient.js';
 import type { TestClient } from './helpers/TestClient.js';
 
 const cleanups: Array<() => unknown> = [];
@@ -155,5 +158,57 @@ describe('liveness (CONN-4)', () => {
     const server = await start({ handshakeTimeoutMs: 100 });
     const client = await connect(server, 'mute', false);
     expect(await client.closed).toEqual({ code: 4000, reason: 'handshake_timeout' });
+  });
+});
+
+describe('connection limits (SRV-5)', () => {
+  const upgrade = async (server: RunningServer, identity: string) =>
+    tryUpgrade(server.url, [SUBPROTOCOL, `${AUTH_SUBPROTOCOL_PREFIX}${await tokenFor(identity)}`]);
+
+  it('SRV-5: one identity past maxConnectionsPerIdentity is refused with 503 too_many_connections (retryable); others still connect; a freed slot is reusable', async () => {
+    const server = await start({ maxConnectionsPerIdentity: 2 });
+    const first = await connect(server, 'alice');
+    await connect(server, 'alice');
+    const refused = await upgrade(server, 'alice');
+    expect(refused).toEqual({ opened: false, status: 503, error: 'too_many_connections', body: JSON.stringify({ code: 'too_many_connections' }) });
+    expect(isRetryable('too_many_connections')).toBe(true);
+    // Another identity is not affected, and alice's two sockets still work.
+    const bob = await connect(server, 'bob');
+    expect(await bob.request('users.get', { identity: 'alice' })).toMatchObject({ identity: 'alice', isOnline: true });
+    expect(await first.request('users.get', { identity: 'bob' })).toMatchObject({ identity: 'bob' });
+    await first.close();
+    expect(await upgrade(server, 'alice')).toEqual({ opened: true });
+  });
+
+  it('SRV-5: past maxConnections every new upgrade is refused before its token is even checked', async () => {
+    const server = await start({ maxConnections: 2 });
+    await connect(server, 'alice');
+    await connect(server, 'bob');
+    expect(await upgrade(server, 'carol')).toMatchObject({ opened: false, status: 503, error: 'too_many_connections' });
+    expect(await tryUpgrade(server.url, [SUBPROTOCOL, `${AUTH_SUBPROTOCOL_PREFIX}not.a-jwt`])).toMatchObject({ status: 503, error: 'too_many_connections' });
+  });
+
+  it('SRV-5: concurrent upgrades of one identity never overshoot its limit', async () => {
+    const server = await start({ maxConnectionsPerIdentity: 3 });
+    const token = await tokenFor('dave');
+    // Raw sockets held open (tryUpgrade would close each at once and free its slot).
+    const outcomes = await Promise.all(
+      Array.from({ length: 12 }, () => {
+        const socket = new WebSocket(server.url, [SUBPROTOCOL, `${AUTH_SUBPROTOCOL_PREFIX}${token}`]);
+        cleanups.push(() => socket.terminate());
+        return new Promise<string>((resolve) => {
+          socket.on('open', () => resolve('opened'));
+          socket.on('unexpected-response', (_req, res) => resolve(`${res.statusCode} ${String(res.headers['x-rxc-error'])}`));
+          socket.on('error', () => resolve('error'));
+        });
+      }),
+    );
+    expect(outcomes.filter((o) => o === 'opened')).toHaveLength(3);
+    expect(outcomes.filter((o) => o !== 'opened')).toEqual(Array(9).fill('503 too_many_connections'));
+  });
+
+  it('SRV-5: connection limits must be positive numbers', async () => {
+    await expect(startServer({ port: 0, database: ':memory:', keys: KEYS, maxConnectionsPerIdentity: 0 })).rejects.toThrow(TypeError);
+    await expect(startServer({ port: 0, database: ':memory:', keys: KEYS, maxConnections: -1 })).rejects.toThrow(TypeError);
   });
 });
