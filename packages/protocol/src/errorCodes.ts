@@ -64,7 +64,6 @@ export const ERROR_CODES = {
   queue_full: { retryable: true, summary: 'Too many calls are waiting for a connection.' },
   connection_denied: { retryable: false, summary: 'The connection is `denied` (token rejected); call `updateToken` with a valid token.' },
   message_send_failed: { retryable: true, summary: 'An optimistic send failed; `cause` has the reason; call `retry()` on the message.' },
-  resync_required: { retryable: false, summary: 'The server could no longer replay missed events; the client resynchronised and emitted a discontinuity.' },
 } as const satisfies Record<string, { retryable: boolean; summary: string }>;
 
 /** Closed union of every error code (see `docs/errors.md`). */
