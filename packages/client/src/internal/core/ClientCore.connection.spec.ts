@@ -80,6 +80,34 @@ describe('ClientCore: reconnection (CONN-3)', () => {
     expect(delays).toEqual([100, 200, 400, 800, 1_000, 1_000]);
   });
 
+  it('CONN-3: a server that welcomes and then drops at once is retried ever more slowly; 10 s connected resets it', () => {
+    const h = harness({ reconnect: { initialDelayMs: 100, maxDelayMs: 5_000, multiplier: 2, jitter: 0.5, connectingPeriodMs: 600_000 } });
+    h.connect();
+    const delays: number[] = [];
+    const dropAndWait = (): number => {
+      h.socket().serverClose(1006);
+      const count = h.WS.sockets.length;
+      let waited = 0;
+      while (h.WS.sockets.length === count) {
+        h.clock.advance(10);
+        waited += 10;
+        if (waited > 10_000) throw new Error('no retry');
+      }
+      h.connect();
+      return waited;
+    };
+    for (let i = 0; i < 6; i += 1) delays.push(dropAndWait());
+    expect(delays).toEqual([100, 200, 400, 800, 1_600, 3_200]);
+    // Stable: 10 s connected, answering pings.
+    const sockets = h.WS.sockets.length;
+    for (let t = 0; t < 10_000; t += 1_000) {
+      h.socket().receive({ type: 'pong', serverTime: T0 });
+      h.clock.advance(1_000);
+    }
+    expect(h.WS.sockets).toHaveLength(sockets);
+    expect(dropAndWait()).toBe(100);
+  });
+
   it('CONN-3: jitter shortens each delay by at most the jitter fraction', () => {
     const h = harness({ random: () => 0.999, reconnect: { initialDelayMs: 1_000, jitter: 0.5 } });
     h.connect();

@@ -58,6 +58,8 @@ export interface TokenExpiryNotice {
 
 /** setTimeout's limit (~24.8 days); a later deadline would fire at once, so it is not scheduled. */
 const MAX_TIMER_MS = 2 ** 31 - 1;
+/** How long a connection must stay up before a drop counts as a fresh failure rather than a flap. */
+const STABLE_CONNECTION_MS = 10_000;
 
 const shutDownError = (): ConversationsError => new ConversationsError('client_shut_down');
 
@@ -327,6 +329,11 @@ export class ClientCore implements Session {
         this.log.debug('retrying after backoff', { attempt, delayMs: delay });
         return timer(delay, scheduler).pipe(tap(() => this.dispatch({ type: 'retryTimerFired' })));
       },
+    );
+    // A connection that stays up this long is stable: the next drop is retried fast again (flap damping).
+    effect(
+      (s) => (s.phase === 'connected' && s.flaps > 0 ? s.socket : null),
+      () => timer(STABLE_CONNECTION_MS, scheduler).pipe(tap(() => this.dispatch({ type: 'connectionStable' }))),
     );
     effect(
       (s) => (PHASES[s.phase].reconnecting && !s.periodElapsed ? s.cycle : null),

@@ -19,6 +19,7 @@ const EVENTS: Record<string, MachineEvent> = {
   'socketClosed(4003)': { type: 'socketClosed', code: 4003 },
   heartbeatTimedOut: { type: 'heartbeatTimedOut' },
   sequenceGap: { type: 'sequenceGap' },
+  connectionStable: { type: 'connectionStable' },
   authInconclusive: { type: 'authInconclusive' },
   tokenRejected: { type: 'tokenRejected' },
   tokenUpdated: { type: 'tokenUpdated' },
@@ -35,55 +36,55 @@ const EXPECTED: Record<Phase, Record<keyof typeof EVENTS, string>> = {
   opening: {
     socketOpened: 'handshaking', welcomeReceived: '=', socketFailed: 'probing', 'socketClosed(1006)': 'probing',
     'socketClosed(1001)': 'probing', 'socketClosed(4001)': 'denied', 'socketClosed(4003)': 'denied', heartbeatTimedOut: 'backoff',
-    sequenceGap: '=', authInconclusive: '=', tokenRejected: 'denied', tokenUpdated: 'opening+', retryTimerFired: '=',
+    sequenceGap: '=', connectionStable: '=', authInconclusive: '=', tokenRejected: 'denied', tokenUpdated: 'opening+', retryTimerFired: '=',
     connectingPeriodElapsed: 'opening*', networkOnline: '=', shutdownRequested: 'closing', shutdownCompleted: '=',
   },
   handshaking: {
     socketOpened: '=', welcomeReceived: 'connected', socketFailed: 'backoff', 'socketClosed(1006)': 'backoff',
     'socketClosed(1001)': 'backoff', 'socketClosed(4001)': 'denied', 'socketClosed(4003)': 'denied', heartbeatTimedOut: 'backoff',
-    sequenceGap: '=', authInconclusive: '=', tokenRejected: 'denied', tokenUpdated: 'opening+', retryTimerFired: '=',
+    sequenceGap: '=', connectionStable: '=', authInconclusive: '=', tokenRejected: 'denied', tokenUpdated: 'opening+', retryTimerFired: '=',
     connectingPeriodElapsed: 'handshaking*', networkOnline: '=', shutdownRequested: 'closing', shutdownCompleted: '=',
   },
   connected: {
     socketOpened: '=', welcomeReceived: '=', socketFailed: 'backoff', 'socketClosed(1006)': 'backoff',
     'socketClosed(1001)': 'backoff', 'socketClosed(4001)': 'denied', 'socketClosed(4003)': 'denied', heartbeatTimedOut: 'backoff',
-    sequenceGap: 'backoff', authInconclusive: '=', tokenRejected: 'denied', tokenUpdated: '=', retryTimerFired: '=',
+    sequenceGap: 'backoff', connectionStable: 'connected', authInconclusive: '=', tokenRejected: 'denied', tokenUpdated: '=', retryTimerFired: '=',
     connectingPeriodElapsed: '=', networkOnline: '=', shutdownRequested: 'closing', shutdownCompleted: '=',
   },
   probing: {
     socketOpened: '=', welcomeReceived: '=', socketFailed: '=', 'socketClosed(1006)': '=',
     'socketClosed(1001)': '=', 'socketClosed(4001)': '=', 'socketClosed(4003)': '=', heartbeatTimedOut: '=',
-    sequenceGap: '=', authInconclusive: 'backoff', tokenRejected: 'denied', tokenUpdated: 'opening+', retryTimerFired: '=',
+    sequenceGap: '=', connectionStable: '=', authInconclusive: 'backoff', tokenRejected: 'denied', tokenUpdated: 'opening+', retryTimerFired: '=',
     connectingPeriodElapsed: 'probing*', networkOnline: '=', shutdownRequested: 'closing', shutdownCompleted: '=',
   },
   backoff: {
     socketOpened: '=', welcomeReceived: '=', socketFailed: '=', 'socketClosed(1006)': '=',
     'socketClosed(1001)': '=', 'socketClosed(4001)': '=', 'socketClosed(4003)': '=', heartbeatTimedOut: '=',
-    sequenceGap: '=', authInconclusive: '=', tokenRejected: 'denied', tokenUpdated: 'opening+', retryTimerFired: 'opening+',
+    sequenceGap: '=', connectionStable: '=', authInconclusive: '=', tokenRejected: 'denied', tokenUpdated: 'opening+', retryTimerFired: 'opening+',
     connectingPeriodElapsed: 'backoff*', networkOnline: 'opening+', shutdownRequested: 'closing', shutdownCompleted: '=',
   },
   denied: {
     socketOpened: '=', welcomeReceived: '=', socketFailed: '=', 'socketClosed(1006)': '=',
     'socketClosed(1001)': '=', 'socketClosed(4001)': '=', 'socketClosed(4003)': '=', heartbeatTimedOut: '=',
-    sequenceGap: '=', authInconclusive: '=', tokenRejected: '=', tokenUpdated: 'opening+', retryTimerFired: '=',
+    sequenceGap: '=', connectionStable: '=', authInconclusive: '=', tokenRejected: '=', tokenUpdated: 'opening+', retryTimerFired: '=',
     connectingPeriodElapsed: '=', networkOnline: '=', shutdownRequested: 'closing', shutdownCompleted: '=',
   },
   closing: {
     socketOpened: '=', welcomeReceived: '=', socketFailed: '=', 'socketClosed(1006)': '=',
     'socketClosed(1001)': '=', 'socketClosed(4001)': '=', 'socketClosed(4003)': '=', heartbeatTimedOut: '=',
-    sequenceGap: '=', authInconclusive: '=', tokenRejected: '=', tokenUpdated: '=', retryTimerFired: '=',
+    sequenceGap: '=', connectionStable: '=', authInconclusive: '=', tokenRejected: '=', tokenUpdated: '=', retryTimerFired: '=',
     connectingPeriodElapsed: '=', networkOnline: '=', shutdownRequested: '=', shutdownCompleted: 'closed',
   },
   closed: {
     socketOpened: '=', welcomeReceived: '=', socketFailed: '=', 'socketClosed(1006)': '=',
     'socketClosed(1001)': '=', 'socketClosed(4001)': '=', 'socketClosed(4003)': '=', heartbeatTimedOut: '=',
-    sequenceGap: '=', authInconclusive: '=', tokenRejected: '=', tokenUpdated: '=', retryTimerFired: '=',
+    sequenceGap: '=', connectionStable: '=', authInconclusive: '=', tokenRejected: '=', tokenUpdated: '=', retryTimerFired: '=',
     connectingPeriodElapsed: '=', networkOnline: '=', shutdownRequested: '=', shutdownCompleted: '=',
   },
 };
 
 const PHASE_NAMES = Object.keys(PHASES) as Phase[];
-const at = (phase: Phase): MachineState => ({ phase, attempt: 2, socket: 5, cycle: 3, periodElapsed: false });
+const at = (phase: Phase): MachineState => ({ phase, attempt: 2, socket: 5, cycle: 3, periodElapsed: false, flaps: 1 });
 
 describe('connectionMachine', () => {
   it('CONN-2: the expected table covers every phase and every event type', () => {
@@ -158,8 +159,25 @@ describe('connectionMachine', () => {
   });
 
   it('CONN-2: a token update leaves denied on a fresh cycle', () => {
-    const denied: MachineState = { phase: 'denied', attempt: 4, socket: 7, cycle: 2, periodElapsed: true };
-    expect(transition(denied, { type: 'tokenUpdated' })).toEqual({ phase: 'opening', attempt: 0, socket: 8, cycle: 3, periodElapsed: false });
+    const denied: MachineState = { phase: 'denied', attempt: 4, socket: 7, cycle: 2, periodElapsed: true, flaps: 0 };
+    expect(transition(denied, { type: 'tokenUpdated' })).toEqual({ phase: 'opening', attempt: 0, socket: 8, cycle: 3, periodElapsed: false, flaps: 0 });
+  });
+
+  it('CONN-3: connections that drop before they are stable are retried ever more slowly; a stable one resets that', () => {
+    const flap = (state: MachineState): MachineState =>
+      [{ type: 'retryTimerFired' }, { type: 'socketOpened' }, { type: 'welcomeReceived' }, { type: 'sequenceGap' }].reduce<MachineState>(
+        (s, event) => transition(s, event as MachineEvent),
+        state,
+      );
+    let state = transition(transition(transition(INITIAL_STATE, { type: 'socketOpened' }), { type: 'welcomeReceived' }), { type: 'socketClosed', code: 1006 });
+    expect(state).toMatchObject({ phase: 'backoff', attempt: 1, flaps: 1 });
+    const attempts = [state.attempt];
+    for (let i = 0; i < 4; i++) attempts.push((state = flap(state)).attempt);
+    expect(attempts).toEqual([1, 2, 3, 4, 5]);
+    // Stable for long enough: the next drop is a fresh failure, retried fast.
+    for (const event of [{ type: 'retryTimerFired' }, { type: 'socketOpened' }, { type: 'welcomeReceived' }, { type: 'connectionStable' }]) state = transition(state, event as MachineEvent);
+    expect(state).toMatchObject({ phase: 'connected', flaps: 0 });
+    expect(transition(state, { type: 'socketClosed', code: 1006 })).toMatchObject({ phase: 'backoff', attempt: 1, flaps: 1 });
   });
 
   it('CONN-2: the connecting period elapsing twice changes nothing the second time', () => {

@@ -28,6 +28,12 @@ export interface MachineState {
   readonly cycle: number;
   /** The connecting period of this cycle ran out: publicly `disconnected`, retries at the cap. */
   readonly periodElapsed: boolean;
+  /**
+   * Connections in a row that dropped before they were stable (see `connectionStable`). The first retry
+   * after a drop waits as if this many attempts had failed, so a server that welcomes and then drops
+   * (a crash loop, a proxy, a recurring sequence gap) is retried ever more slowly, not ten times a second.
+   */
+  readonly flaps: number;
 }
 
 /** Everything that can happen to the connection. */
@@ -42,6 +48,8 @@ export type MachineEvent =
   | { readonly type: 'heartbeatTimedOut' }
   /** A durable event skipped a sequence number: reconnect and let resume fill the gap. */
   | { readonly type: 'sequenceGap' }
+  /** The connection has stayed up long enough to count as stable: the next drop retries fast again. */
+  | { readonly type: 'connectionStable' }
   /** The auth probe could not tell that the token was at fault: a plain network failure. */
   | { readonly type: 'authInconclusive' }
   /** The token is refused (malformed, expired locally, 401 from the auth probe). */
@@ -60,7 +68,7 @@ export type MachineEventType = MachineEvent['type'];
 
 /** Every event type, for exhaustive tests. */
 export const MACHINE_EVENT_TYPES: readonly MachineEventType[] = [
-  'socketOpened', 'welcomeReceived', 'socketFailed', 'socketClosed', 'heartbeatTimedOut', 'sequenceGap',
+  'socketOpened', 'welcomeReceived', 'socketFailed', 'socketClosed', 'heartbeatTimedOut', 'sequenceGap', 'connectionStable',
   'authInconclusive', 'tokenRejected', 'tokenUpdated', 'retryTimerFired', 'connectingPeriodElapsed',
   'networkOnline', 'shutdownRequested', 'shutdownCompleted',
 ];
@@ -88,8 +96,16 @@ export interface PhaseSpec {
 // ── transitions, named after what they do ──
 const openSocket = (s: MachineState): MachineState => ({ ...s, phase: 'opening', socket: s.socket + 1 });
 const retryLater = (s: MachineState): MachineState => ({ ...s, phase: 'backoff', attempt: s.attempt + 1 });
-/** A working connection dropped: a new reconnection cycle, first retry fast. */
-const dropped = (s: MachineState): MachineState => ({ ...s, phase: 'backoff', attempt: 1, cycle: s.cycle + 1, periodElapsed: false });
+/** Flaps beyond this add nothing: the backoff delay has long reached its cap. */
+const MAX_FLAPS = 32;
+/**
+ * A working connection dropped: a new reconnection cycle, first retry fast after a stable connection,
+ * slower after each one that dropped before it was stable.
+ */
+const dropped = (s: MachineState): MachineState => {
+  const flaps = Math.min(s.flaps + 1, MAX_FLAPS);
+  return { ...s, phase: 'backoff', attempt: flaps, flaps, cycle: s.cycle + 1, periodElapsed: false };
+};
 const deny = (s: MachineState): MachineState => ({ ...s, phase: 'denied' });
 const shutDown = (s: MachineState): MachineState => ({ ...s, phase: 'closing' });
 const periodElapsed = (s: MachineState): MachineState => (s.periodElapsed ? s : { ...s, periodElapsed: true });
@@ -133,6 +149,7 @@ export const PHASES: { readonly [P in Phase]: PhaseSpec } = {
       socketClosed: (s, e) => (isDeniedCloseCode(e.code) ? deny(s) : dropped(s)),
       heartbeatTimedOut: dropped,
       sequenceGap: dropped,
+      connectionStable: (s) => (s.flaps === 0 ? s : { ...s, flaps: 0 }),
       tokenRejected: deny,
       shutdownRequested: shutDown,
     },
@@ -176,7 +193,7 @@ export const PHASES: { readonly [P in Phase]: PhaseSpec } = {
 };
 
 /** The state a new client starts in: opening its first socket. */
-export const INITIAL_STATE: MachineState = { phase: 'opening', attempt: 0, socket: 1, cycle: 1, periodElapsed: false };
+export const INITIAL_STATE: MachineState = { phase: 'opening', attempt: 0, socket: 1, cycle: 1, periodElapsed: false, flaps: 0 };
 
 /**
  * The pure transition function: the next state after `event`. Returns `state` itself (same
