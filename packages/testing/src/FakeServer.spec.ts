@@ -247,7 +247,7 @@ describe('FakeServer: conversations, participants and messages', () => {
     expect(await carol.error('conversations.get', { sid })).toBe('not_a_participant');
     expect(await carol.error('messages.send', { sid, body: 'x', idempotencyKey: 'key-00000001' })).toBe('not_a_participant');
     expect(await carol.error('messages.list', { sid })).toBe('not_a_participant');
-    expect(await carol.ok('conversations.peek', { sid })).toMatchObject({ sid, membership: null });
+    expect(await carol.error('conversations.peek', { sid })).toBe('not_a_participant');
     expect(await bob.error('conversations.update', { sid, friendlyName: 'mine now' })).toBe('admin_required');
     expect(await bob.error('participants.add', { sid, identity: 'carol' })).toBe('admin_required');
     expect(await bob.error('conversations.delete', { sid })).toBe('admin_required');
@@ -306,6 +306,34 @@ describe('FakeServer: conversations, participants and messages', () => {
     expect(first.asOfSeq).toBe(fake.state.headSeq('alice'));
     const second = await alice.ok('conversations.list', { pageSize: 2, cursor: first.nextCursor! });
     expect([second.items.map((c) => c.friendlyName), second.nextCursor]).toEqual([['c3'], null]);
+  });
+
+  it('SRV-3: removing yourself is leaving; a role change also tells the target conversationUpdated', async () => {
+    const { fake, sid } = twoPeople();
+    const alice = await RawSocket.connect(fake, 'alice');
+    const bob = await RawSocket.connect(fake, 'bob');
+    expect(await alice.request('participants.add', { sid, identity: 'bob' })).toMatchObject({ ok: false, error: { code: 'participant_exists', details: { path: 'args.identity' } } });
+    expect(await alice.ok('participants.update', { sid, identity: 'bob', role: 'admin' })).toMatchObject({ role: 'admin', version: 2 });
+    expect(bob.evs().map((e) => e.kind)).toEqual(['participantUpdated', 'conversationUpdated']);
+    expect(bob.evs('conversationUpdated')[0]!.data).toMatchObject({ updateReasons: ['role'], conversation: { membership: { role: 'admin' } } });
+    expect(alice.evs().map((e) => e.kind)).toEqual(['participantUpdated']);
+    await bob.ok('participants.remove', { sid, identity: 'bob' });
+    expect(bob.evs('conversationRemoved').map((e) => e.data.reason)).toEqual(['left']);
+  });
+
+  it('STORE-2: a snapshot\'s version is the conversation\'s plus the viewer\'s membership\'s, so only what the viewer sees moves it', async () => {
+    const { fake, sid } = twoPeople();
+    await fake.as('bob').send(sid, 'hi');
+    const version = (identity: string) => fake.state.conversation(sid, identity)!.version;
+    const [alice, bob] = [version('alice'), version('bob')];
+    await fake.as('alice').read(sid);
+    await fake.as('alice').setNotificationLevel(sid, 'muted');
+    await fake.as('bob').updateMessage(sid, 0, 'hi!');
+    expect([version('alice') - alice, version('bob') - bob]).toEqual([2, 0]);
+    expect(fake.state.participants(sid).find((p) => p.identity === 'alice')?.version).toBe(3);
+    await fake.as('bob').removeMessage(sid, 0);
+    expect([version('alice') - alice, version('bob') - bob]).toEqual([3, 1]);
+    expect(fake.state.messages(sid, { includeRemoved: true })[0]).toMatchObject({ body: null, attributes: {}, version: 3 });
   });
 
   it('SRV-3: leave tells the leaver conversationRemoved and the rest participantLeft; delete tells everyone', async () => {

@@ -26,7 +26,10 @@ export interface MessageRecord {
   removed: boolean;
 }
 
-/** A conversation. `version` increases on every change that any participant's snapshot shows. */
+/**
+ * A conversation. `version` increases when the conversation itself changes (fields, roster, messages);
+ * each member's own changes increase their participant version (see {@link Model.conversationFor}).
+ */
 export interface ConversationRecord {
   readonly sid: string;
   uniqueName: string | null;
@@ -144,7 +147,9 @@ export class Model {
       createdBy: conversation.createdBy,
       createdAt: conversation.createdAt,
       updatedAt: conversation.updatedAt,
-      version: conversation.version,
+      // As on the real server: the conversation's version plus the viewer's participant row's. Both only
+      // grow, so the sum grows whenever anything this viewer sees changes, their own membership included.
+      version: conversation.version + (member?.participant.version ?? 0),
       lastMessageIndex: last === undefined ? null : last.message.index,
       lastMessageAt: last === undefined ? null : last.message.createdAt,
       messagesCount: conversation.messages.filter((m) => !m.removed).length,

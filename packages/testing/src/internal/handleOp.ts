@@ -57,6 +57,11 @@ function requireAdmin(ctx: OpContext, conversation: ConversationRecord): MemberR
   return member.participant.role === 'admin' ? member : fail('admin_required', `only admins of ${conversation.sid} may do this`);
 }
 
+/**
+ * The conversation itself changed (its fields, roster size, messages or counts): its version grows.
+ * Per-member changes (read horizon, notification level, role) grow the member's participant version
+ * instead; a snapshot's version is the sum of both, as on the real server (packages/server rows.ts).
+ */
 function touch(ctx: OpContext, conversation: ConversationRecord, updated = false): void {
   conversation.version += 1;
   if (updated) conversation.updatedAt = ctx.model.now();
@@ -64,7 +69,7 @@ function touch(ctx: OpContext, conversation: ConversationRecord, updated = false
 
 /** Adds a participant. The creator of a new conversation gets only `conversationAdded` (docs/protocol.md §5). */
 function addMember(ctx: OpContext, conversation: ConversationRecord, identity: string, role: Participant['role'], attributes: JsonValue, announce = true): Participant {
-  if (conversation.members.has(identity)) fail('participant_exists', `${identity} is already a participant of ${conversation.sid}`);
+  if (conversation.members.has(identity)) fail('participant_exists', `${identity} is already a participant of ${conversation.sid}`, 'args.identity');
   ctx.model.ensureUser(identity);
   const now = ctx.model.now();
   const participant: Participant = Object.freeze({
@@ -87,7 +92,7 @@ function addMember(ctx: OpContext, conversation: ConversationRecord, identity: s
 }
 
 function removeMember(ctx: OpContext, conversation: ConversationRecord, identity: string, reason: 'left' | 'removed'): void {
-  const member = conversation.members.get(identity) ?? fail('participant_not_found', `${identity} is not a participant of ${conversation.sid}`);
+  const member = conversation.members.get(identity) ?? fail('participant_not_found', `${identity} is not a participant of ${conversation.sid}`, 'args.identity');
   conversation.members.delete(identity);
   touch(ctx, conversation);
   ctx.model.emit(identity, 'conversationRemoved', { sid: conversation.sid, reason });
@@ -95,29 +100,20 @@ function removeMember(ctx: OpContext, conversation: ConversationRecord, identity
   for (const other of conversation.members.keys()) ctx.model.emit(other, 'participantLeft', left);
 }
 
-/**
- * Changes a participant and tells every participant. `before` runs between the change and the
- * `participantUpdated` events, for events that must precede them in the caller's log.
- */
-function updateParticipant(
-  ctx: OpContext,
-  conversation: ConversationRecord,
-  member: MemberRecord,
-  changes: Partial<Participant>,
-  reasons: ParticipantUpdateReason[],
-  before?: () => void,
-): Participant {
-  const participant = Object.freeze({
+/** Changes a member's row: its version grows (and with it that member's snapshot version), not the conversation's. */
+function changeMember(ctx: OpContext, member: MemberRecord, changes: Partial<Participant>): Participant {
+  member.participant = Object.freeze({
     ...member.participant,
     ...changes,
     version: member.participant.version + 1,
     updatedAt: ctx.model.now(),
   });
-  member.participant = participant;
-  touch(ctx, conversation);
-  before?.();
+  return member.participant;
+}
+
+/** Tells every participant that `participant` changed. */
+function emitParticipantUpdated(ctx: OpContext, conversation: ConversationRecord, participant: Participant, reasons: ParticipantUpdateReason[]): void {
   for (const other of conversation.members.keys()) ctx.model.emit(other, 'participantUpdated', { participant, updateReasons: reasons });
-  return participant;
 }
 
 function emitConversationUpdated(ctx: OpContext, conversation: ConversationRecord, to: Iterable<string>, reasons: ConversationUpdateReason[]): void {
@@ -183,7 +179,12 @@ const HANDLERS: Handlers = {
     requireMember(ctx, conversation);
     return ctx.model.conversationFor(conversation, ctx.identity);
   },
-  'conversations.peek': (ctx, args) => ctx.model.conversationFor(findConversation(ctx, args), ctx.identity),
+  'conversations.peek': (ctx, args) => {
+    // Same rule as get on the real server: no leak to non-participants (docs/server.md).
+    const conversation = findConversation(ctx, args);
+    requireMember(ctx, conversation);
+    return ctx.model.conversationFor(conversation, ctx.identity);
+  },
   'conversations.create': (ctx, args) => {
     if (args.uniqueName !== undefined && ctx.model.uniqueNames.has(args.uniqueName)) fail('unique_name_taken', undefined, 'args.uniqueName');
     const sid = ctx.forcedSid ?? ctx.model.nextSid('CH');
@@ -253,7 +254,7 @@ const HANDLERS: Handlers = {
     const member = requireMember(ctx, conversation);
     if (member.notificationLevel !== args.level) {
       member.notificationLevel = args.level;
-      touch(ctx, conversation);
+      changeMember(ctx, member, {}); // the level is private: no participantUpdated, but the row's version grows
       emitConversationUpdated(ctx, conversation, [ctx.identity], ['notificationLevel']);
     }
     return ctx.model.conversationFor(conversation, ctx.identity);
@@ -266,9 +267,9 @@ const HANDLERS: Handlers = {
     const current = member.participant.lastReadMessageIndex;
     const next = args.mode === 'set' ? wanted : wanted === null ? current : Math.max(current ?? -1, wanted);
     if (next !== current) {
-      updateParticipant(ctx, conversation, member, { lastReadMessageIndex: next, lastReadAt: ctx.model.now() }, ['lastReadMessageIndex'], () =>
-        emitConversationUpdated(ctx, conversation, [ctx.identity], ['lastReadMessageIndex']),
-      );
+      const participant = changeMember(ctx, member, { lastReadMessageIndex: next, lastReadAt: ctx.model.now() });
+      emitConversationUpdated(ctx, conversation, [ctx.identity], ['lastReadMessageIndex']);
+      emitParticipantUpdated(ctx, conversation, participant, ['lastReadMessageIndex']);
     }
     return ctx.model.conversationFor(conversation, ctx.identity);
   },
@@ -301,15 +302,17 @@ const HANDLERS: Handlers = {
   },
   'participants.remove': (ctx, args) => {
     const conversation = findConversation(ctx, args);
-    if (args.identity === ctx.identity) requireMember(ctx, conversation);
+    const self = args.identity === ctx.identity;
+    if (self) requireMember(ctx, conversation);
     else requireAdmin(ctx, conversation);
-    removeMember(ctx, conversation, args.identity, 'removed');
+    // Removing yourself is leaving, as on the real server.
+    removeMember(ctx, conversation, args.identity, self ? 'left' : 'removed');
     return { identity: args.identity };
   },
   'participants.update': (ctx, args) => {
     const conversation = findConversation(ctx, args);
     const caller = requireMember(ctx, conversation);
-    const member = conversation.members.get(args.identity) ?? fail('participant_not_found', `${args.identity} is not a participant of ${conversation.sid}`);
+    const member = conversation.members.get(args.identity) ?? fail('participant_not_found', `${args.identity} is not a participant of ${conversation.sid}`, 'args.identity');
     const isAdmin = caller.participant.role === 'admin';
     if (!isAdmin && (args.role !== undefined || args.identity !== ctx.identity)) fail('admin_required');
     const reasons: ParticipantUpdateReason[] = [];
@@ -322,7 +325,12 @@ const HANDLERS: Handlers = {
       reasons.push('attributes');
       changes.attributes = args.attributes;
     }
-    return reasons.length === 0 ? member.participant : updateParticipant(ctx, conversation, member, changes, reasons);
+    if (reasons.length === 0) return member.participant;
+    const participant = changeMember(ctx, member, changes);
+    emitParticipantUpdated(ctx, conversation, participant, reasons);
+    // The role is part of the target's own view of the conversation (its membership).
+    if (reasons.includes('role')) emitConversationUpdated(ctx, conversation, [args.identity], ['role']);
+    return participant;
   },
   'messages.list': (ctx, args) => {
     const conversation = findConversation(ctx, args);
@@ -375,7 +383,7 @@ const HANDLERS: Handlers = {
       version: record.message.version + 1,
       updatedAt: ctx.model.now(),
     });
-    touch(ctx, conversation);
+    // Editing a message changes no field of the conversation: its version stays (as on the real server).
     for (const identity of conversation.members.keys()) ctx.model.emit(identity, 'messageUpdated', { message: record.message, updateReasons: reasons });
     return record.message;
   },
@@ -386,7 +394,8 @@ const HANDLERS: Handlers = {
     if (record === undefined || record.removed) return fail('message_not_found', undefined, 'args.index');
     if (record.message.author !== ctx.identity && member.participant.role !== 'admin') fail('not_author');
     record.removed = true;
-    record.message = Object.freeze({ ...record.message, version: record.message.version + 1, updatedAt: ctx.model.now() });
+    // The tombstone keeps its index, sid and author; its content goes (as on the real server).
+    record.message = Object.freeze({ ...record.message, body: null, attributes: {}, version: record.message.version + 1, updatedAt: ctx.model.now() });
     touch(ctx, conversation);
     const removed = { conversationSid: conversation.sid, sid: record.message.sid, index: args.index, version: record.message.version };
     for (const identity of conversation.members.keys()) ctx.model.emit(identity, 'messageRemoved', removed);
@@ -459,7 +468,8 @@ export function handleOp<O extends OpName>(ctx: OpContext, op: O, args: OpArgs<O
   const fingerprint = `${op} ${stableJson(args)}`;
   const previous = ctx.model.idempotency.get(slot);
   if (previous !== undefined) {
-    if (previous.fingerprint !== fingerprint) fail('idempotency_key_conflict', `idempotency key ${JSON.stringify(key)} was used for another request`, 'args.idempotencyKey');
+    // No details.path: the real server's conflict carries none.
+    if (previous.fingerprint !== fingerprint) fail('idempotency_key_conflict', `idempotency key ${JSON.stringify(key)} was used for another request`);
     return previous.result as OpResult<O>;
   }
   const result = handler(ctx, args);
