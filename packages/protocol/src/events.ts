@@ -20,7 +20,8 @@ export interface Events {
   conversationRemoved: { sid: string; reason: 'left' | 'removed' | 'deleted' };
   messageAdded: { message: Message };
   messageUpdated: { message: Message; updateReasons: MessageUpdateReason[] };
-  messageRemoved: { conversationSid: string; sid: string; index: number; version: number };
+  /** `author` lets a client that does not hold the message still correct its unread count. */
+  messageRemoved: { conversationSid: string; sid: string; index: number; version: number; author: string };
   participantJoined: { participant: Participant };
   participantUpdated: { participant: Participant; updateReasons: ParticipantUpdateReason[] };
   participantLeft: { conversationSid: string; identity: string; sid: string };

@@ -397,7 +397,7 @@ const HANDLERS: Handlers = {
     // The tombstone keeps its index, sid and author; its content goes (as on the real server).
     record.message = Object.freeze({ ...record.message, body: null, attributes: {}, version: record.message.version + 1, updatedAt: ctx.model.now() });
     touch(ctx, conversation);
-    const removed = { conversationSid: conversation.sid, sid: record.message.sid, index: args.index, version: record.message.version };
+    const removed = { conversationSid: conversation.sid, sid: record.message.sid, index: args.index, version: record.message.version, author: record.message.author };
     for (const identity of conversation.members.keys()) ctx.model.emit(identity, 'messageRemoved', removed);
     return { index: args.index };
   },

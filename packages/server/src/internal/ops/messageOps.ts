@@ -103,6 +103,7 @@ export const messageOps: OpHandlers<'messages.list' | 'messages.send' | 'message
         sid: row.sid,
         index: row.idx,
         version: next.version,
+        author: row.author,
       });
       return { index: row.idx };
     }),
