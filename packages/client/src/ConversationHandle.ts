@@ -14,7 +14,7 @@ import type { Paginator } from './Paginator.js';
 import type { StoreRuntime } from './internal/store/StoreRuntime.js';
 import type { PendingSend, Roster } from './internal/store/StoreState.js';
 import { MessageViews } from './internal/store/messageViews.js';
-import { entryAt, highestIndex, isTombstone, lowestIndex } from './internal/store/messageWindow.js';
+import { entryAt, isTombstone } from './internal/store/messageWindow.js';
 import { crGet, crKeys } from './internal/store/chunkedRecord.js';
 import { ttlCache } from './operators/ttlCache.js';
 import { coalesceLarge } from './internal/store/coalesceLarge.js';
@@ -27,6 +27,27 @@ export interface LoadResult {
   /** Whether more exist in that direction. */
   readonly hasMore: boolean;
 }
+
+/**
+ * Where the loaded window of `messages$` stands in the conversation's history (STORE-12).
+ *
+ * @example
+ * conversation.messagesWindow$.subscribe(({ hasOlder, hasNewer }) => {
+ *   showLoadOlderButton(hasOlder !== false);
+ *   showJumpToLatest(hasNewer); // scrolled back: live messages are not in the window
+ * });
+ */
+export interface MessagesWindowState {
+  /** Older messages exist before the oldest held (`loadOlder()` brings them); null: not known yet. */
+  readonly hasOlder: boolean | null;
+  /**
+   * The window is detached from the live end: newer messages exist than the newest held, and live
+   * messages do not enter the window until `loadNewer()` reaches the live end again.
+   */
+  readonly hasNewer: boolean;
+}
+
+const INITIAL_WINDOW_STATE: MessagesWindowState = Object.freeze({ hasOlder: null, hasNewer: false });
 
 /** What `sendMessage` accepts besides a plain body. */
 export interface SendMessageOptions {
@@ -65,10 +86,15 @@ export class ConversationHandle {
   readonly state$: Observable<Conversation | null>;
   /**
    * The loaded window of messages, ordered by index, de-duplicated, then this client's optimistic
-   * sends (STORE-5, STORE-7). History is not fetched until asked: call `loadOlder()`. Windows of
-   * more than 5,000 messages emit at most once per 16 ms frame during bursts.
+   * sends (STORE-5, STORE-7). History is not fetched until asked: call `loadOlder()`. The window holds
+   * at most `maxWindowMessages` (default 2,000) messages: live messages push the oldest out, and
+   * scrolling back with `loadOlder()` pushes the newest out and detaches the window from the live end
+   * (see `messagesWindow$`) until `loadNewer()` reaches it again (STORE-12). Windows of more than
+   * 5,000 messages emit at most once per 16 ms frame during bursts.
    */
   readonly messages$: Observable<readonly MessageView[]>;
+  /** Whether older messages exist before the window, and whether it is detached from the live end. */
+  readonly messagesWindow$: Observable<MessagesWindowState>;
   /** The live roster with each participant's read horizon, fetched on first subscription (STORE-9). */
   readonly participants$: Observable<readonly Participant[]>;
   /** Identities typing now, sorted; each leaves after the typing timeout or on their next message. */
@@ -96,6 +122,16 @@ export class ConversationHandle {
     this.messages$ = store.windows.select(sid).pipe(
       coalesceLarge((w) => w !== undefined && w.count > LARGE_WINDOW, runtime.scheduler, LARGE_WINDOW_FRAME_MS, this.settled),
       map((w) => this.views.assemble(w)),
+      distinctUntilChanged(),
+    );
+    let lastWindowState = INITIAL_WINDOW_STATE;
+    this.messagesWindow$ = store.windows.select(sid).pipe(
+      map((w) => {
+        const hasOlder = w?.hasOlder ?? null;
+        const hasNewer = w?.hasNewer ?? false;
+        if (hasOlder !== lastWindowState.hasOlder || hasNewer !== lastWindowState.hasNewer) lastWindowState = Object.freeze({ hasOlder, hasNewer });
+        return lastWindowState;
+      }),
       distinctUntilChanged(),
     );
     let lastRoster: Roster | undefined;
@@ -146,27 +182,28 @@ export class ConversationHandle {
 
   /**
    * Loads the page of messages before the oldest one held (the newest page when none is held) into
-   * `messages$`. Concurrent calls share one request.
+   * `messages$`. When that takes the window past `maxWindowMessages`, the newest messages leave it and
+   * it detaches from the live end (`messagesWindow$.hasNewer`). Concurrent calls share one request.
    */
   loadOlder(pageSize = DEFAULT_PAGE): Promise<LoadResult> {
     return (this.loading.older ??= this.load('backwards', pageSize).finally(() => (this.loading.older = undefined)));
   }
 
-  /** Loads the page after the newest message held (after a window was trimmed or reset). */
+  /**
+   * Loads the page after the newest message held (after scrolling back, a trim or a resync); the oldest
+   * messages leave the window when it is full. `hasMore` is false once the window follows the live end
+   * again.
+   */
   loadNewer(pageSize = DEFAULT_PAGE): Promise<LoadResult> {
     return (this.loading.newer ??= this.load('forwards', pageSize).finally(() => (this.loading.newer = undefined)));
   }
 
   private async load(direction: 'backwards' | 'forwards', pageSize: number): Promise<LoadResult> {
-    this.runtime.dispatch([{ type: 'windowOpened', conversationSid: this.sid }]);
-    const w = this.runtime.store.state.windows[this.sid];
-    const anchor = w === undefined ? null : direction === 'backwards' ? lowestIndex(w) : highestIndex(w);
-    const dir = anchor === null ? 'backwards' : direction;
-    const args = anchor === null ? { sid: this.sid, pageSize, direction: dir } : { sid: this.sid, pageSize, direction: dir, anchor };
-    const page = await this.runtime.request('messages.list', args, { idempotent: true });
-    this.runtime.dispatch([{ type: 'messagesPageLoaded', conversationSid: this.sid, items: page.items, direction: dir, reset: false, hasMore: page.hasMore }]);
+    const page = await this.runtime.loadPage(this.sid, direction, pageSize);
     this.settled.next();
-    return { loaded: page.items.length, hasMore: page.hasMore };
+    const w = this.runtime.store.state.windows[this.sid];
+    const hasMore = w === undefined ? page.hasMore : direction === 'backwards' ? (w.hasOlder ?? page.hasMore) : w.hasNewer;
+    return { loaded: page.items.length, hasMore };
   }
 
   /**
@@ -176,18 +213,9 @@ export class ConversationHandle {
    * `prevPage()` goes to older messages, `nextPage()` to newer.
    */
   async getMessages(pageSize = DEFAULT_PAGE, anchor?: number, direction: 'backwards' | 'forwards' = 'backwards'): Promise<Paginator<SentMessage>> {
-    const args = anchor === undefined ? { sid: this.sid, pageSize, direction } : { sid: this.sid, pageSize, direction, anchor };
-    const page = await this.runtime.request('messages.list', args, { idempotent: true });
-    const w = this.runtime.store.state.windows[this.sid];
-    const lo = w === undefined ? null : lowestIndex(w);
-    const hi = w === undefined ? null : highestIndex(w);
-    // Merge only what borders or overlaps the window, so `messages$` never shows a hole: into an empty
-    // window anything; the newest page (no anchor, backwards) always meets the live end.
-    const borders = lo === null || hi === null ? true : anchor === undefined ? direction === 'backwards' : anchor >= lo && anchor <= hi;
-    if (borders) {
-      this.runtime.dispatch([{ type: 'messagesPageLoaded', conversationSid: this.sid, items: page.items, direction, reset: false, hasMore: page.hasMore }]);
-      this.settled.next();
-    }
+    // The store merges the page only where it borders the window, so `messages$` never shows a hole.
+    const page = await this.runtime.fetchPage(this.sid, pageSize, anchor ?? null, direction);
+    this.settled.next();
     const items = page.items.map((m) => this.viewOf(m));
     const first = page.items[0]?.index;
     const last = page.items[page.items.length - 1]?.index;

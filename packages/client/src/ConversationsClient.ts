@@ -49,6 +49,13 @@ export interface ConversationsClientOptions extends ClientOptions {
   readonly windowGraceMs?: number;
   /** Messages an unobserved window keeps when trimmed. Default 100. */
   readonly windowKeepMessages?: number;
+  /**
+   * Messages a conversation's `messages$` window holds at most, observed or not (STORE-12): live
+   * messages push the oldest out (`loadOlder()` fetches them again); scrolling back with `loadOlder()`
+   * pushes the newest out and detaches the window from the live end until `loadNewer()` reaches it
+   * again. Optimistic sends are never dropped. An integer ≥ 1, or `Infinity` for no bound. Default 2,000.
+   */
+  readonly maxWindowMessages?: number;
   /** Where the last push registration is remembered (STORE-11). Default `localStorage` when present, else memory. */
   readonly storage?: KeyValueStorage;
 }
@@ -60,11 +67,20 @@ export interface ConversationsClientOptions extends ClientOptions {
 export type ClientCoreLike = Session &
   Pick<ClientCore, 'tokenAboutToExpire$' | 'tokenExpired$' | 'connectionError$' | 'updateToken' | 'shutdown'>;
 
-function storeSetting(options: ConversationsClientOptions, name: keyof typeof DEFAULT_STORE_OPTIONS): number {
+function storeSetting(options: ConversationsClientOptions, name: Exclude<keyof typeof DEFAULT_STORE_OPTIONS, 'maxWindowMessages'>): number {
   const value = (options as unknown as Record<string, unknown>)[name];
   if (value === undefined) return DEFAULT_STORE_OPTIONS[name];
   if (typeof value !== 'number' || !Number.isFinite(value) || value < 0) {
     throw new TypeError(`ConversationsClient: options.${name} must be a non-negative finite number`);
+  }
+  return value;
+}
+
+function maxWindowMessages(options: ConversationsClientOptions): number {
+  const value = (options as unknown as Record<string, unknown>)['maxWindowMessages'];
+  if (value === undefined) return DEFAULT_STORE_OPTIONS.maxWindowMessages;
+  if (value !== Infinity && (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 1)) {
+    throw new TypeError('ConversationsClient: options.maxWindowMessages must be an integer ≥ 1, or Infinity');
   }
   return value;
 }
@@ -151,6 +167,7 @@ export class ConversationsClient {
       typingThrottleMs: storeSetting(options, 'typingThrottleMs'),
       windowGraceMs: storeSetting(options, 'windowGraceMs'),
       windowKeepMessages: storeSetting(options, 'windowKeepMessages'),
+      maxWindowMessages: maxWindowMessages(options),
     };
     const storage = resolveStorage(options.storage);
     const core = internal === 'core' ? (tokenOrCore as ClientCoreLike) : new ClientCore(tokenOrCore as string, options);
@@ -272,7 +289,11 @@ export class ConversationsClient {
     return this.conversation(conversation.sid);
   }
 
-  /** A snapshot of any conversation, also one the user is not in (`membership: null`); changes nothing. */
+  /**
+   * A fresh snapshot of a conversation, read from the server without entering the store (nothing is
+   * subscribed or cached). Like `getConversationBySid`, only participants may read it: anyone else gets
+   * `not_a_participant` (to see a conversation before taking part, use `joinConversation`).
+   */
   peekConversationBySid(sid: string): Promise<Conversation> {
     return this.runtime.request('conversations.peek', { sid }, { idempotent: true });
   }

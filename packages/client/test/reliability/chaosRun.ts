@@ -76,6 +76,9 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosResult> {
         reconnect: { initialDelayMs: 10, maxDelayMs: 250, connectingPeriodMs: 600_000 },
         // Short, so stalls make sends fail (request_timeout) and the test exercises retry() on them.
         requestTimeoutMs: options.requestTimeoutMs ?? 400,
+        // The check compares every client's whole messages$ with every acknowledged message, so the
+        // window must hold them all (the soak sends far more than the default bound of 2,000).
+        maxWindowMessages: Infinity,
       });
       clients.push(client);
       // Observed from the start and all along (STORE-5: live additions append).

@@ -1,11 +1,19 @@
 // Memory bound (STORE-12): a client observes a conversation that receives 100,000 messages (produced
-// as fast as the server takes them, through a raw connection). Every message reaches `messages$`; once
-// nobody observes the conversation any more, its window is trimmed to `windowKeepMessages` after
-// `windowGraceMs`, so the store does not keep every message ever seen.
+// as fast as the server takes them, through a raw connection). While observed, its window holds at most
+// `maxWindowMessages` (default 2,000): every message reaches `messages$` as it arrives and the oldest
+// leave, so the retained heap stays flat from the first quarter of the stream to its end. Once nobody
+// observes the conversation any more, its window is trimmed to `windowKeepMessages` after
+// `windowGraceMs`.
+//
+// The heap is measured after a full collection (`gc`, exposed at run time), so what is compared is what
+// the process retains, not garbage that happens not to be collected yet. The server runs in this
+// process too: its own share is in both figures.
 //
 // The grace period runs on an injected scheduler: timers of at least GRACE_MS are held and fired by the
 // test (moving the clock forward by GRACE_MS), everything else runs in real time. No sleeping.
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import WebSocket from 'ws';
 import { asyncScheduler, filter, firstValueFrom, Subscription, take, timeout, type SchedulerAction, type SchedulerLike } from 'rxjs';
 import { AUTH_SUBPROTOCOL_PREFIX, PROTOCOL_VERSION, SUBPROTOCOL, type ServerFrame } from '@rx-conversations/protocol';
@@ -19,6 +27,20 @@ const SECRET = 'memory-test-secret-that-is-long-enough-01';
 const GRACE_MS = 2 * 60 * 60 * 1000;
 const KEEP = 100;
 const TOTAL = 100_000;
+const ROUNDS = 4;
+/** The default `maxWindowMessages`. */
+const BOUND = 2_000;
+
+setFlagsFromString('--expose-gc');
+const gc = runInNewContext('gc') as () => void;
+
+const signed = (mb: number): string => `${mb < 0 ? '−' : '+'}${Math.abs(mb).toFixed(1)}`;
+
+/** Heap retained now, in MB, after a full collection. */
+function retainedMb(): number {
+  gc();
+  return process.memoryUsage().heapUsed / 1e6;
+}
 
 /** Real time, except timers of GRACE_MS or more: held until `fire()`, which moves the clock past them. */
 class GraceScheduler implements SchedulerLike {
@@ -56,7 +78,7 @@ afterAll(async () => {
 });
 
 /** Sends `count` messages on a raw socket, `window` in flight; resolves when all are acknowledged. */
-async function produce(identity: string, sid: string, count: number, window = 500): Promise<void> {
+async function produce(identity: string, sid: string, count: number, round: number, window = 500): Promise<void> {
   const socket = new WebSocket(server.url, [SUBPROTOCOL, AUTH_SUBPROTOCOL_PREFIX + (await token(identity))]);
   await new Promise<void>((resolve, reject) => {
     socket.once('open', () => resolve());
@@ -69,7 +91,7 @@ async function produce(identity: string, sid: string, count: number, window = 50
     const pump = () => {
       while (sent < count && sent - acked < window) {
         sent += 1;
-        socket.send(JSON.stringify({ type: 'req', id: sent, op: 'messages.send', args: { sid, body: `m${sent}`, idempotencyKey: `produce-${sent}-key` } }));
+        socket.send(JSON.stringify({ type: 'req', id: sent, op: 'messages.send', args: { sid, body: `m${round}-${sent}`, idempotencyKey: `produce-${round}-${sent}-key` } }));
       }
     };
     socket.on('message', (data) => {
@@ -88,7 +110,7 @@ async function produce(identity: string, sid: string, count: number, window = 50
 }
 
 describe('client memory is bounded (STORE-12)', () => {
-  it('STORE-12: a conversation that received 100,000 messages while observed is trimmed to windowKeepMessages once unobserved', async () => {
+  it('STORE-12: an observed conversation receiving 100,000 messages keeps its window at maxWindowMessages and the heap flat; unobserved, it is trimmed to windowKeepMessages', async () => {
     const scheduler = new GraceScheduler();
     const producerClient = new ConversationsClient(await token('producer'), { url: server.url, WebSocket, storage: createMemoryStorage(), fetch: null });
     const observer = new ConversationsClient(await token('observer'), {
@@ -107,37 +129,58 @@ describe('client memory is bounded (STORE-12)', () => {
       await producerClient.whenSynchronized();
       const handle = await producerClient.createConversation({ friendlyName: 'firehose' });
       await handle.add('observer');
+      // The raw producer socket does the rest (one client fewer for the server to fan out to).
+      await producerClient.shutdown();
       await observer.whenSynchronized();
       const conversation = observer.conversation(handle.sid);
-      let held = 0;
       let maxHeld = 0;
+      let gaps = 0;
+      let previousLast = -1;
       const watching = conversation.messages$.subscribe((list) => {
-        held = list.length;
-        maxHeld = Math.max(maxHeld, held);
+        maxHeld = Math.max(maxHeld, list.length);
+        // Each emission is a contiguous run of indexes ending at the newest message.
+        const first = list[0]?.index ?? 0;
+        const last = list[list.length - 1]?.index ?? -1;
+        if (list.length > 0 && last - first + 1 !== list.length) gaps += 1;
+        if (last < previousLast) gaps += 1;
+        previousLast = last;
       });
-      const heapBefore = process.memoryUsage().heapUsed;
+      const heap: number[] = [retainedMb()];
       const started = Date.now();
-      await produce('producer', handle.sid, TOTAL);
-      const last = await firstValueFrom(conversation.messages$.pipe(filter((l: readonly MessageView[]) => l[l.length - 1]?.index === TOTAL - 1), timeout(60_000)));
-      const heapObserved = process.memoryUsage().heapUsed;
-      // Every message arrived, in order, once.
-      expect(last.length).toBe(TOTAL);
-      expect(last.every((m, i) => m.index === i)).toBe(true);
+      for (let round = 1; round <= ROUNDS; round++) {
+        await produce('producer', handle.sid, TOTAL / ROUNDS, round);
+        const newest = (TOTAL / ROUNDS) * round - 1;
+        const list = await firstValueFrom(conversation.messages$.pipe(filter((l: readonly MessageView[]) => l[l.length - 1]?.index === newest), timeout(60_000)));
+        // The window follows the live end: the newest BOUND messages, in order, once.
+        expect(list.map((m) => m.index)).toEqual(Array.from({ length: BOUND }, (_, i) => newest - BOUND + 1 + i));
+        heap.push(retainedMb());
+      }
+      const seconds = (Date.now() - started) / 1000;
+      expect(maxHeld).toBe(BOUND);
+      expect(gaps).toBe(0);
+      const state = await firstValueFrom(conversation.state$.pipe(take(1)));
+      expect([state!.lastMessageIndex, state!.messagesCount]).toEqual([TOTAL - 1, TOTAL]);
+      const windowState = await firstValueFrom(conversation.messagesWindow$.pipe(take(1)));
+      expect(windowState).toEqual({ hasOlder: true, hasNewer: false });
+      // Flat: from the first quarter of the stream to its end the process retains almost nothing more
+      // (with `maxWindowMessages: Infinity` it retains ~0.95 kB per message: +71 MB for these 75,000).
+      const growth = heap[ROUNDS]! - heap[1]!;
+      expect(growth).toBeLessThan(15);
 
       // Nobody observes it any more: after the grace time the window keeps the newest KEEP messages.
       watching.unsubscribe();
       expect(scheduler.pending).toBeGreaterThan(0);
       scheduler.fire();
       const trimmed = await firstValueFrom(conversation.messages$.pipe(take(1), timeout(5_000)));
-      expect(trimmed.length).toBeLessThanOrEqual(KEEP);
-      expect(trimmed.map((m) => m.index)).toEqual(Array.from({ length: trimmed.length }, (_, i) => TOTAL - trimmed.length + i));
+      expect(trimmed.map((m) => m.index)).toEqual(Array.from({ length: KEEP }, (_, i) => TOTAL - KEEP + i));
       // Live messages still append after the trim.
-      await handle.sendMessage('after the trim');
+      await produce('producer', handle.sid, 1, ROUNDS + 1);
       const after = await firstValueFrom(conversation.messages$.pipe(filter((l) => l[l.length - 1]?.index === TOTAL), timeout(5_000)));
-      expect(after.length).toBeLessThanOrEqual(KEEP + 1);
+      expect(after.length).toBe(KEEP + 1);
       process.stdout.write(
-        `memory: ${TOTAL} messages in ${((Date.now() - started) / 1000).toFixed(1)} s; observed window held up to ${maxHeld} ` +
-          `(heap +${((heapObserved - heapBefore) / 1e6).toFixed(0)} MB while observed); trimmed to ${trimmed.length} once unobserved\n`,
+        `memory: ${TOTAL} messages in ${seconds.toFixed(1)} s; observed window held at most ${maxHeld} (maxWindowMessages ${BOUND}); ` +
+          `retained heap after each ${TOTAL / ROUNDS}: ${heap.slice(1).map((mb) => `${mb.toFixed(0)} MB`).join(', ')} ` +
+          `(${signed(growth)} MB from the first quarter to the end, ${signed(heap[ROUNDS]! - heap[0]!)} MB overall); trimmed to ${trimmed.length} once unobserved\n`,
       );
     } finally {
       await observer.shutdown();

@@ -2,7 +2,7 @@ import { BehaviorSubject, Subject, type Observable } from 'rxjs';
 import type { Conversation, User } from '@rx-conversations/protocol';
 import { conversationKeyOf, type StoreAction } from './StoreAction.js';
 import { initialStoreState, type MessageWindow, type Roster, type StoreState } from './StoreState.js';
-import { reduceBatch } from './rootReducer.js';
+import { reduceBatch, type ReduceSettings } from './rootReducer.js';
 import { KeyedSubjects } from './KeyedSubjects.js';
 import { crGet, crKeys } from './chunkedRecord.js';
 
@@ -49,6 +49,8 @@ export class Store {
     /** The user's identity (reducers need it to count unread messages); read at each batch. */
     private readonly identity: () => string,
     hooks: StoreHooks = {},
+    /** Reducer settings; default: unbounded windows. */
+    private readonly settings?: ReduceSettings,
   ) {
     this.windows = new KeyedSubjects((sid) => this.current.windows[sid], hooks.window);
     this.rosters = new KeyedSubjects((sid) => this.current.participants[sid], hooks.roster);
@@ -77,7 +79,7 @@ export class Store {
 
   private apply(actions: readonly StoreAction[]): void {
     const before = this.current;
-    const after = reduceBatch(before, actions, this.identity());
+    const after = reduceBatch(before, actions, this.identity(), this.settings);
     if (after === before) return;
     this.current = after;
     const touched = new Set<string>();

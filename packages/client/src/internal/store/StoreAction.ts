@@ -41,6 +41,8 @@ export type StoreAction =
       readonly sid: string;
       readonly index: number;
       readonly version: number;
+      /** The removed message's author (unread counts need it when the message is not held); absent from older servers. */
+      readonly author?: string;
     }
   | { readonly type: 'participantJoined'; readonly seq: number; readonly participant: Participant }
   | {
@@ -71,7 +73,18 @@ export type StoreAction =
       /** Replace what the window holds (after a resync) instead of merging. */
       readonly reset: boolean;
       readonly hasMore: boolean;
+      /**
+       * The index the page was read from (exclusive); null: the newest (backwards) or oldest (forwards)
+       * page. A page that no longer borders the window when it arrives is not merged. Omitted: merged as is.
+       */
+      readonly anchor?: number | null;
+      /** The reader's log head when the page was read: a page older than a live message cannot re-attach the window. */
+      readonly asOfSeq?: number;
     }
+  /** A history page was requested: until it settles, the bound drops from the other end (STORE-12). */
+  | { readonly type: 'pageRequested'; readonly conversationSid: string; readonly direction: 'backwards' | 'forwards' }
+  /** The page requested with `pageRequested` arrived (dispatched right after its `messagesPageLoaded`) or failed. */
+  | { readonly type: 'pageSettled'; readonly conversationSid: string; readonly direction: 'backwards' | 'forwards' }
   | { readonly type: 'windowOpened'; readonly conversationSid: string }
   | { readonly type: 'messageFetched'; readonly message: Message }
   | { readonly type: 'messageRemovedLocally'; readonly conversationSid: string; readonly index: number }
@@ -122,6 +135,8 @@ export function conversationKeyOf(action: StoreAction): string | undefined {
     case 'typingSignal':
     case 'messagesPageLoaded':
     case 'windowOpened':
+    case 'pageRequested':
+    case 'pageSettled':
     case 'messageRemovedLocally':
     case 'sendFailed':
     case 'sendRetried':

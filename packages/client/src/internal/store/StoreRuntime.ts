@@ -1,14 +1,15 @@
 import { defer, firstValueFrom, Observable, Subject, Subscription, type SchedulerLike } from 'rxjs';
-import type { OpArgs, OpName, OpResult } from '@rx-conversations/protocol';
+import type { MessagesPage, OpArgs, OpName, OpResult } from '@rx-conversations/protocol';
 import type { RequestOptions, Session, SessionStart } from '../Session.js';
 import { ConversationsError } from '../../ConversationsError.js';
 import type { Discontinuity } from '../../ClientEvents.js';
 import { retryWithBackoff } from '../../operators/retryWithBackoff.js';
-import { Store } from './Store.js';
-import type { StoreAction } from './StoreAction.js';
+import { Store, type AppliedBatch } from './Store.js';
+import { conversationKeyOf, type ActionOf, type StoreAction } from './StoreAction.js';
 import { routeFrames } from './routeFrames.js';
 import { EventStreams } from './EventStreams.js';
 import { crGet } from './chunkedRecord.js';
+import { highestIndex, lowestIndex } from './messageWindow.js';
 
 /** Store settings (defaults in {@link DEFAULT_STORE_OPTIONS}). */
 export interface StoreOptions {
@@ -23,6 +24,8 @@ export interface StoreOptions {
   readonly windowGraceMs: number;
   /** Messages an unobserved window keeps when trimmed. */
   readonly windowKeepMessages: number;
+  /** Live messages any window holds at most, observed or not (STORE-12); Infinity: unbounded. */
+  readonly maxWindowMessages: number;
   /** Reports of background failures (synchronisation); never thrown. */
   readonly onError?: (message: string, error: unknown) => void;
 }
@@ -33,10 +36,22 @@ export const DEFAULT_STORE_OPTIONS = {
   counterTtlMs: 10_000,
   windowGraceMs: 60_000,
   windowKeepMessages: 100,
+  maxWindowMessages: 2_000,
 } as const;
 
 const SYNC_PAGE_SIZE = 100;
 const RESYNC_WINDOW_PAGE = 50;
+/** After a resync, forwards pages fetched at most to bring a reset window back to the live end. */
+const RESYNC_CATCH_UP_PAGES = 4;
+/** Reads of a conversation that events kept overtaking before its snapshot is taken as it is. */
+const DISCOVERY_ATTEMPTS = 5;
+
+/** Durable events that concern a conversation without carrying it (see `discover`). */
+type ConversationEvent = ActionOf<'messageAdded' | 'messageUpdated' | 'messageRemoved' | 'participantJoined' | 'participantUpdated' | 'participantLeft'>;
+const CONVERSATION_EVENTS = new Set<StoreAction['type']>([
+  'messageAdded', 'messageUpdated', 'messageRemoved', 'participantJoined', 'participantUpdated', 'participantLeft',
+]);
+const isConversationEvent = (action: StoreAction): action is ConversationEvent => CONVERSATION_EVENTS.has(action.type);
 
 /**
  * The store and its effects, on top of a {@link Session}: routes inbound batches into the store,
@@ -51,6 +66,10 @@ export class StoreRuntime {
   private readonly timers = new Subscription();
   private readonly unobservedSince = new Map<string, number>();
   private readonly invalidations = new Map<string, Subject<void>>();
+  /** Conversations being fetched because an event named them before the store knew them. */
+  private readonly discovering = new Map<string, { removed: boolean; done: Promise<void> }>();
+  /** Such conversations seen while the list was being read: looked at once it is complete. */
+  private readonly undiscovered = new Set<string>();
   private syncGeneration = 0;
   private sweepPending = false;
   private closed = false;
@@ -81,7 +100,7 @@ export class StoreRuntime {
           if (!this.closed) this.session.request('users.unsubscribe', { identities: [identity] }, { idempotent: true }).catch(() => undefined);
         },
       },
-    });
+    }, { maxWindowMessages: options.maxWindowMessages });
   }
 
   get scheduler(): SchedulerLike {
@@ -100,6 +119,7 @@ export class StoreRuntime {
     this.running.add(this.session.sessions$.subscribe((start) => this.onSession(start)));
     this.running.add(this.store.applied$.subscribe((batch) => {
       this.events.emit(batch);
+      this.findUnknownConversations(batch);
       for (const action of batch.actions) {
         if (action.type === 'typingSignal' && action.identity !== this.session.identity) this.scheduleTypingExpiry(action);
       }
@@ -183,6 +203,10 @@ export class StoreRuntime {
         { type: 'conversationsListSynced', listed, asOfSeq: firstAsOf ?? 0 },
         { type: 'syncStatusChanged', status: 'conversationsListCompleted' },
       ]);
+      // Conversations that events named while the list was read, and the list missed (read before
+      // them), are being fetched now: `completed` means the list is whole.
+      await Promise.all([...this.discovering.values()].map((d) => d.done));
+      if (!current()) return;
       if (resync) {
         const state = this.store.state;
         const windows = Object.keys(state.windows);
@@ -190,8 +214,14 @@ export class StoreRuntime {
         await Promise.all([
           ...windows.map(async (sid) => {
             const page = await this.retrying(() => this.request('messages.list', { sid, pageSize: RESYNC_WINDOW_PAGE, direction: 'backwards' }, { idempotent: true }));
-            if (current()) {
-              this.dispatch([{ type: 'messagesPageLoaded', conversationSid: sid, items: page.items, direction: 'backwards', reset: true, hasMore: page.hasMore }]);
+            if (!current()) return;
+            this.dispatch([
+              { type: 'messagesPageLoaded', conversationSid: sid, items: page.items, direction: 'backwards', reset: true, hasMore: page.hasMore, anchor: null, asOfSeq: page.asOfSeq },
+            ]);
+            // Live messages that arrived after that read are not in it (the window is detached then):
+            // page forwards to the live end.
+            for (let i = 0; i < RESYNC_CATCH_UP_PAGES && current() && this.store.state.windows[sid]?.hasNewer === true; i++) {
+              await this.retrying(() => this.loadPage(sid, 'forwards', RESYNC_WINDOW_PAGE));
             }
           }),
           ...rosters.map(async (sid) => {
@@ -225,6 +255,112 @@ export class StoreRuntime {
         }),
       ),
     );
+  }
+
+  // ───────────────────────────── history ─────────────────────────────
+
+  /**
+   * Reads the page of history next to what the window of `sid` holds — before its oldest message
+   * (`backwards`) or after its newest (`forwards`); the newest page when it holds none — and merges it.
+   * While the page is in flight the window's bound drops from the other end, so the page still borders
+   * the window when it arrives (STORE-12).
+   */
+  async loadPage(sid: string, direction: 'backwards' | 'forwards', pageSize: number): Promise<MessagesPage> {
+    this.dispatch([{ type: 'windowOpened', conversationSid: sid }]);
+    const w = this.store.state.windows[sid];
+    const anchor = w === undefined ? null : direction === 'backwards' ? lowestIndex(w) : highestIndex(w);
+    return this.fetchPage(sid, pageSize, anchor, anchor === null ? 'backwards' : direction);
+  }
+
+  /**
+   * Reads a page of `sid`'s history from `anchor` (exclusive; null: the newest page backwards, the
+   * oldest forwards) and merges it into the window when it borders what the window holds.
+   */
+  async fetchPage(sid: string, pageSize: number, anchor: number | null, direction: 'backwards' | 'forwards'): Promise<MessagesPage> {
+    const args: OpArgs<'messages.list'> = anchor === null ? { sid, pageSize, direction } : { sid, pageSize, direction, anchor };
+    this.dispatch([{ type: 'pageRequested', conversationSid: sid, direction }]);
+    let page: MessagesPage;
+    try {
+      page = await this.request('messages.list', args, { idempotent: true });
+    } catch (error) {
+      this.dispatch([{ type: 'pageSettled', conversationSid: sid, direction }]);
+      throw error;
+    }
+    this.dispatch([
+      { type: 'messagesPageLoaded', conversationSid: sid, items: page.items, direction, reset: false, hasMore: page.hasMore, anchor, asOfSeq: page.asOfSeq },
+      { type: 'pageSettled', conversationSid: sid, direction },
+    ]);
+    return page;
+  }
+
+  // ───────────────────────────── conversations the store does not know ─────────────────────────────
+
+  /**
+   * An event for a conversation the store does not hold (the user was added and the event overtook
+   * `conversationAdded`, or the list was read before the event; Twilio's "missed conversations") must
+   * not be lost: the conversation is fetched and added. While the list is being read, such sids wait
+   * for it to complete (it may well bring them).
+   */
+  private findUnknownConversations(batch: AppliedBatch): void {
+    const { actions, before, after } = batch;
+    let unknown: Set<string> | null = null;
+    let listed = false;
+    for (const action of actions) {
+      if (isConversationEvent(action)) {
+        const sid = conversationKeyOf(action)!;
+        // Not when the store already knew something newer for it (a removal): the event is stale.
+        const stale = (crGet(before.conversations.lastSeq, sid) ?? -1) >= action.seq;
+        if (!stale && crGet(after.conversations.entities, sid) === undefined) (unknown ??= new Set()).add(sid);
+      } else if (action.type === 'conversationRemoved' || action.type === 'conversationRemovedLocally') {
+        unknown?.delete(action.sid);
+        this.undiscovered.delete(action.sid);
+        const pending = this.discovering.get(action.sid);
+        if (pending !== undefined) pending.removed = true;
+      } else if (action.type === 'conversationsListSynced') {
+        listed = true;
+      }
+    }
+    const listing = after.sync.status === 'started';
+    if (unknown !== null) {
+      for (const sid of unknown) {
+        if (listing) this.undiscovered.add(sid);
+        else this.discover(sid);
+      }
+    }
+    if (listed && !listing && this.undiscovered.size > 0) {
+      const waiting = [...this.undiscovered];
+      this.undiscovered.clear();
+      for (const sid of waiting) if (crGet(after.conversations.entities, sid) === undefined) this.discover(sid);
+    }
+  }
+
+  /**
+   * Fetches conversation `sid` (one request at a time per sid) and adds it. Events for it that
+   * arrive while the request is in flight may or may not be in the answer, so it is read again until a
+   * read is not overtaken (at most {@link DISCOVERY_ATTEMPTS} times); after that the counters are
+   * semi-real-time until the next event. A removal meanwhile cancels it.
+   */
+  private discover(sid: string): void {
+    if (this.closed || this.discovering.has(sid)) return;
+    const entry = { removed: false, done: Promise.resolve() };
+    this.discovering.set(sid, entry);
+    const seqOf = () => crGet(this.store.state.conversations.lastSeq, sid) ?? 0;
+    const run = async (): Promise<void> => {
+      for (let attempt = 1; ; attempt++) {
+        const asked = seqOf();
+        const conversation = await this.retrying(() => this.request('conversations.get', { sid }, { idempotent: true }));
+        if (this.closed || entry.removed || crGet(this.store.state.conversations.entities, sid) !== undefined) return;
+        if (seqOf() === asked || attempt >= DISCOVERY_ATTEMPTS) {
+          this.dispatch([{ type: 'conversationFetched', conversation }]);
+          return;
+        }
+      }
+    };
+    entry.done = run()
+      .catch((error: unknown) => {
+        if (!this.closed) this.options.onError?.(`conversations.get failed for ${sid}`, error);
+      })
+      .finally(() => this.discovering.delete(sid));
   }
 
   // ───────────────────────────── rosters and users ─────────────────────────────
@@ -294,7 +430,8 @@ export class StoreRuntime {
     };
     for (const sid of Object.keys(state.windows)) {
       if (this.store.windows.isObserved(sid)) continue;
-      if (state.windows[sid]!.count > this.options.windowKeepMessages && due(`w:${sid}`)) {
+      const w = state.windows[sid]!;
+      if ((w.count > this.options.windowKeepMessages || w.hasNewer) && due(`w:${sid}`)) {
         actions.push({ type: 'windowTrimmed', conversationSid: sid, keep: this.options.windowKeepMessages });
       }
     }

@@ -55,6 +55,11 @@ export type MessageChunk = readonly (WindowEntry | null)[];
 /**
  * The loaded part of one conversation's history plus its optimistic sends. Chunks are dense from
  * `base` (chunk number of `chunks[0]`); a chunk with nothing in it is `null`.
+ *
+ * A window holds at most `maxWindowMessages` live messages (STORE-12). It either follows the live end
+ * (`hasNewer: false`: live additions append, and push the oldest out) or is detached from it
+ * (`hasNewer: true`, after scrolling back pushed the newest out: live additions do not enter until a
+ * forwards page reaches the live end again).
  */
 export interface MessageWindow {
   readonly base: number;
@@ -63,14 +68,28 @@ export interface MessageWindow {
   readonly count: number;
   /** Whether older messages exist on the server before the oldest held; null = not known yet. */
   readonly hasOlder: boolean | null;
-  /** Optimistic sends not yet confirmed, in send order (STORE-7). */
+  /** Whether the window is detached from the live end: newer messages exist than the newest held. */
+  readonly hasNewer: boolean;
+  /** Optimistic sends not yet confirmed, in send order (STORE-7). Never dropped by the bound. */
   readonly pending: readonly PendingSend[];
   /**
-   * Version floors of messages outside the held range that were updated or removed live
-   * (removed = `Number.MAX_SAFE_INTEGER`): a page read before those events must not bring back the
-   * older version (STORE-5). Small: only what changed while not held; cleared on trim.
+   * Messages outside the held range that were updated (the newer copy) or removed (null) live: a page
+   * read before those events must not bring back the older version, and gets the newer copy instead
+   * (STORE-5). Cleared when the last page in flight settles and on trim; with no page in flight, at
+   * most 256 are kept (a page requested later is read after those events anyway).
    */
-  readonly outside: Readonly<Record<number, number>>;
+  readonly outside: Readonly<Record<number, Message | null>>;
+  /** Sequence number of the newest live `messageAdded` seen (0: none): a page read before it is stale. */
+  readonly liveSeq: number;
+  /** Highest message index announced live (-1: none). */
+  readonly liveIndex: number;
+  /**
+   * History pages in flight, by direction. While older history loads, the bound drops from the newer
+   * end (and while newer history loads, from the older end), so the page still borders the window
+   * when it arrives.
+   */
+  readonly loadingOlder: number;
+  readonly loadingNewer: number;
 }
 
 /** A message this client is sending (or failed to send). */
@@ -130,12 +149,19 @@ export class ChunkedWindow implements MessageWindow {
     readonly chunks: readonly (MessageChunk | null)[],
     readonly count: number,
     readonly hasOlder: boolean | null,
+    readonly hasNewer: boolean,
     readonly pending: readonly PendingSend[],
-    readonly outside: Readonly<Record<number, number>>,
+    readonly outside: Readonly<Record<number, Message | null>>,
+    readonly liveSeq: number,
+    readonly liveIndex: number,
+    readonly loadingOlder: number,
+    readonly loadingNewer: number,
   ) {}
 }
 
-/** A new empty window. */
+const NO_FLOORS: Readonly<Record<number, Message | null>> = Object.freeze({});
+
+/** A new empty window, following the live end. */
 export function emptyWindow(): MessageWindow {
-  return new ChunkedWindow(0, [], 0, null, [], {});
+  return new ChunkedWindow(0, [], 0, null, false, [], NO_FLOORS, 0, -1, 0, 0);
 }

@@ -22,12 +22,23 @@ export interface ReduceContext {
  * The conversations slice reducer. Events are applied unconditionally (the core delivers them in
  * order, exactly once); pages only when read after the last event for that sid (`asOfSeq ≥
  * lastSeq`), never resurrecting a removed conversation; command results only when newer.
+ *
+ * Derived fields (`lastMessage*`, `messagesCount`, `participantsCount`, the user's unread count) follow
+ * `messageAdded/Removed` and `participantJoined/Left`, each counted once: an event at or below the
+ * sid's `lastSeq` is already in the snapshot that set it (a page read after it), so it changes nothing.
  */
 export function conversationsReducer(slice: Draft<ConversationsSlice>, action: StoreAction, ctx: ReduceContext): void {
   const entities = slice.entities as unknown as Draft<ChunkedRecord<Conversation>>;
   const lastSeq = slice.lastSeq as Draft<ChunkedRecord<number>>;
   const get = (sid: string) => crGet(entities as ChunkedRecord<Conversation>, sid) as Draft<Conversation> | undefined;
   const seqOf = (sid: string) => crGet(lastSeq as ChunkedRecord<number>, sid);
+  /** Records event `seq` for `sid`; false when a snapshot read at or after it is already held. */
+  const advance = (sid: string, seq: number): boolean => {
+    const seen = seqOf(sid);
+    if (seen !== undefined && seen >= seq) return false;
+    crSet(lastSeq, sid, seq);
+    return true;
+  };
   switch (action.type) {
     case 'conversationAdded':
     case 'conversationUpdated': {
@@ -48,22 +59,37 @@ export function conversationsReducer(slice: Draft<ConversationsSlice>, action: S
     case 'messageAdded': {
       const message = action.message;
       const sid = message.conversationSid;
-      crSet(lastSeq, sid, action.seq);
+      if (!advance(sid, action.seq)) return;
       const conv = get(sid);
       if (conv !== undefined) applyMessageAdded(conv, message, ctx);
       return;
     }
+    case 'participantJoined':
+    case 'participantLeft': {
+      const joined = action.type === 'participantJoined';
+      const sid = joined ? action.participant.conversationSid : action.conversationSid;
+      const identity = joined ? action.participant.identity : action.identity;
+      if (!advance(sid, action.seq)) return;
+      const conv = get(sid);
+      // The user's own join is already counted by the `conversationAdded` snapshot that precedes it;
+      // the user's own departure arrives as `conversationRemoved`.
+      if (conv === undefined || identity === ctx.identity) return;
+      if (joined) conv.participantsCount += 1;
+      else if (conv.participantsCount > 0) conv.participantsCount -= 1;
+      return;
+    }
     case 'messageRemoved': {
-      crSet(lastSeq, action.conversationSid, action.seq);
+      if (!advance(action.conversationSid, action.seq)) return;
       const conv = get(action.conversationSid);
       if (conv === undefined) return;
       if (conv.messagesCount > 0) conv.messagesCount -= 1;
-      const held = findHeldMessage(ctx.before, action.conversationSid, action.index);
+      // The event names the author; an older server's does not, and then only a held copy tells.
+      const author = action.author ?? findHeldMessage(ctx.before, action.conversationSid, action.index)?.author;
       const m = conv.membership;
       if (
-        held !== undefined &&
+        author !== undefined &&
         m !== null &&
-        held.author !== ctx.identity &&
+        author !== ctx.identity &&
         m.unreadMessagesCount > 0 &&
         (m.lastReadMessageIndex === null || action.index > m.lastReadMessageIndex)
       ) {

@@ -31,8 +31,12 @@ export class MessageViews {
 
   /** The array for `window`; the same array as last time when the window did not change. */
   assemble(window: MessageWindow | undefined): readonly MessageView[] {
-    if (window === this.lastWindow) return this.lastArray;
+    const last = this.lastWindow;
+    if (window === last) return this.lastArray;
     this.lastWindow = window;
+    // A window that changed only in bookkeeping (a live message passing a detached window, a page
+    // request starting) shows the same messages: keep the array instead of re-assembling it.
+    if (window !== undefined && last !== undefined && window.chunks === last.chunks && window.pending === last.pending) return this.lastArray;
     if (window === undefined || (window.count === 0 && window.pending.length === 0)) {
       this.lastArray = EMPTY;
       return EMPTY;

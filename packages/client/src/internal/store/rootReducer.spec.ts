@@ -51,6 +51,51 @@ describe('rootReducer (STORE-1)', () => {
     expect(crGet(s.conversations.entities, 'a')!.messagesCount).toBe(2);
   });
 
+  it('STORE-8: participantJoined/Left keep participantsCount current, each counted once', () => {
+    const count = (s: StoreState, sid = 'c') => crGet(s.conversations.entities, sid)!.participantsCount;
+    let s = withConversations(conv('c', { participantsCount: 2 }));
+    s = apply(s, { type: 'participantJoined', seq: 5, participant: participant('c', 'carol') });
+    expect(count(s)).toBe(3);
+    s = apply(s, { type: 'participantLeft', seq: 6, conversationSid: 'c', identity: 'bob', sid: 'c-p-bob' });
+    expect(count(s)).toBe(2);
+    // A page read at seq 8 already counts the join at seq 7, which arrives after it: not counted again.
+    s = apply(s, { type: 'conversationsPageLoaded', items: [conv('c', { participantsCount: 3, version: 3 })], asOfSeq: 8 });
+    expect(count(s)).toBe(3);
+    const settled = s;
+    s = apply(s, { type: 'participantJoined', seq: 7, participant: participant('c', 'dave') });
+    expect(count(s)).toBe(3);
+    expect(s.conversations).toBe(settled.conversations);
+    s = apply(s, { type: 'participantJoined', seq: 9, participant: participant('c', 'erin') });
+    expect(count(s)).toBe(4);
+    // The user's own join is in the `conversationAdded` snapshot right before it.
+    s = apply(s, { type: 'conversationAdded', seq: 10, conversation: conv('d', { participantsCount: 3 }) }, { type: 'participantJoined', seq: 11, participant: participant('d', me) });
+    expect(count(s, 'd')).toBe(3);
+    // Never below zero, whatever a server says.
+    s = apply(withConversations(conv('e', { participantsCount: 0 })), { type: 'participantLeft', seq: 1, conversationSid: 'e', identity: 'x', sid: 'x' });
+    expect(count(s, 'e')).toBe(0);
+  });
+
+  it('STORE-8: a message already counted by a page read after it is not counted twice', () => {
+    let s = withConversations(conv('c'));
+    s = apply(s, { type: 'conversationsPageLoaded', items: [conv('c', { messagesCount: 1, lastMessageIndex: 0, lastMessageAt: 10_000, version: 2, membership: { role: 'admin', lastReadMessageIndex: null, notificationLevel: 'default', unreadMessagesCount: 1 } })], asOfSeq: 4 });
+    s = apply(s, { type: 'messageAdded', seq: 4, message: msg('c', 0) });
+    const c = crGet(s.conversations.entities, 'c')!;
+    expect([c.messagesCount, c.membership!.unreadMessagesCount]).toEqual([1, 1]);
+    s = apply(s, { type: 'messageAdded', seq: 5, message: msg('c', 1) });
+    expect(crGet(s.conversations.entities, 'c')!.messagesCount).toBe(2);
+  });
+
+  it('STORE-9: removing an unread message corrects the unread count even when no window holds it (the event names the author)', () => {
+    let s = withConversations(conv('a'));
+    s = apply(s, { type: 'messageAdded', seq: 1, message: msg('a', 0) }, { type: 'messageAdded', seq: 2, message: msg('a', 1, { author: me }) });
+    expect(crGet(s.conversations.entities, 'a')!.membership!.unreadMessagesCount).toBe(1);
+    s = apply(s, { type: 'messageRemoved', seq: 3, conversationSid: 'a', sid: 'a-m1', index: 1, version: 2, author: me });
+    expect(crGet(s.conversations.entities, 'a')!.membership!.unreadMessagesCount).toBe(1); // my own was never unread
+    s = apply(s, { type: 'messageRemoved', seq: 4, conversationSid: 'a', sid: 'a-m0', index: 0, version: 2, author: 'bob' });
+    expect(crGet(s.conversations.entities, 'a')!.membership!.unreadMessagesCount).toBe(0);
+    expect(crGet(s.conversations.entities, 'a')!.messagesCount).toBe(0);
+  });
+
   it('STORE-2: a page read before a live event does not regress or resurrect', () => {
     let s = withConversations();
     s = apply(s, { type: 'conversationAdded', seq: 10, conversation: conv('c1', { friendlyName: 'live', version: 2 }) });
@@ -83,16 +128,24 @@ describe('rootReducer (STORE-1)', () => {
     expect(again.windows.c!.chunks).toBe(s.windows.c!.chunks);
   });
 
-  it('STORE-5: an update to a message outside the window blocks the older version from a page in flight', () => {
+  it('STORE-5: a page in flight cannot bring back the older version of a message updated or removed outside the window', () => {
     let s = apply(withConversations(conv('c')), { type: 'windowOpened', conversationSid: 'c' }, { type: 'messageAdded', seq: 1, message: msg('c', 50) });
+    s = apply(s, { type: 'pageRequested', conversationSid: 'c', direction: 'backwards' });
     s = apply(s, { type: 'messageUpdated', seq: 2, message: msg('c', 10, { version: 2, body: 'new' }), updateReasons: ['body'] });
     s = apply(s, { type: 'messageRemoved', seq: 3, conversationSid: 'c', sid: 'c-m11', index: 11, version: 2 });
-    s = apply(s, { type: 'messagesPageLoaded', conversationSid: 'c', items: [msg('c', 10), msg('c', 11), msg('c', 12)], direction: 'backwards', reset: false, hasMore: true });
-    expect(entryAt(s.windows.c!, 10)).toBeNull();
+    s = apply(
+      s,
+      { type: 'messagesPageLoaded', conversationSid: 'c', items: [msg('c', 10), msg('c', 11), msg('c', 12)], direction: 'backwards', reset: false, hasMore: true },
+      { type: 'pageSettled', conversationSid: 'c', direction: 'backwards' },
+    );
+    // The page read before the events: 10 shows the newer copy, 11 stays removed.
+    expect((entryAt(s.windows.c!, 10) as { body: string }).body).toBe('new');
     expect(entryAt(s.windows.c!, 11)).toBeNull();
     expect(entryAt(s.windows.c!, 12)).not.toBeNull();
-    expect(lowestIndex(s.windows.c!)).toBe(12);
+    expect(lowestIndex(s.windows.c!)).toBe(10);
     expect(s.windows.c!.hasOlder).toBe(true);
+    // Nothing is in flight any more: what was kept aside for the page is released.
+    expect(s.windows.c!.outside).toEqual({});
   });
 
   it('PERF-1: an append copies one chunk; other chunks keep identity', () => {

@@ -18,8 +18,8 @@ immer.setUseStrictIteration(false);
 /** Action types each slice reacts to; a slice whose draft is never touched keeps its identity for free. */
 const TOUCHES_WINDOWS = new Set<StoreAction['type']>([
   'windowOpened', 'messageAdded', 'sendSucceeded', 'messageUpdated', 'messageFetched', 'messageRemoved',
-  'messageRemovedLocally', 'messagesPageLoaded', 'sendQueued', 'sendFailed', 'sendRetried', 'windowTrimmed',
-  'conversationRemoved', 'conversationRemovedLocally', 'conversationsListSynced',
+  'messageRemovedLocally', 'messagesPageLoaded', 'pageRequested', 'pageSettled', 'sendQueued', 'sendFailed',
+  'sendRetried', 'windowTrimmed', 'conversationRemoved', 'conversationRemovedLocally', 'conversationsListSynced',
 ]);
 const TOUCHES_ROSTERS = new Set<StoreAction['type']>([
   'participantsRequested', 'participantsLoaded', 'participantJoined', 'participantUpdated', 'participantLeft',
@@ -33,17 +33,31 @@ const TOUCHES_TYPING = new Set<StoreAction['type']>([
 ]);
 const TOUCHES_CONVERSATIONS = new Set<StoreAction['type']>([
   'conversationAdded', 'conversationUpdated', 'conversationRemoved', 'conversationRemovedLocally', 'messageAdded',
-  'messageRemoved', 'conversationsPageLoaded', 'conversationsListSynced', 'conversationFetched',
+  'messageRemoved', 'participantJoined', 'participantLeft', 'conversationsPageLoaded', 'conversationsListSynced',
+  'conversationFetched',
 ]);
+
+/** Settings of the reducers (the client's options). */
+export interface ReduceSettings {
+  /** Live messages a message window may hold (STORE-12). Default: unbounded. */
+  readonly maxWindowMessages: number;
+}
+
+const UNBOUNDED: ReduceSettings = { maxWindowMessages: Infinity };
 
 /**
  * Applies one batch of actions in one `produce` (STORE-1: one emission per batch, never a half-applied
  * state). Returns the same reference when nothing changed.
  */
-export function reduceBatch(state: StoreState, actions: readonly StoreAction[], identity: string): StoreState {
+export function reduceBatch(
+  state: StoreState,
+  actions: readonly StoreAction[],
+  identity: string,
+  settings: ReduceSettings = UNBOUNDED,
+): StoreState {
   if (actions.length === 0) return state;
   const ctx: ReduceContext = { identity, before: state, resort: new Set(), headSeq: state.sync.headSeq, removedNow: [] };
-  const windows = new WindowsDraft(state.windows);
+  const windows = new WindowsDraft(state.windows, settings.maxWindowMessages);
   let next = immer.produce(state, (draft) => {
     for (const action of actions) {
       ctx.removedNow.length = 0;

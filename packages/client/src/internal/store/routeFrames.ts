@@ -39,6 +39,7 @@ function routeEvent(frame: EventFrame): StoreAction | undefined {
         sid: f.data.sid,
         index: f.data.index,
         version: f.data.version,
+        author: f.data.author,
       };
     case 'participantJoined':
       return { type: 'participantJoined', seq, participant: f.data.participant };

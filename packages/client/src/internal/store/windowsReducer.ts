@@ -14,7 +14,11 @@ export class WindowsDraft {
   private readonly editors = new Map<string, WindowEditor>();
   private readonly deleted = new Set<string>();
 
-  constructor(private readonly base: Windows) {}
+  constructor(
+    private readonly base: Windows,
+    /** Live messages a window may hold (STORE-12). */
+    private readonly max = Infinity,
+  ) {}
 
   /** The editor of an existing window, or undefined. */
   edit(sid: string): WindowEditor | undefined {
@@ -22,7 +26,7 @@ export class WindowsDraft {
     if (e === undefined && !this.deleted.has(sid)) {
       const w = this.base[sid];
       if (w === undefined) return undefined;
-      e = new WindowEditor(w);
+      e = new WindowEditor(w, this.max);
       this.editors.set(sid, e);
     }
     return e;
@@ -33,7 +37,7 @@ export class WindowsDraft {
     let e = this.edit(sid);
     if (e === undefined) {
       this.deleted.delete(sid);
-      e = new WindowEditor(emptyWindow());
+      e = new WindowEditor(emptyWindow(), this.max);
       this.editors.set(sid, e);
     }
     return e;
@@ -61,11 +65,12 @@ export class WindowsDraft {
 }
 
 /**
- * The message windows reducer (STORE-5, STORE-7). Windows exist only for conversations someone
- * opened; live additions append to an existing window; every write is version-guarded; a confirmed
- * message replaces its optimistic copy (matched by idempotency key) in the same step, so there is
- * never a duplicate. Windows are persistent chunked structures (messageWindow.ts), edited through
- * `draft` and assigned into the store's immer draft once per batch.
+ * The message windows reducer (STORE-5, STORE-7, STORE-12). Windows exist only for conversations
+ * someone opened; live additions append to an existing window that follows the live end; every write
+ * is version-guarded; a confirmed message replaces its optimistic copy (matched by idempotency key)
+ * in the same step, so there is never a duplicate. Each window holds at most `maxWindowMessages` live
+ * messages (see `WindowEditor`). Windows are persistent chunked structures (messageWindow.ts), edited
+ * through `draft` and assigned into the store's immer draft once per batch.
  */
 export function windowsReducer(draft: WindowsDraft, action: StoreAction, ctx: ReduceContext): void {
   switch (action.type) {
@@ -73,6 +78,8 @@ export function windowsReducer(draft: WindowsDraft, action: StoreAction, ctx: Re
       draft.open(action.conversationSid);
       return;
     case 'messageAdded':
+      draft.edit(action.message.conversationSid)?.confirm(action.message, action.seq);
+      return;
     case 'sendSucceeded':
       draft.edit(action.message.conversationSid)?.confirm(action.message);
       return;
@@ -90,7 +97,13 @@ export function windowsReducer(draft: WindowsDraft, action: StoreAction, ctx: Re
       return;
     }
     case 'messagesPageLoaded':
-      draft.open(action.conversationSid).mergePage(action.items, action.direction, action.hasMore, action.reset);
+      draft.open(action.conversationSid).mergePage(action.items, action);
+      return;
+    case 'pageRequested':
+      draft.edit(action.conversationSid)?.pageInFlight(action.direction, 1);
+      return;
+    case 'pageSettled':
+      draft.edit(action.conversationSid)?.pageInFlight(action.direction, -1);
       return;
     case 'sendQueued': {
       const e = draft.open(action.pending.conversationSid);
