@@ -163,6 +163,67 @@ function remove(slice: Draft<ConversationsSlice>, sid: string, seq: number, ctx:
   ctx.removedNow.push(sid);
 }
 
+/**
+ * A run of consecutive `messageAdded` actions, applied as the same actions one by one would be, but
+ * touching each conversation's draft once (PERF-2): streams arrive as websocket messages of ~100 such
+ * events, and immer's proxy traps on every field of every event were most of the client's cost.
+ * Another conversation's message changes nothing of this one, so grouping by conversation keeps order.
+ */
+export function conversationsMessagesAdded(
+  slice: Draft<ConversationsSlice>,
+  run: readonly Extract<StoreAction, { type: 'messageAdded' }>[],
+  ctx: ReduceContext,
+): void {
+  if (run.length === 1) {
+    conversationsReducer(slice, run[0]!, ctx);
+    return;
+  }
+  const entities = slice.entities as unknown as ChunkedRecord<Conversation>;
+  const lastSeq = slice.lastSeq as ChunkedRecord<number>;
+  const bySid = new Map<string, Extract<StoreAction, { type: 'messageAdded' }>[]>();
+  for (const action of run) {
+    const sid = action.message.conversationSid;
+    const list = bySid.get(sid);
+    if (list === undefined) bySid.set(sid, [action]);
+    else list.push(action);
+  }
+  for (const [sid, actions] of bySid) {
+    const seenBefore = crGet(lastSeq, sid);
+    let seen = seenBefore ?? -Infinity;
+    const conv = crGet(entities, sid);
+    // Plain reads of the current values (through the draft once), folded locally, written back once.
+    let lastMessageIndex = conv?.lastMessageIndex ?? null;
+    let lastMessageAt = conv?.lastMessageAt ?? null;
+    let messagesCount = conv?.messagesCount ?? 0;
+    const m = conv?.membership ?? null;
+    let unread = m?.unreadMessagesCount ?? 0;
+    const lastRead = m?.lastReadMessageIndex ?? null;
+    let resort = false;
+    for (const { seq, message } of actions) {
+      if (seq <= seen) continue;
+      seen = seq;
+      if (conv === undefined) continue;
+      if (lastMessageIndex === null || message.index > lastMessageIndex) {
+        lastMessageIndex = message.index;
+        if (lastMessageAt !== message.createdAt) {
+          lastMessageAt = message.createdAt;
+          resort = true;
+        }
+      }
+      messagesCount += 1;
+      if (m !== null && message.author !== ctx.identity && (lastRead === null || message.index > lastRead)) unread += 1;
+    }
+    if (seen !== (seenBefore ?? -Infinity)) crSet(slice.lastSeq as Draft<ChunkedRecord<number>>, sid, seen);
+    if (conv === undefined) continue;
+    const draft = conv as Draft<Conversation>;
+    if (draft.lastMessageIndex !== lastMessageIndex) draft.lastMessageIndex = lastMessageIndex;
+    if (draft.lastMessageAt !== lastMessageAt) draft.lastMessageAt = lastMessageAt;
+    if (draft.messagesCount !== messagesCount) draft.messagesCount = messagesCount;
+    if (m !== null && m.unreadMessagesCount !== unread) (draft.membership as Draft<NonNullable<Conversation['membership']>>).unreadMessagesCount = unread;
+    if (resort) ctx.resort.add(sid);
+  }
+}
+
 function applyMessageAdded(conv: Draft<Conversation>, message: Message, ctx: ReduceContext): void {
   if (conv.lastMessageIndex === null || message.index > conv.lastMessageIndex) {
     conv.lastMessageIndex = message.index;

@@ -1,7 +1,7 @@
 import { Immer } from 'immer';
 import type { StoreAction } from './StoreAction.js';
 import type { StoreState } from './StoreState.js';
-import { conversationsReducer, sortConversationIds, type ReduceContext } from './conversationsReducer.js';
+import { conversationsMessagesAdded, conversationsReducer, sortConversationIds, type ReduceContext } from './conversationsReducer.js';
 import { WindowsDraft, windowsReducer } from './windowsReducer.js';
 import { participantsReducer } from './participantsReducer.js';
 import { meReducer, usersReducer } from './usersReducer.js';
@@ -59,11 +59,19 @@ export function reduceBatch(
   const ctx: ReduceContext = { identity, before: state, resort: new Set(), headSeq: state.sync.headSeq, removedNow: [] };
   const windows = new WindowsDraft(state.windows, settings.maxWindowMessages);
   let next = immer.produce(state, (draft) => {
-    for (const action of actions) {
+    for (let i = 0; i < actions.length; i++) {
+      const action = actions[i]!;
       ctx.removedNow.length = 0;
-      if ('seq' in action && action.seq > ctx.headSeq) ctx.headSeq = action.seq;
       const t = action.type;
-      if (TOUCHES_CONVERSATIONS.has(t)) conversationsReducer(draft.conversations, action, ctx);
+      if (t === 'messageAdded' && (i === 0 || actions[i - 1]!.type !== 'messageAdded')) {
+        // The conversations slice takes a whole run of messageAdded at once (PERF-2); the other
+        // slices still see each action below.
+        let end = i + 1;
+        while (end < actions.length && actions[end]!.type === 'messageAdded') end++;
+        conversationsMessagesAdded(draft.conversations, actions.slice(i, end) as Extract<StoreAction, { type: 'messageAdded' }>[], ctx);
+      }
+      if ('seq' in action && action.seq > ctx.headSeq) ctx.headSeq = action.seq;
+      if (t !== 'messageAdded' && TOUCHES_CONVERSATIONS.has(t)) conversationsReducer(draft.conversations, action, ctx);
       if (TOUCHES_WINDOWS.has(t)) windowsReducer(windows, action, ctx);
       if (TOUCHES_ROSTERS.has(t)) participantsReducer(draft.participants, action, ctx);
       if (TOUCHES_USERS.has(t)) usersReducer(draft.users, action, ctx);
