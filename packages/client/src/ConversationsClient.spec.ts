@@ -302,11 +302,31 @@ describe('ConversationsClient store (fake session)', () => {
     sub.unsubscribe();
     await clock.tick(59_999);
     expect((await firstValueFrom(h.messages$)).length).toBe(200);
-    const again = await firstValueFrom(h.messages$); // a short look does not reset the grace time…
+    const again = await firstValueFrom(h.messages$); // a look restarts the grace time (from 59,999)
     expect(again.length).toBe(200);
     await clock.tick(60_000);
     const trimmed = await firstValueFrom(h.messages$);
     expect(indices(trimmed)).toEqual(Array.from({ length: 50 }, (_, i) => 250 + i));
+  });
+
+  it('STORE-12: each window is trimmed when its own grace time is up, not a whole grace later', async () => {
+    const { core, client, clock } = setup(listing([{ items: [conv('a'), conv('b')], asOfSeq: 0 }], (op, args) =>
+      op === 'messages.list' ? { items: Array.from({ length: 100 }, (_, i) => msg(args.sid, i)), hasMore: true, asOfSeq: 0 } : null,
+    ), { windowGraceMs: 60_000, windowKeepMessages: 10 });
+    core.welcome();
+    await clock.tick();
+    const [a, b] = [client.conversation('a'), client.conversation('b')];
+    const subA = a.messages$.subscribe();
+    const subB = b.messages$.subscribe();
+    await a.loadOlder(100);
+    await b.loadOlder(100);
+    subA.unsubscribe(); // a's grace ends at +60 s
+    await clock.tick(30_000);
+    subB.unsubscribe(); // b's at +90 s
+    await clock.tick(30_000);
+    expect((await firstValueFrom(a.messages$)).length).toBe(10);
+    await clock.tick(30_000); // (not looking at b before: a look restarts its grace time)
+    expect((await firstValueFrom(b.messages$)).length).toBe(10);
   });
 
   it('CONN-5: a resync re-reads the list and the newest page of open windows, then emits discontinuity$', async () => {

@@ -71,7 +71,9 @@ export class StoreRuntime {
   /** Such conversations seen while the list was being read: looked at once it is complete. */
   private readonly undiscovered = new Set<string>();
   private syncGeneration = 0;
-  private sweepPending = false;
+  /** When the pending sweep runs (Infinity: none pending), and its timer. */
+  private sweepAt = Infinity;
+  private sweepTimer: Subscription | undefined;
   private closed = false;
 
   constructor(
@@ -400,14 +402,23 @@ export class StoreRuntime {
     this.scheduleSweep();
   }
 
+  /** Makes a sweep run within `delay`: an earlier due time replaces a later pending one, never the reverse. */
   private scheduleSweep(delay = this.options.windowGraceMs): void {
-    if (this.sweepPending || this.closed) return;
-    this.sweepPending = true;
+    if (this.closed) return;
+    const at = this.scheduler.now() + delay;
+    if (at >= this.sweepAt) return;
+    if (this.sweepTimer !== undefined) {
+      this.timers.remove(this.sweepTimer);
+      this.sweepTimer.unsubscribe();
+    }
+    this.sweepAt = at;
     const sub = this.scheduler.schedule(() => {
       this.timers.remove(sub);
-      this.sweepPending = false;
+      this.sweepTimer = undefined;
+      this.sweepAt = Infinity;
       this.sweep();
     }, delay);
+    this.sweepTimer = sub;
     this.timers.add(sub);
   }
 
