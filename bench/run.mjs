@@ -93,18 +93,19 @@ const FIGURES = [
 ];
 
 function parseArgs(argv) {
-  const args = { quick: false, only: null, keepBuild: false, updateDocs: false, check: false };
+  const args = { quick: false, only: null, keepBuild: false, updateDocs: false, check: false, profile: false };
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i];
     if (arg === '--quick') args.quick = true;
     else if (arg === '--keep-build') args.keepBuild = true;
     else if (arg === '--update-docs') args.updateDocs = true;
     else if (arg === '--check') args.check = true;
+    else if (arg === '--profile') args.profile = true;
     else if (arg === '--only' || arg.startsWith('--only=')) {
       const value = arg === '--only' ? argv[++i] : arg.slice('--only='.length);
       args.only = new Set(String(value ?? '').split(',').map((s) => s.trim().toUpperCase()).filter(Boolean));
     } else if (arg === '--help' || arg === '-h') {
-      process.stdout.write('usage: npm run bench [-- --quick] [-- --only PERF-2,PERF-6] [-- --keep-build] [-- --update-docs] [-- --check]\n  --check: exit 1 when a figure could not be measured (n/a); never on a missed target\n');
+      process.stdout.write('usage: npm run bench [-- --quick] [-- --only PERF-2,PERF-6] [-- --keep-build] [-- --update-docs] [-- --check] [-- --profile]\n  --check: exit 1 when a figure could not be measured (n/a); never on a missed target\n  --profile: PERF-2 client processes write a CPU profile of the measured stream to bench-results/profiles/ (open in Chrome DevTools)\n');
       process.exit(0);
     } else {
       process.stderr.write(`unknown argument: ${arg}\n`);
@@ -310,7 +311,7 @@ async function main() {
   const buildDir = path.join(resultsDir, '.build', `run-${stamp}`);
   const tmpDir = path.join(buildDir, 'tmp');
   mkdirSync(tmpDir, { recursive: true });
-  const config = { quick: args.quick, buildDir, tmpDir };
+  const config = { quick: args.quick, buildDir, tmpDir, ...(args.profile ? { profileDir: path.join(resultsDir, 'profiles', stamp) } : {}) };
   const facts = machine();
   process.stderr.write(
     `rx-conversations bench${args.quick ? ' (QUICK: reduced sizes, smoke test only)' : ''} — node ${facts.node}, ${facts.nproc} cpus (${facts.cpu})\n`,

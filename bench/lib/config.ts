@@ -9,6 +9,8 @@ export interface BenchConfig {
   readonly buildDir: string;
   /** Scratch directory for SQLite files and the like; removed by the orchestrator. */
   readonly tmpDir: string;
+  /** With `--profile`: where client processes write a V8 CPU profile of their measured interval. */
+  readonly profileDir?: string;
 }
 
 /** Reads the configuration; a figure run by hand gets full sizes and paths next to its own bundle. */

@@ -3,17 +3,37 @@
 // 100k messages are held, with `messages$` observed (as an app showing that conversation would), then
 // says `ready`. The clock starts when the first stream message reaches the socket and stops when
 // `messages$` shows the last event.
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { Session } from 'node:inspector';
+import path from 'node:path';
 import WebSocket from 'ws';
 import { ConversationsClient } from '@rx-conversations/client';
 import { onParentMessage, tellParent } from '../lib/child.js';
 import { READER, conversationSid } from '../lib/fixtures.js';
 import { mintToken } from '../lib/tokens.js';
+import { readConfig } from '../lib/config.js';
 
 const [url, framesArg, historyArg, mode = 'view'] = process.argv.slice(2);
 const FRAMES = Number(framesArg);
 const HISTORY = Number(historyArg);
 const PAGE = 100;
 const LAST_INDEX = HISTORY + FRAMES - 1;
+
+const { profileDir } = readConfig();
+/** `--profile`: a V8 CPU profile of exactly the measured stream (inspector started when armed). */
+const profiler = profileDir === undefined ? null : new Session();
+const post = <T>(method: string): Promise<T> =>
+  new Promise((resolve, reject) => profiler!.post(method, (error, result) => (error ? reject(error) : resolve(result as T))));
+async function finish(ms: number): Promise<void> {
+  if (profiler !== null) {
+    const { profile } = await post<{ profile: unknown }>('Profiler.stop');
+    mkdirSync(profileDir!, { recursive: true });
+    const file = path.join(profileDir!, `PERF-2-${mode}.cpuprofile`);
+    writeFileSync(file, JSON.stringify(profile));
+    process.stderr.write(`    · CPU profile of the stream: ${path.relative(process.cwd(), file)}\n`);
+  }
+  await tellParent({ type: 'done', ms, events: FRAMES });
+}
 
 let armed = false;
 let t0: bigint | undefined;
@@ -46,7 +66,7 @@ const view = handle.messages$.subscribe((messages) => {
   if (last === LAST_INDEX) {
     done = true;
     const ms = Number(process.hrtime.bigint() - t0!) / 1e6;
-    void tellParent({ type: 'done', ms, events: FRAMES });
+    void finish(ms);
   }
 });
 for (let page = 0; held < HISTORY && page < HISTORY / PAGE + 10; page++) await handle.loadOlder(PAGE);
@@ -61,9 +81,14 @@ if (mode === 'events') {
     if (message.index === LAST_INDEX) {
       done = true;
       const ms = Number(process.hrtime.bigint() - t0!) / 1e6;
-      void tellParent({ type: 'done', ms, events: FRAMES });
+      void finish(ms);
     }
   });
+}
+if (profiler !== null) {
+  profiler.connect();
+  await post('Profiler.enable');
+  await post('Profiler.start');
 }
 armed = true;
 await tellParent({ type: 'ready', held });
