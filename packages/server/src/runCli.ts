@@ -5,7 +5,7 @@ import { startServer, type RunningServer } from './startServer.js';
 
 /**
  * Environment variables the CLI reads (normally `process.env`): `RXC_PORT`, `RXC_HOST`, `RXC_DATABASE`,
- * `RXC_KEYS`, `RXC_LOG_LEVEL`.
+ * `RXC_KEYS`, `RXC_LOG_LEVEL`, `RXC_MAX_CONNECTIONS`, `RXC_MAX_CONNECTIONS_PER_IDENTITY`.
  *
  * @example
  * const env: CliEnvironment = { RXC_KEYS: JSON.stringify({ SKdev: secret }), RXC_PORT: '0' };
@@ -54,6 +54,10 @@ Options (each also read from the environment variable in brackets):
   --keys-file <path>    JSON file { "SKxxx": "secret", ... }
                         environment: RXC_KEYS='{"SKxxx":"secret"}'
   --log-level <level>   silent|fatal|error|warn|info|debug|trace     [RXC_LOG_LEVEL] default info
+  --max-connections <n> websockets in all; more get HTTP 503 too_many_connections
+                                                                     [RXC_MAX_CONNECTIONS] default 50000
+  --max-connections-per-identity <n>
+                        websockets one identity may hold at once     [RXC_MAX_CONNECTIONS_PER_IDENTITY] default 64
   --help                print this help
 
 At least one key is required. SIGINT/SIGTERM close the server gracefully.`;
@@ -89,6 +93,8 @@ function parseCli(argv: readonly string[], env: CliEnvironment) {
       'key-secret': { type: 'string', multiple: true },
       'keys-file': { type: 'string' },
       'log-level': { type: 'string' },
+      'max-connections': { type: 'string' },
+      'max-connections-per-identity': { type: 'string' },
       help: { type: 'boolean' },
     },
   });
@@ -99,6 +105,17 @@ function parseCli(argv: readonly string[], env: CliEnvironment) {
   if (!/^\d+$/.test(portText) || port > 65_535) throw new UsageError(`--port must be an integer 0..65535, not ${JSON.stringify(portText)}.`);
   const logLevel = values['log-level'] ?? env['RXC_LOG_LEVEL'] ?? 'info';
   if (!LEVELS.includes(logLevel)) throw new UsageError(`--log-level must be one of ${LEVELS.join(', ')}.`);
+
+  const limit = (flag: string, text: string | undefined): number | undefined => {
+    if (text === undefined) return undefined;
+    if (!/^[1-9]\d*$/.test(text)) throw new UsageError(`--${flag} must be a positive integer, not ${JSON.stringify(text)}.`);
+    return Number(text);
+  };
+  const maxConnections = limit('max-connections', values['max-connections'] ?? env['RXC_MAX_CONNECTIONS']);
+  const maxConnectionsPerIdentity = limit(
+    'max-connections-per-identity',
+    values['max-connections-per-identity'] ?? env['RXC_MAX_CONNECTIONS_PER_IDENTITY'],
+  );
 
   const keys: Record<string, string> = {};
   if (env['RXC_KEYS'] !== undefined && env['RXC_KEYS'] !== '') Object.assign(keys, readKeys(env['RXC_KEYS'], 'RXC_KEYS'));
@@ -128,6 +145,8 @@ function parseCli(argv: readonly string[], env: CliEnvironment) {
     database: values.database ?? env['RXC_DATABASE'] ?? './data/rx-conversations.db',
     logLevel: logLevel as LevelWithSilent,
     keys,
+    ...(maxConnections === undefined ? {} : { maxConnections }),
+    ...(maxConnectionsPerIdentity === undefined ? {} : { maxConnectionsPerIdentity }),
   };
 }
 
@@ -157,7 +176,8 @@ export async function runCli(
     return { exitCode: 0 };
   }
   try {
-    const server = await startServer({ port: config.port, host: config.host, database: config.database, keys: config.keys, logLevel: config.logLevel });
+    const { help: _help, ...options } = config;
+    const server = await startServer(options);
     output.out(`rx-conversations server listening on ${server.url} (database ${config.database})`);
     return { exitCode: 0, server };
   } catch (err) {

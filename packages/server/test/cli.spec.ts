@@ -24,7 +24,7 @@ describe('the CLI (SRV-1)', () => {
     expect(result.exitCode).toBe(0);
     expect(result.server).toBeUndefined();
     const help = result.out.join('\n');
-    for (const flag of ['--port', '--host', '--database', '--key-id', '--key-secret', '--keys-file', '--log-level', 'RXC_KEYS', 'RXC_PORT']) {
+    for (const flag of ['--port', '--host', '--database', '--key-id', '--key-secret', '--keys-file', '--log-level', '--max-connections', '--max-connections-per-identity', 'RXC_KEYS', 'RXC_PORT', 'RXC_MAX_CONNECTIONS_PER_IDENTITY']) {
       expect(help).toContain(flag);
     }
   });
@@ -42,6 +42,17 @@ describe('the CLI (SRV-1)', () => {
     expect((await run(['--key-id', 'SKa', '--key-secret', 'short'])).err.join()).toMatch(/32 bytes/);
     expect((await run(['--port', 'http'], { RXC_KEYS: JSON.stringify({ [KEY_ID]: SECRET }) })).err.join()).toMatch(/--port/);
     expect((await run([], { RXC_KEYS: '{nope' })).err.join()).toMatch(/RXC_KEYS is not valid JSON/);
+    const keys = { RXC_KEYS: JSON.stringify({ [KEY_ID]: SECRET }) };
+    expect((await run(['--max-connections', '0'], keys)).err.join()).toMatch(/--max-connections must be a positive integer/);
+    expect((await run([], { ...keys, RXC_MAX_CONNECTIONS_PER_IDENTITY: 'lots' })).err.join()).toMatch(/--max-connections-per-identity must be a positive integer/);
+  });
+
+  it('SRV-1, SRV-5: --max-connections-per-identity limits one identity; its next socket is refused with 503', async () => {
+    const result = await run(['--port', '0', '--database', ':memory:', '--key-id', KEY_ID, '--key-secret', SECRET, '--log-level', 'silent', '--max-connections-per-identity', '1']);
+    expect(result.exitCode).toBe(0);
+    const first = await TestClient.connect(result.server!.url, await tokenFor('alice'));
+    cleanups.push(() => first.close());
+    await expect(TestClient.connect(result.server!.url, await tokenFor('alice'))).rejects.toThrow(/503/);
   });
 
   it('SRV-1: starts from flags, prints where it listens, accepts tokens, and stops', async () => {
