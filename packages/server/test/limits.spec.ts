@@ -2,6 +2,8 @@ import { Writable } from 'node:stream';
 import { afterEach, describe, expect, it } from '@jest/globals';
 import { pino } from 'pino';
 import WebSocket from 'ws';
+import { filter, ReplaySubject } from 'rxjs';
+import { within } from './helpers/within.js';
 import { startServer, type RunningServer, type StartServerOptions } from '../src/index.js';
 import { connectUser, key } from './helpers/connectUser.js';
 import { KEYS, tokenFor } from './helpers/testKeys.js';
@@ -29,27 +31,17 @@ async function connect(server: RunningServer, identity: string, hello = true): P
 /** A pino logger whose records land in an array, with a way to wait for one. */
 function capturingLogger() {
   const records: Array<Record<string, unknown>> = [];
-  const listeners: Array<() => void> = [];
+  const recorded = new ReplaySubject<Record<string, unknown>>();
   const stream = new Writable({
     write(chunk: Buffer, _encoding, callback) {
-      records.push(JSON.parse(chunk.toString()) as Record<string, unknown>);
-      for (const listener of listeners) listener();
+      const record = JSON.parse(chunk.toString()) as Record<string, unknown>;
+      records.push(record);
+      recorded.next(record);
       callback();
     },
   });
   const waitFor = (predicate: (r: Record<string, unknown>) => boolean, timeoutMs = 5000) =>
-    new Promise<Record<string, unknown>>((resolve, reject) => {
-      const check = () => {
-        const found = records.find(predicate);
-        if (found !== undefined) {
-          clearTimeout(timer);
-          resolve(found);
-        }
-      };
-      const timer = setTimeout(() => reject(new Error('no matching log record')), timeoutMs);
-      listeners.push(check);
-      check();
-    });
+    within(recorded.pipe(filter(predicate)), timeoutMs, 'a matching log record');
   return { logger: pino({ level: 'info' }, stream), records, waitFor };
 }
 

@@ -7,6 +7,7 @@
 import { decodeServerMessage, type OpArgs, type OpName, type ServerFrame } from '@rx-conversations/protocol';
 import { startServer } from '@rx-conversations/server';
 import { createAccessToken } from '@rx-conversations/token';
+import { filter, firstValueFrom, startWith, Subject, throwError, timeout } from 'rxjs';
 import WebSocket from 'ws';
 import { FakeServer } from '../src/index.js';
 
@@ -27,7 +28,8 @@ class Peer {
   readonly frames: ServerFrame[] = [];
   private nextId = 1;
   private pongs = 0;
-  private readonly waiters: { check: () => boolean; resolve: () => void }[] = [];
+  /** Ticks after each websocket message has been recorded. */
+  private readonly received = new Subject<void>();
 
   private constructor(private readonly socket: PeerSocket) {
     socket.onmessage = (event) => {
@@ -35,11 +37,7 @@ class Peer {
         if (frame.type === 'pong') this.pongs += 1;
         else this.frames.push(frame);
       }
-      for (const waiter of [...this.waiters]) {
-        if (!waiter.check()) continue;
-        this.waiters.splice(this.waiters.indexOf(waiter), 1);
-        waiter.resolve();
-      }
+      this.received.next();
     };
   }
 
@@ -78,12 +76,14 @@ class Peer {
     this.socket.close(1000);
   }
 
-  private until(check: () => boolean, what: string): Promise<void> {
-    if (check()) return Promise.resolve();
-    return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`no ${what} within ${WAIT_MS} ms`)), WAIT_MS);
-      this.waiters.push({ check, resolve: () => (clearTimeout(timer), resolve()) });
-    });
+  private async until(check: () => boolean, what: string): Promise<void> {
+    await firstValueFrom(
+      this.received.pipe(
+        startWith(undefined),
+        filter(check),
+        timeout({ first: WAIT_MS, with: () => throwError(() => new Error(`no ${what} within ${WAIT_MS} ms`)) }),
+      ),
+    );
   }
 }
 

@@ -3,7 +3,7 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { filter, firstValueFrom, throwError, timeout, type Observable } from 'rxjs';
+import { filter, firstValueFrom, from, throwError, timeout, type Observable } from 'rxjs';
 import { MemoryPushSender, startServer, type RunningServer } from '@rx-conversations/server';
 import { createAccessToken } from '@rx-conversations/token';
 import { ConversationsClient, createMemoryStorage, type ConversationsClientOptions } from '../../src/index.js';
@@ -90,11 +90,7 @@ export function waitUntil<T>(source: Observable<T>, predicate: (value: T) => boo
 
 /** `promise`, or a rejection naming `what` after `ms`. */
 export function within<T>(promise: Promise<T>, what: string, ms = 5_000): Promise<T> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const expiry = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms waiting for ${what}`)), ms);
-  });
-  return Promise.race([promise, expiry]).finally(() => clearTimeout(timer));
+  return waitUntil(from(promise), () => true, what, ms);
 }
 
 /** The current value of a replaying observable. */

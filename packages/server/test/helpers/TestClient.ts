@@ -1,3 +1,4 @@
+import { filter, firstValueFrom, Subject, throwError, timeout } from 'rxjs';
 import WebSocket from 'ws';
 import {
   AUTH_SUBPROTOCOL_PREFIX,
@@ -14,11 +15,6 @@ import {
   type WelcomeFrame,
   type WireError,
 } from '@rx-conversations/protocol';
-
-interface Waiter {
-  readonly predicate: (frame: ServerFrame) => boolean;
-  readonly resolve: (frame: ServerFrame) => void;
-}
 
 /** A failed request, with the wire error. */
 export class RequestError extends Error {
@@ -46,7 +42,8 @@ export class TestClient {
   welcome!: WelcomeFrame;
   readonly closed: Promise<{ code: number; reason: string }>;
   private nextId = 1;
-  private waiters: Waiter[] = [];
+  /** Each frame as it is recorded. */
+  private readonly received = new Subject<ServerFrame>();
 
   private constructor(readonly socket: WebSocket) {
     socket.on('message', (data) => {
@@ -106,20 +103,8 @@ export class TestClient {
   waitFor(predicate: (frame: ServerFrame) => boolean, timeoutMs = 3000): Promise<ServerFrame> {
     const found = this.frames.find(predicate);
     if (found !== undefined) return Promise.resolve(found);
-    return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => {
-        this.waiters = this.waiters.filter((w) => w !== waiter);
-        reject(new Error(`no matching frame within ${timeoutMs} ms; got ${JSON.stringify(this.frames.slice(-5)).slice(0, 800)}`));
-      }, timeoutMs);
-      const waiter: Waiter = {
-        predicate,
-        resolve: (frame) => {
-          clearTimeout(timer);
-          resolve(frame);
-        },
-      };
-      this.waiters.push(waiter);
-    });
+    const tooLate = () => new Error(`no matching frame within ${timeoutMs} ms; got ${JSON.stringify(this.frames.slice(-5)).slice(0, 800)}`);
+    return firstValueFrom(this.received.pipe(filter(predicate), timeout({ first: timeoutMs, with: () => throwError(tooLate) })));
   }
 
   /** The first durable event of `kind` matching `predicate`. */
@@ -146,10 +131,7 @@ export class TestClient {
 
   private receive(frame: ServerFrame): void {
     this.frames.push(frame);
-    const matched = this.waiters.filter((w) => w.predicate(frame));
-    if (matched.length === 0) return;
-    this.waiters = this.waiters.filter((w) => !matched.includes(w));
-    for (const waiter of matched) waiter.resolve(frame);
+    this.received.next(frame);
   }
 }
 

@@ -4,6 +4,7 @@
 import fc from 'fast-check';
 import { isErrorCode, PROTOCOL_VERSION, type ServerFrame } from '@rx-conversations/protocol';
 import { TestClient } from '../../helpers/TestClient.js';
+import { within } from '../../helpers/within.js';
 import { encode, expectFor, script, type ConnectionModel, type ExpectedAnswer, type FrameSpec, type FuzzWorld, type Script } from './adversarialFrames.js';
 import { VictimPair } from './VictimPair.js';
 
@@ -40,13 +41,6 @@ function matches(expected: ExpectedAnswer, actual: ServerFrame): boolean {
   }
 }
 
-function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  return Promise.race([
-    promise.finally(() => clearTimeout(timer)),
-    new Promise<T>((_, reject) => (timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms waiting for ${what}`)), ms))),
-  ]);
-}
 
 const describeSpec = (spec: FrameSpec): string => {
   const text = JSON.stringify(spec, (_k, v: unknown) => (typeof v === 'function' ? '[fn]' : v));
@@ -84,9 +78,9 @@ export async function playScript(target: FuzzTarget, s: Script, stats: FuzzStats
       const id = model.lastId + 1;
       client.send({ type: 'req', id, op: 'users.get', args: { identity: target.world.attacker } });
       expected.push({ type: 'res', id, outcome: model.phase === 'live' ? 'ok' : 'handshake_required' });
-      await withTimeout(client.waitFor((f) => f.type === 'res' && f.id === id, 15_000), 15_000, 'the sentinel reply');
+      await client.waitFor((f) => f.type === 'res' && f.id === id, 15_000);
     } else {
-      const closed = await withTimeout(client.closed, 15_000, `close ${close}`);
+      const closed = await within(client.closed, 15_000, `close ${close}`);
       if (closed.code !== close) throw new Error(`expected close ${close}, got ${closed.code} ${closed.reason}`);
       stats.closes[String(close)] = (stats.closes[String(close)] ?? 0) + 1;
     }

@@ -7,6 +7,8 @@ import { mkdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build, type Plugin } from 'esbuild';
+import { filter, from, fromEvent, map, merge, scan, type Observable } from 'rxjs';
+import { within } from '../../helpers/within.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const root = join(here, '..', '..', '..', '..', '..');
@@ -62,22 +64,20 @@ export async function spawnServer(database: string, port = 0, timeoutMs = 15_000
   let stderr = '';
   child.stderr!.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
   const exited = new Promise<NodeJS.Signals | number | null>((resolve) => child.once('exit', (code, signal) => resolve(signal ?? code)));
-  const listening = await new Promise<number>((resolve, reject) => {
-    let out = '';
-    const timer = setTimeout(() => reject(new Error(`server child did not start within ${timeoutMs} ms: ${stderr}`)), timeoutMs);
-    child.stdout!.setEncoding('utf8').on('data', (chunk: string) => {
-      out += chunk;
-      const match = /LISTENING (\d+)/.exec(out);
-      if (match !== null) {
-        clearTimeout(timer);
-        resolve(Number(match[1]));
-      }
-    });
-    void exited.then((how) => {
-      clearTimeout(timer);
-      reject(new Error(`server child exited (${String(how)}) before listening: ${stderr}`));
-    });
-  });
+  const stdout = fromEvent(child.stdout!.setEncoding('utf8'), 'data') as Observable<string>;
+  const listening = await within(
+    merge(
+      stdout.pipe(
+        scan((out, chunk) => out + chunk, ''),
+        map((out) => /LISTENING (\d+)/.exec(out)),
+        filter((match) => match !== null),
+        map((match) => Number(match[1])),
+      ),
+      from(exited).pipe(map((how) => { throw new Error(`server child exited (${String(how)}) before listening: ${stderr}`); })),
+    ),
+    timeoutMs,
+    'the server child to listen',
+  );
   return {
     port: listening,
     url: `ws://127.0.0.1:${listening}`,
