@@ -1,37 +1,14 @@
-import { afterEach, describe, expect, it } from '@jest/globals';
-import { firstValueFrom, type Subscription } from 'rxjs';
+import { describe, expect, it } from '@jest/globals';
+import { firstValueFrom } from 'rxjs';
 import type { Conversation, Message, OpName } from '@rx-conversations/protocol';
-import { ConversationsClient, type ConversationsClientOptions } from './ConversationsClient.js';
+import { ConversationsClient } from './ConversationsClient.js';
 import { ConversationsError } from './ConversationsError.js';
 import type { MessageView } from './MessageView.js';
 import { FakeCore } from '../test/FakeCore.js';
-import { virtualClock } from '../test/virtualClock.js';
+import { useFakeSessions, type Handler } from '../test/fakeSessions.js';
 import { conv, msg, participant, user } from '../test/fixtures.js';
-import { createMemoryStorage } from './push/KeyValueStorage.js';
 
-type Handler = ConstructorParameters<typeof FakeCore>[0];
-const clients: ConversationsClient[] = [];
-const subs: Subscription[] = [];
-
-function setup(handler: Handler, options: Partial<ConversationsClientOptions> = {}) {
-  const clock = virtualClock();
-  const core = new FakeCore(handler);
-  const client = new ConversationsClient(core, { scheduler: clock.scheduler, storage: createMemoryStorage(), ...options }, 'core');
-  clients.push(client);
-  return { core, client, clock };
-}
-
-/** Collects every emission of an observable. */
-function record<T>(source: { subscribe(next: (v: T) => void): Subscription }): T[] {
-  const out: T[] = [];
-  subs.push(source.subscribe((v) => out.push(v)));
-  return out;
-}
-
-afterEach(async () => {
-  for (const s of subs.splice(0)) s.unsubscribe();
-  for (const c of clients.splice(0)) await c.shutdown();
-});
+const { setup, record, unsubscribeAll } = useFakeSessions();
 
 const sids = (list: readonly Conversation[]) => list.map((c) => c.sid);
 const indices = (list: readonly MessageView[]) => list.map((m) => m.index);
@@ -229,7 +206,7 @@ describe('ConversationsClient store (fake session)', () => {
     await clock.tick(1);
     expect(core.callsOf('conversations.counts')).toHaveLength(2);
     expect(a).toEqual([1, 2]);
-    for (const s of subs.splice(0)) s.unsubscribe();
+    unsubscribeAll();
     // Idle: a fresh value is served from the cache...
     await clock.tick(1_000);
     await expect(h.getMessagesCount()).resolves.toBe(2);
@@ -390,7 +367,7 @@ describe('ConversationsClient store (fake session)', () => {
     await clock.tick();
     core.signal('userUpdated', { user: user('bob', { isOnline: true, version: 2 }), updateReasons: ['isOnline'] });
     expect(states.map((u) => u.isOnline)).toEqual([false, true]);
-    for (const s of subs.splice(0)) s.unsubscribe();
+    unsubscribeAll();
     await clock.tick();
     expect(core.callsOf('users.unsubscribe')).toHaveLength(1);
     const me = await client.updateMyUser({ friendlyName: 'Alice' });

@@ -1,39 +1,23 @@
 // STORE-12 through the public surface: a conversation's observed `messages$` window stays within
 // `maxWindowMessages`, over a scripted session (FakeCore) in virtual time.
-import { afterEach, describe, expect, it } from '@jest/globals';
-import type { Subscription } from 'rxjs';
+import { describe, expect, it } from '@jest/globals';
 import type { Message } from '@rx-conversations/protocol';
 import { ConversationsClient, type ConversationsClientOptions } from '../../src/ConversationsClient.js';
+import { FakeCore } from '../FakeCore.js';
 import type { MessageView } from '../../src/MessageView.js';
 import type { MessagesWindowState } from '../../src/ConversationHandle.js';
-import { createMemoryStorage } from '../../src/push/KeyValueStorage.js';
-import { FakeCore } from '../FakeCore.js';
-import { virtualClock } from '../virtualClock.js';
+import { useFakeSessions, type Handler } from '../fakeSessions.js';
 import { conv, msg } from '../fixtures.js';
 
-type Handler = ConstructorParameters<typeof FakeCore>[0];
-const clients: ConversationsClient[] = [];
-const subs: Subscription[] = [];
-
-afterEach(async () => {
-  for (const s of subs.splice(0)) s.unsubscribe();
-  for (const c of clients.splice(0)) await c.shutdown();
-});
-
-function record<T>(source: { subscribe(next: (v: T) => void): Subscription }): T[] {
-  const out: T[] = [];
-  subs.push(source.subscribe((v) => out.push(v)));
-  return out;
-}
+const { setup: start, record } = useFakeSessions();
 
 const indices = (list: readonly MessageView[]) => list.map((m) => m.index);
 const range = (from: number, to: number): number[] => Array.from({ length: to - from + 1 }, (_, i) => from + i);
 
 /** A client over a fake session whose server holds `history` messages of conversation `a`. */
 async function setup(options: Partial<ConversationsClientOptions> = {}, rest: Handler = () => null) {
-  const clock = virtualClock();
   const server: Message[] = [];
-  const core: FakeCore = new FakeCore((op, args, self) => {
+  const { core, client, clock } = start((op, args, self) => {
     if (op === 'conversations.list') return { items: [conv('a')], asOfSeq: 0, nextCursor: null };
     if (op === 'messages.list') {
       const size: number = args.pageSize;
@@ -45,9 +29,7 @@ async function setup(options: Partial<ConversationsClientOptions> = {}, rest: Ha
       return { items: before.slice(Math.max(0, before.length - size)), hasMore: before.length > size, asOfSeq: self.headSeq };
     }
     return rest(op, args, self);
-  });
-  const client = new ConversationsClient(core, { scheduler: clock.scheduler, storage: createMemoryStorage(), ...options }, 'core');
-  clients.push(client);
+  }, options);
   core.welcome();
   await clock.tick();
   /** A message the server stores and announces live. */

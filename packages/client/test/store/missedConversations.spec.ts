@@ -2,40 +2,16 @@
 // yet (the user was just added and the event overtook `conversationAdded`, or the list was read before
 // it) must not be lost: the client fetches the conversation and adds it. Also STORE-8/9: participant
 // events keep the conversation's `participantsCount` current. Scripted session (FakeCore), virtual time.
-import { afterEach, describe, expect, it } from '@jest/globals';
-import type { Subscription } from 'rxjs';
+import { describe, expect, it } from '@jest/globals';
 import type { Conversation } from '@rx-conversations/protocol';
-import { ConversationsClient } from '../../src/ConversationsClient.js';
 import { ConversationsError } from '../../src/ConversationsError.js';
 import type { ConversationUpdatedEvent } from '../../src/ClientEvents.js';
 import type { Logger } from '../../src/Logger.js';
-import { createMemoryStorage } from '../../src/push/KeyValueStorage.js';
-import { FakeCore } from '../FakeCore.js';
-import { virtualClock } from '../virtualClock.js';
+import { useFakeSessions, type Handler } from '../fakeSessions.js';
 import { conv, msg, participant } from '../fixtures.js';
 
-type Handler = ConstructorParameters<typeof FakeCore>[0];
-const clients: ConversationsClient[] = [];
-const subs: Subscription[] = [];
-
-afterEach(async () => {
-  for (const s of subs.splice(0)) s.unsubscribe();
-  for (const c of clients.splice(0)) await c.shutdown();
-});
-
-function record<T>(source: { subscribe(next: (v: T) => void): Subscription }): T[] {
-  const out: T[] = [];
-  subs.push(source.subscribe((v) => out.push(v)));
-  return out;
-}
-
-function setup(handler: Handler, logger?: Logger) {
-  const clock = virtualClock();
-  const core = new FakeCore(handler);
-  const client = new ConversationsClient(core, { scheduler: clock.scheduler, storage: createMemoryStorage(), ...(logger ? { logger } : {}) }, 'core');
-  clients.push(client);
-  return { core, client, clock };
-}
+const { setup: start, record, keep } = useFakeSessions();
+const setup = (handler: Handler, logger?: Logger) => start(handler, logger ? { logger } : {});
 
 const sids = (list: readonly Conversation[]) => list.map((c) => c.sid);
 const membership = (unread: number) => ({ role: 'member' as const, lastReadMessageIndex: null, notificationLevel: 'default' as const, unreadMessagesCount: unread });
@@ -93,8 +69,8 @@ describe('events for conversations the store does not know (STORE-2)', () => {
     // What conversations$ holds when synchronisation says `completed`.
     let atCompleted: string[] | null = null;
     let latest: readonly Conversation[] = [];
-    subs.push(client.conversations$.subscribe((l) => (latest = l)));
-    subs.push(client.synchronization$.subscribe((s) => {
+    keep(client.conversations$.subscribe((l) => (latest = l)));
+    keep(client.synchronization$.subscribe((s) => {
       if (s === 'completed') atCompleted = sids(latest).sort();
     }));
     core.welcome();
@@ -149,7 +125,7 @@ describe('events for conversations the store does not know (STORE-2)', () => {
     fetched.open();
     core.emit({ kind: 'messageAdded', data: { message: msg('x', 0) } });
     await clock.tick();
-    expect(sids(await new Promise<readonly Conversation[]>((r) => subs.push(client.conversations$.subscribe(r))))).toEqual([]);
+    expect(sids(await new Promise<readonly Conversation[]>((r) => keep(client.conversations$.subscribe(r))))).toEqual([]);
     expect(warnings).toEqual(['conversations.get failed for x']);
   });
 });
