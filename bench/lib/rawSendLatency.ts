@@ -1,5 +1,5 @@
 import { RawClient } from './RawClient.js';
-import { pace, SEND_INTERVAL_MS, type SendLatencies } from './sendPacing.js';
+import { SEND_INTERVAL_MS, sendProbe, type SendLatencies } from './sendPacing.js';
 import { mintToken } from './tokens.js';
 
 /**
@@ -13,34 +13,17 @@ export async function measureRawSendLatency(url: string, messages: number, warmu
   try {
     const conversation = await alice.request('conversations.create', { friendlyName: `${tag} latency`, idempotencyKey: `${tag}-create-${process.pid}` });
     await alice.request('participants.add', { sid: conversation.sid, identity: `${tag}-bob`, idempotencyKey: `${tag}-add-${process.pid}` });
-    let expected: string | undefined;
-    let arrived: (() => void) | undefined;
+    const probe = sendProbe();
     bob.onEvent = (frame) => {
-      if (frame.kind === 'messageAdded' && (frame.data as { message: { body: string | null } }).message.body === expected) arrived?.();
+      if (frame.kind === 'messageAdded') probe.arrived((frame.data as { message: { body: string | null } }).message.body);
     };
-    const latencies: number[] = [];
-    const acks: number[] = [];
-    for (let i = 0; i < warmup + messages; i++) {
-      const body = `raw probe ${i}`;
-      let receivedAt = 0n;
-      const received = new Promise<void>((resolve) => {
-        expected = body;
-        arrived = () => {
-          receivedAt = process.hrtime.bigint();
-          resolve();
-        };
-      });
-      const t0 = process.hrtime.bigint();
-      await alice.request('messages.send', { sid: conversation.sid, body, idempotencyKey: `${tag}-${process.pid}-${i}` });
-      const ackedAt = process.hrtime.bigint();
-      await received;
-      if (i >= warmup) {
-        latencies.push(Number(receivedAt - t0) / 1e6);
-        acks.push(Number(ackedAt - t0) / 1e6);
-      }
-      await pace(t0, intervalMs);
-    }
-    return { latencies, acks };
+    return await probe.run({
+      messages,
+      warmup,
+      intervalMs,
+      label: 'raw probe',
+      send: (body, i) => alice.request('messages.send', { sid: conversation.sid, body, idempotencyKey: `${tag}-${process.pid}-${i}` }),
+    });
   } finally {
     alice.close();
     bob.close();

@@ -2,7 +2,7 @@ import WebSocket from 'ws';
 import { ConversationsClient } from '@rx-conversations/client';
 import { messageBody } from './messageBody.js';
 import { RawClient } from './RawClient.js';
-import { pace, SEND_INTERVAL_MS, type SendLatencies } from './sendPacing.js';
+import { SEND_INTERVAL_MS, sendProbe, type SendLatencies } from './sendPacing.js';
 import { mintToken } from './tokens.js';
 
 export { SEND_INTERVAL_MS, type SendLatencies };
@@ -26,36 +26,12 @@ export async function measureSendLatency(url: string, messages: number, warmup: 
   const bob = new ConversationsClient(bobToken, { url, WebSocket });
   try {
     await Promise.all([alice.whenSynchronized(), bob.whenSynchronized()]);
-    let expected: string | undefined;
-    let arrived: (() => void) | undefined;
-    const subscription = bob.messageAdded$.subscribe((event: unknown) => {
-      if (messageBody(event) === expected) arrived?.();
-    });
+    const probe = sendProbe();
+    const subscription = bob.messageAdded$.subscribe((event: unknown) => probe.arrived(messageBody(event)));
     const handle = alice.conversation(conversation.sid);
-    const latencies: number[] = [];
-    const acks: number[] = [];
-    for (let i = 0; i < warmup + messages; i++) {
-      const body = `latency probe ${i}`;
-      let receivedAt = 0n;
-      const received = new Promise<void>((resolve) => {
-        expected = body;
-        arrived = () => {
-          receivedAt = process.hrtime.bigint();
-          resolve();
-        };
-      });
-      const t0 = process.hrtime.bigint();
-      await handle.sendMessage(body);
-      const ackedAt = process.hrtime.bigint();
-      await received;
-      if (i >= warmup) {
-        latencies.push(Number(receivedAt - t0) / 1e6);
-        acks.push(Number(ackedAt - t0) / 1e6);
-      }
-      await pace(t0, intervalMs);
-    }
+    const result = await probe.run({ messages, warmup, intervalMs, label: 'latency probe', send: (body) => handle.sendMessage(body) });
     subscription.unsubscribe();
-    return { latencies, acks };
+    return result;
   } finally {
     await Promise.all([alice.shutdown(), bob.shutdown()]);
   }
