@@ -86,6 +86,21 @@ describe('OutboundQueue (PERF-2)', () => {
       expect(unpack(s.sent).map((f) => f.i)).toEqual(Array.from({ length: 1001 }, (_, i) => i));
     });
 
+    it('SRV-5: a backlog of 300,000 frames (a long retention) is taken whole, in order', () => {
+      jest.useFakeTimers();
+      const s = socket();
+      const queue = new OutboundQueue(s, 64 * 1024 * 1024, () => undefined);
+      const frames = Array.from({ length: 300_000 }, (_, i) => `{"i":${i}}`);
+      expect(() => queue.enqueueBacklog(frames)).not.toThrow();
+      for (let round = 0; round < 100 && unpack(s.sent).length < frames.length; round++) {
+        s.read();
+        jest.advanceTimersByTime(5);
+      }
+      const got = unpack(s.sent).map((f) => f.i);
+      expect(got).toHaveLength(frames.length);
+      expect(got.every((i, n) => i === n)).toBe(true);
+    });
+
     it('SRV-5: a reader that stops during its backlog is cut once what waits behind it passes the bound', () => {
       jest.useFakeTimers();
       const s = socket();

@@ -50,7 +50,8 @@ export class OutboundQueue {
   enqueueBacklog(frames: readonly string[]): void {
     if (this.stopped || frames.length === 0) return;
     // Whatever was enqueued before the backlog goes first.
-    this.backlog.push(...this.frames, ...frames);
+    // concat, not push(...): a replay can be longer than the engine's argument limit.
+    this.backlog = this.backlog.concat(this.frames, frames);
     this.frames = [];
     this.pendingChars = 0;
     this.replaying = true;
