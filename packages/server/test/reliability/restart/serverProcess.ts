@@ -76,7 +76,7 @@ export async function spawnServer(database: string, port = 0, timeoutMs = 15_000
       from(exited).pipe(map((how) => { throw new Error(`server child exited (${String(how)}) before listening: ${stderr}`); })),
     ),
     timeoutMs,
-    'the server child to listen',
+    () => `the server child to listen (stderr: ${stderr})`,
   );
   return {
     port: listening,
