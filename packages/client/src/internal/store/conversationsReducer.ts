@@ -57,11 +57,7 @@ export function conversationsReducer(slice: Draft<ConversationsSlice>, action: S
       return;
     }
     case 'messageAdded': {
-      const message = action.message;
-      const sid = message.conversationSid;
-      if (!advance(sid, action.seq)) return;
-      const conv = get(sid);
-      if (conv !== undefined) applyMessageAdded(conv, message, ctx);
+      conversationsMessagesAdded(slice, [action], ctx);
       return;
     }
     case 'participantJoined':
@@ -174,10 +170,6 @@ export function conversationsMessagesAdded(
   run: readonly Extract<StoreAction, { type: 'messageAdded' }>[],
   ctx: ReduceContext,
 ): void {
-  if (run.length === 1) {
-    conversationsReducer(slice, run[0]!, ctx);
-    return;
-  }
   const entities = slice.entities as unknown as ChunkedRecord<Conversation>;
   const lastSeq = slice.lastSeq as ChunkedRecord<number>;
   const bySid = new Map<string, Extract<StoreAction, { type: 'messageAdded' }>[]>();
@@ -221,21 +213,6 @@ export function conversationsMessagesAdded(
     if (draft.messagesCount !== messagesCount) draft.messagesCount = messagesCount;
     if (m !== null && m.unreadMessagesCount !== unread) (draft.membership as Draft<NonNullable<Conversation['membership']>>).unreadMessagesCount = unread;
     if (resort) ctx.resort.add(sid);
-  }
-}
-
-function applyMessageAdded(conv: Draft<Conversation>, message: Message, ctx: ReduceContext): void {
-  if (conv.lastMessageIndex === null || message.index > conv.lastMessageIndex) {
-    conv.lastMessageIndex = message.index;
-    if (conv.lastMessageAt !== message.createdAt) {
-      conv.lastMessageAt = message.createdAt;
-      ctx.resort.add(conv.sid);
-    }
-  }
-  conv.messagesCount += 1;
-  const m = conv.membership;
-  if (m !== null && message.author !== ctx.identity && (m.lastReadMessageIndex === null || message.index > m.lastReadMessageIndex)) {
-    m.unreadMessagesCount += 1;
   }
 }
 
