@@ -1,32 +1,17 @@
 import { Writable } from 'node:stream';
-import { afterEach, describe, expect, it } from '@jest/globals';
+import { describe, expect, it } from '@jest/globals';
 import { pino } from 'pino';
 import WebSocket from 'ws';
 import { filter, ReplaySubject } from 'rxjs';
 import { within } from './helpers/within.js';
-import { startServer, type RunningServer, type StartServerOptions } from '../src/index.js';
+import { startServer, type RunningServer } from '../src/index.js';
 import { connectUser, key } from './helpers/connectUser.js';
 import { KEYS, tokenFor } from './helpers/testKeys.js';
+import { useServers } from './helpers/useServers.js';
 import { AUTH_SUBPROTOCOL_PREFIX, SUBPROTOCOL, isRetryable } from '@rx-conversations/protocol';
 import { tryUpgrade } from './helpers/TestClient.js';
-import type { TestClient } from './helpers/TestClient.js';
 
-const cleanups: Array<() => unknown> = [];
-afterEach(async () => {
-  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
-});
-
-async function start(options: Partial<StartServerOptions> = {}): Promise<RunningServer> {
-  const server = await startServer({ port: 0, database: ':memory:', keys: KEYS, ...options });
-  cleanups.push(() => server.close());
-  return server;
-}
-
-async function connect(server: RunningServer, identity: string, hello = true): Promise<TestClient> {
-  const client = await connectUser(server, identity, { hello });
-  cleanups.push(() => client.close());
-  return client;
-}
+const { cleanups, start, connect } = useServers();
 
 /** A pino logger whose records land in an array, with a way to wait for one. */
 function capturingLogger() {
@@ -148,7 +133,7 @@ describe('liveness (CONN-4)', () => {
 
   it('SRV-6: no hello within the handshake timeout → close 4000 handshake_timeout', async () => {
     const server = await start({ handshakeTimeoutMs: 100 });
-    const client = await connect(server, 'mute', false);
+    const client = await connect(server, 'mute', { hello: false });
     expect(await client.closed).toEqual({ code: 4000, reason: 'handshake_timeout' });
   });
 });

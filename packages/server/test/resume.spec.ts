@@ -1,27 +1,12 @@
-import { afterEach, describe, expect, it } from '@jest/globals';
+import { describe, expect, it } from '@jest/globals';
 import type { EventFrame } from '@rx-conversations/protocol';
-import { startServer, type RunningServer, type StartServerOptions } from '../src/index.js';
+import { startServer } from '../src/index.js';
 import { connectUser, key } from './helpers/connectUser.js';
 import { tempDatabase } from './helpers/tempDatabase.js';
 import { KEYS } from './helpers/testKeys.js';
-import type { TestClient } from './helpers/TestClient.js';
+import { useServers } from './helpers/useServers.js';
 
-const cleanups: Array<() => unknown> = [];
-afterEach(async () => {
-  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
-});
-
-async function start(options: Partial<StartServerOptions> = {}): Promise<RunningServer> {
-  const server = await startServer({ port: 0, database: ':memory:', keys: KEYS, ...options });
-  cleanups.push(() => server.close());
-  return server;
-}
-
-async function connect(server: RunningServer, identity: string, lastSeq?: number): Promise<TestClient> {
-  const client = await connectUser(server, identity, lastSeq === undefined ? {} : { lastSeq });
-  cleanups.push(() => client.close());
-  return client;
-}
+const { cleanups, start, connect } = useServers();
 
 describe('resume from the per-user log (CONN-5, SRV-4)', () => {
   it('CONN-5: after a dropped connection, exactly the missed events are replayed in order, then live ones', async () => {
@@ -43,7 +28,7 @@ describe('resume from the per-user log (CONN-5, SRV-4)', () => {
     }
     await alice.request('conversations.update', { sid, friendlyName: 'renamed' });
 
-    const again = await connect(server, 'bob', seen);
+    const again = await connect(server, 'bob', { lastSeq: seen });
     expect(again.welcome).toMatchObject({ resume: 'resumed', headSeq: seen + 4 });
     await again.waitForEvent('conversationUpdated');
     const replayed = again.events();
@@ -68,7 +53,7 @@ describe('resume from the per-user log (CONN-5, SRV-4)', () => {
     // Writes keep flowing while bob reconnects.
     const sends = Array.from({ length: 40 }, (_, i) => alice.request('messages.send', { sid, body: `m${i}`, idempotencyKey: key() }));
     await bob.close();
-    const again = await connect(server, 'bob', start0);
+    const again = await connect(server, 'bob', { lastSeq: start0 });
     await Promise.all(sends);
     await again.waitForEvent('messageAdded', (e) => e.data.message.body === 'm39');
     const seqs = again.events().map((e) => e.seq);
@@ -81,9 +66,9 @@ describe('resume from the per-user log (CONN-5, SRV-4)', () => {
     const { sid } = await alice.request('conversations.create', {});
     for (let i = 0; i < 5; i++) await alice.request('messages.send', { sid, body: `m${i}`, idempotencyKey: key() });
     await alice.waitForEvent('messageAdded', (e) => e.data.message.body === 'm4');
-    const again = await connect(server, 'alice', 1);
+    const again = await connect(server, 'alice', { lastSeq: 1 });
     expect(again.welcome).toMatchObject({ resume: 'resync', headSeq: 6 });
-    const recent = await connect(server, 'alice', 3);
+    const recent = await connect(server, 'alice', { lastSeq: 3 });
     expect(recent.welcome.resume).toBe('resumed');
     await recent.waitForEvent('messageAdded', (e) => e.seq === 6);
     expect(recent.events().map((e) => e.seq)).toEqual([4, 5, 6]);
@@ -103,19 +88,19 @@ describe('resume from the per-user log (CONN-5, SRV-4)', () => {
     // Pruning runs on a short timer; resume from 0 eventually needs the pruned event 1.
     let resume = '';
     for (let attempt = 0; attempt < 50 && resume !== 'resync'; attempt++) {
-      const probe = await connect(server, 'alice', 0);
+      const probe = await connect(server, 'alice', { lastSeq: 0 });
       resume = probe.welcome.resume;
       await probe.close();
     }
     expect(resume).toBe('resync');
-    expect((await connect(server, 'alice', 1)).welcome.resume).toBe('resumed');
+    expect((await connect(server, 'alice', { lastSeq: 1 })).welcome.resume).toBe('resumed');
   });
 
   it('CONN-5: a lastSeq ahead of the log gets resume_sequence_invalid, then a resync welcome', async () => {
     const server = await start();
     const alice = await connect(server, 'alice');
     await alice.request('conversations.create', {});
-    const ahead = await connect(server, 'alice', 50);
+    const ahead = await connect(server, 'alice', { lastSeq: 50 });
     expect(ahead.welcome).toMatchObject({ resume: 'resync', headSeq: 1 });
     expect(ahead.frames[0]).toMatchObject({ type: 'res', id: null, ok: false, error: { code: 'resume_sequence_invalid' } });
   });
@@ -134,7 +119,7 @@ describe('resume from the per-user log (CONN-5, SRV-4)', () => {
     await alice.closed;
 
     const second = await start({ database: db.path });
-    const back = await connect(second, 'alice', lastSeq);
+    const back = await connect(second, 'alice', { lastSeq });
     expect(back.welcome).toMatchObject({ resume: 'resumed', headSeq: lastSeq });
     const page = await back.request('messages.list', { sid, pageSize: 100 });
     expect(page.items).toEqual(acked);
@@ -144,7 +129,7 @@ describe('resume from the per-user log (CONN-5, SRV-4)', () => {
     expect(next.index).toBe(20);
     const event = await back.waitForEvent('messageAdded', (e) => e.data.message.index === 20);
     expect(event.seq).toBe(lastSeq + 1);
-    const bob = await connect(second, 'bob', 0);
+    const bob = await connect(second, 'bob', { lastSeq: 0 });
     await bob.waitForEvent('messageAdded', (e) => e.data.message.index === 20);
     expect(bob.welcome.resume).toBe('resumed');
     expect(bob.events().filter((e) => e.kind === 'messageAdded')).toHaveLength(21);

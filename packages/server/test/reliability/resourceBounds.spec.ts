@@ -3,31 +3,14 @@
 // refused with a retryable `rate_limited` and has no effect, other connections are unaffected, and the
 // flooder recovers after `retryAfterMs`; a fast reader resuming a large backlog is not cut as slow.
 import { Writable } from 'node:stream';
-import { afterEach, describe, expect, it } from '@jest/globals';
+import { describe, expect, it } from '@jest/globals';
 import { pino } from 'pino';
 import { isRetryable, type ErrorFrame, type Message, type ResultFrame } from '@rx-conversations/protocol';
-import { startServer, type RunningServer, type StartServerOptions } from '../../src/index.js';
-import { connectUser, key } from '../helpers/connectUser.js';
-import { KEYS } from '../helpers/testKeys.js';
+import { key } from '../helpers/connectUser.js';
+import { useServers } from '../helpers/useServers.js';
 import type { TestClient } from '../helpers/TestClient.js';
 
-const cleanups: Array<() => unknown> = [];
-afterEach(async () => {
-  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
-});
-
-async function start(options: Partial<StartServerOptions> = {}): Promise<RunningServer> {
-  const server = await startServer({ port: 0, database: ':memory:', keys: KEYS, ...options });
-  cleanups.push(() => server.close());
-  return server;
-}
-
-async function connect(server: RunningServer, identity: string, lastSeq?: number): Promise<TestClient> {
-  const client = await connectUser(server, identity, lastSeq === undefined ? {} : { lastSeq });
-  client.socket.on('error', () => undefined);
-  cleanups.push(() => client.close());
-  return client;
-}
+const { cleanups, start, connect } = useServers();
 
 /** Log records of a pino logger, in an array. */
 function recordingLogger() {
@@ -84,7 +67,7 @@ describe('slow consumers (SRV-5)', () => {
     // Resume from the last event the slow reader applied: everything it missed, once, in order.
     const delivered = slow.events().filter((e) => e.seq > seen);
     const resumeFrom = delivered.length === 0 ? seen : delivered[delivered.length - 1]!.seq;
-    const back = await connect(server, 'slow', resumeFrom);
+    const back = await connect(server, 'slow', { lastSeq: resumeFrom });
     expect(back.welcome.resume).toBe('resumed');
     await back.waitForEvent('messageAdded', (e) => e.data.message.index === last.index, 10_000);
     const indexes = [...delivered, ...back.events()].filter((e) => e.kind === 'messageAdded').map((e) => (e.data as { message: Message }).message.index);
@@ -100,7 +83,7 @@ describe('slow consumers (SRV-5)', () => {
     for (let i = 0; i < 300; i++) await writer.request('messages.send', { sid, body, idempotencyKey: key() });
     await writer.close();
     // ~9 MB to replay to a reader that reads as fast as it can, and asks something right away.
-    const reader = await connect(server, 'writer', 0);
+    const reader = await connect(server, 'writer', { lastSeq: 0 });
     const outcome = await Promise.race([
       reader.request('users.get', { identity: 'writer' }).then(() => 'answered'),
       reader.closed.then(({ code }) => `closed ${code}`),
