@@ -1,16 +1,20 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { firstValueFrom } from 'rxjs';
-import { startHarness, waitFor, type Harness } from './harness.js';
+import { startStoreServer, waitUntil, type Connected, type StoreServer } from './storeServer.js';
 import type { ConversationsClient } from '../../src/index.js';
 
-let h: Harness;
+let h: StoreServer;
+let aliceSide: Connected;
+let bobSide: Connected;
 let alice: ConversationsClient;
 let bob: ConversationsClient;
 
 beforeAll(async () => {
-  h = await startHarness();
-  alice = await h.client('alice');
-  bob = await h.client('bob');
+  h = await startStoreServer();
+  aliceSide = await h.client('alice');
+  bobSide = await h.client('bob');
+  ({ client: alice } = aliceSide);
+  ({ client: bob } = bobSide);
 });
 afterAll(async () => {
   await h.close();
@@ -83,7 +87,7 @@ describe('STORE-6: every command is visible in the store right after await (real
   it('STORE-2: a conversation bob is added to appears in his list, once', async () => {
     const c = await alice.createConversation({ friendlyName: 'for bob' });
     await c.add('bob');
-    const list = await waitFor(bob.conversations$, (l) => l.some((x) => x.sid === c.sid));
+    const list = await waitUntil(bob.conversations$, (l) => l.some((x) => x.sid === c.sid), 'bob.conversations$');
     expect(list.filter((x) => x.sid === c.sid)).toHaveLength(1);
   });
 });
