@@ -10,7 +10,7 @@ import { ConversationsClient } from '@rx-conversations/client';
 import { readConfig, size } from '../lib/config.js';
 import { READER, conversationSid, messageAddedFrame } from '../lib/fixtures.js';
 import { InProcessTransport } from '../lib/InProcessTransport.js';
-import { log, report } from '../lib/report.js';
+import { log, report, runFigure } from '../lib/report.js';
 import { collectGarbage, median, round } from '../lib/stats.js';
 import { SyntheticServer } from '../lib/SyntheticServer.js';
 import { mintToken } from '../lib/tokens.js';
@@ -129,10 +129,4 @@ async function main(): Promise<void> {
   });
 }
 
-main().then(
-  () => process.exit(0),
-  (err) => {
-    process.stderr.write(`${(err as Error).stack ?? err}\n`);
-    process.exit(1);
-  },
-);
+runFigure(main);

@@ -5,7 +5,7 @@ import { filter, firstValueFrom } from 'rxjs';
 import { ConversationsClient } from '@rx-conversations/client';
 import { readConfig, size } from '../lib/config.js';
 import { spawnEntry } from '../lib/child.js';
-import { log, report } from '../lib/report.js';
+import { log, report, runFigure } from '../lib/report.js';
 import { seedConversations } from '../lib/seed.js';
 import { median, msSince, nowNs, round } from '../lib/stats.js';
 import { mintToken } from '../lib/tokens.js';
@@ -62,10 +62,4 @@ async function main(): Promise<void> {
   }
 }
 
-main().then(
-  () => process.exit(0),
-  (err) => {
-    process.stderr.write(`${(err as Error).stack ?? err}\n`);
-    process.exit(1);
-  },
-);
+runFigure(main);

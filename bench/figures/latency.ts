@@ -5,7 +5,7 @@
 import { readConfig, size } from '../lib/config.js';
 import { spawnEntry } from '../lib/child.js';
 import { RawClient } from '../lib/RawClient.js';
-import { log, report } from '../lib/report.js';
+import { log, report, runFigure } from '../lib/report.js';
 import { measureRawSendLatency } from '../lib/rawSendLatency.js';
 import { measureSendLatency, SEND_INTERVAL_MS } from '../lib/sendLatency.js';
 import { median, quantile, round } from '../lib/stats.js';
@@ -45,10 +45,4 @@ async function main(): Promise<void> {
   }
 }
 
-main().then(
-  () => process.exit(0),
-  (err) => {
-    process.stderr.write(`${(err as Error).stack ?? err}\n`);
-    process.exit(1);
-  },
-);
+runFigure(main);

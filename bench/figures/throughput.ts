@@ -6,7 +6,7 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { readConfig, size } from '../lib/config.js';
 import { spawnEntry, type BenchChild } from '../lib/child.js';
-import { log, report } from '../lib/report.js';
+import { log, report, runFigure } from '../lib/report.js';
 import { median, round } from '../lib/stats.js';
 
 const config = readConfig();
@@ -131,10 +131,4 @@ async function main(): Promise<void> {
   }
 }
 
-main().then(
-  () => process.exit(0),
-  (err) => {
-    process.stderr.write(`${(err as Error).stack ?? err}\n`);
-    process.exit(1);
-  },
-);
+runFigure(main);

@@ -35,3 +35,20 @@ export function reportUnavailable(figure: string, unit: string, target: string, 
 export function log(message: string): void {
   process.stderr.write(`  · ${message}\n`);
 }
+
+/**
+ * Runs a figure process's `main` and exits: 0 once it has reported, 1 with the stack on a failure
+ * (the orchestrator then shows the figure as n/a with the reason).
+ *
+ * @example
+ * runFigure(main);
+ */
+export function runFigure(main: () => Promise<void>): void {
+  main().then(
+    () => process.exit(0),
+    (err: unknown) => {
+      process.stderr.write(`${(err as Error).stack ?? String(err)}\n`);
+      process.exit(1);
+    },
+  );
+}
