@@ -51,7 +51,7 @@ export function message(n: number, index: number): Message {
 
 /** The `messageAdded` frame with sequence `seq` carrying `message(n, index)`. */
 export function messageAddedFrame(seq: number, n: number, index: number): EventFrame<'messageAdded'> {
-  return { type: 'ev', seq, kind: 'messageAdded', data: { message: message(n, index) }, at: EPOCH + 1000 + index };
+  return { type: 'ev', seq, prev: seq - 1, kind: 'messageAdded', data: { message: message(n, index) }, at: EPOCH + 1000 + index };
 }
 
 /** The reader's user. */

@@ -11,7 +11,7 @@ let lastSeq = 0;
 let outOfOrder = 0;
 let welcomed = false;
 const socket = new WebSocket(url!, ['rxc.v1', 'rxc.auth.bench'], { perMessageDeflate: false });
-socket.on('open', () => socket.send(JSON.stringify({ type: 'hello', v: 1 })));
+socket.on('open', () => socket.send(JSON.stringify({ type: 'hello', v: 2 })));
 socket.on('message', (data) => {
   if (!welcomed) {
     welcomed = true; // the first message is the welcome

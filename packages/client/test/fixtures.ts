@@ -57,5 +57,5 @@ export function user(identity: string, over: Partial<User> = {}): User {
 }
 
 export function ev<K extends EventKind>(seq: number, kind: K, data: Events[K]): EventFrame<K> {
-  return { type: 'ev', seq, kind, data, at: 0 };
+  return { type: 'ev', seq, prev: seq - 1, kind, data, at: 0 };
 }

@@ -28,9 +28,9 @@ export interface Membership {
 }
 
 /**
- * A conversation as seen by one user (the snapshot includes that user's membership). Its `version` is
- * the conversation's own version plus the reader's participant version, so it grows whenever anything
- * in this snapshot changes. `lastMessageIndex` keeps the newest index ever used, even if that message
+ * A conversation as seen by one user (the snapshot includes that user's membership). Its `version`
+ * grows with every change any member's snapshot shows, members' own settings included, so it grows
+ * whenever anything in this snapshot changes. `lastMessageIndex` keeps the newest index ever used, even if that message
  * was removed (indexes are never reused).
  */
 export interface Conversation extends Versioned {

@@ -9,12 +9,17 @@ export type ParticipantUpdateReason = 'attributes' | 'role' | 'lastReadMessageIn
 export type UserUpdateReason = 'friendlyName' | 'attributes' | 'isOnline' | 'isNotifiable';
 
 /**
- * Durable events: persisted in the recipient's log and delivered with a sequence number, so a
+ * Durable events: stored once in the server's event log and delivered with their position, so a
  * reconnecting client receives exactly those it missed, in order (CONN-5, SRV-4).
  */
 export interface Events {
   /** The user joined, was added to, or created this conversation. */
   conversationAdded: { conversation: Conversation };
+  /**
+   * Shared fields changed (friendly name, unique name, attributes): one event for every member with
+   * `membership: null` — keep your own. Your own settings changed (notification level, read horizon,
+   * role): only you receive it, with your `membership`.
+   */
   conversationUpdated: { conversation: Conversation; updateReasons: ConversationUpdateReason[] };
   /** The user left or was removed, or the conversation was deleted. */
   conversationRemoved: { sid: string; reason: 'left' | 'removed' | 'deleted' };

@@ -3,8 +3,12 @@ import type { User } from './entities.js';
 import type { EventKind, Events, SignalKind, Signals } from './events.js';
 import type { OpName, Ops } from './ops.js';
 
-/** Current protocol version, sent in `hello` and echoed by the subprotocol name. */
-export const PROTOCOL_VERSION = 1;
+/**
+ * Current protocol version, sent in `hello`. Version 2: `seq` is a position in the server's one event
+ * log (increasing, not contiguous per user), and each event names the previous event of its stream
+ * (`prev`) so a client can still see a gap.
+ */
+export const PROTOCOL_VERSION = 2;
 
 /**
  * Websocket subprotocols. The client offers `[SUBPROTOCOL, AUTH_SUBPROTOCOL_PREFIX + token]`; the
@@ -18,8 +22,9 @@ export const AUTH_SUBPROTOCOL_PREFIX = 'rxc.auth.';
 // ───────────────────────────── client → server ─────────────────────────────
 
 /**
- * First frame on every connection. `lastSeq` (omitted on a fresh start) is the sequence number of the
- * last durable event the client applied; the server replays everything after it (CONN-5).
+ * First frame on every connection. `lastSeq` (omitted on a fresh start) is the position of the last
+ * durable event the client applied (or the `headSeq` it was welcomed with); the server replays every
+ * event after it that this user may see (CONN-5).
  */
 export interface HelloFrame {
   readonly type: 'hello';
@@ -53,7 +58,7 @@ export interface WelcomeFrame {
   readonly connectionId: string;
   /** The caller's user. */
   readonly user: User;
-  /** The highest sequence number in the caller's log when the welcome was written. */
+  /** The newest position in the server's event log when the welcome was written. */
   readonly headSeq: number;
   /**
    * `resumed`: every event after the client's `lastSeq` follows, in order, then live ones.
@@ -92,10 +97,18 @@ export interface ErrorFrame {
   readonly error: WireError;
 }
 
-/** A durable event with the recipient's sequence number (strictly increasing by one per user). */
+/**
+ * A durable event. `seq` is its position in the server's one event log: increasing on every connection,
+ * with positions the user may not see left out. Each event belongs to one stream — `stream` names the
+ * conversation, or is absent for the user's own stream (membership changes, personal settings) — and
+ * `prev` is the position of the previous event of that stream (0 for its first). The frame is the same
+ * for every recipient (CORE-2).
+ */
 export interface EventFrame<K extends EventKind = EventKind> {
   readonly type: 'ev';
   readonly seq: number;
+  readonly prev: number;
+  readonly stream?: string;
   readonly kind: K;
   readonly data: Events[K];
   readonly at: number;

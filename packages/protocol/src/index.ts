@@ -51,3 +51,4 @@ export type { PushDelivery, PushPayload } from './push.js';
 export { parseClientFrame } from './parseClientFrame.js';
 export type { ParseClientFrameResult } from './parseClientFrame.js';
 export { decodeServerMessage } from './decodeServerMessage.js';
+export { StreamPositions } from './StreamPositions.js';

@@ -1,5 +1,5 @@
 import type { PushDelivery } from '@rx-conversations/protocol';
-import type { PushSender } from './PushSender.js';
+import type { PushSender } from '@rx-conversations/server-core';
 
 interface Waiter {
   readonly predicate: (delivery: PushDelivery) => boolean;

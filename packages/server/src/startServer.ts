@@ -5,17 +5,14 @@ import { pino, type Logger, type LevelWithSilent } from 'pino';
 import { WebSocketServer } from 'ws';
 import { AUTH_SUBPROTOCOL_PREFIX, CLOSE_CODES, LIMITS, SUBPROTOCOL } from '@rx-conversations/protocol';
 import type { TokenKeys, TokenSecrets } from '@rx-conversations/token';
-import type { PushSender } from './PushSender.js';
+import { createHash, randomBytes } from 'node:crypto';
+import { Core, run, ServerError, type PushSender, type SessionSettings } from '@rx-conversations/server-core';
 import { abortHandshake } from './internal/abortHandshake.js';
-import { Backend } from './internal/Backend.js';
-import { Connection, type ConnectionSettings } from './internal/Connection.js';
+import { Connection } from './internal/Connection.js';
 import { createTokenVerifier, type VerifiedToken } from './internal/createTokenVerifier.js';
-import { EventLog } from './internal/EventLog.js';
 import { createHttpHandler } from './internal/handleHttpRequest.js';
-import { Hub } from './internal/Hub.js';
 import { openDatabase } from './internal/openDatabase.js';
-import { ServerError } from './internal/ServerError.js';
-import { Store } from './internal/Store.js';
+import { SqliteStore } from './internal/SqliteStore.js';
 
 /**
  * Options of {@link startServer}. Only `keys` is required; see `docs/server.md` for each one.
@@ -42,9 +39,9 @@ export interface StartServerOptions {
   readonly heartbeatIntervalMs?: number;
   /** How long before token expiry the `tokenAboutToExpire` notice is sent. Default 180000 (3 min). */
   readonly tokenNoticeLeadMs?: number;
-  /** Per-user event log retention (SRV-4). Resuming from before it gets `resume: 'resync'`. */
+  /** Event log retention (SRV-4). Resuming from before it gets `resume: 'resync'`. */
   readonly retention?: {
-    /** Events kept per user. Default 10000. */
+    /** Events kept in the log, all conversations and users together. Default 1,000,000. */
     readonly maxEvents?: number;
     /** Age after which events are dropped. Default 7 days. */
     readonly maxAgeMs?: number;
@@ -136,7 +133,7 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
   const clock = options.clock ?? Date.now;
   const logger = options.logger ?? pino({ level: options.logLevel ?? 'silent' });
   const retention = {
-    maxEvents: positive(options.retention?.maxEvents, 10_000, 'retention.maxEvents'),
+    maxEvents: positive(options.retention?.maxEvents, 1_000_000, 'retention.maxEvents'),
     maxAgeMs: positive(options.retention?.maxAgeMs, 7 * DAY_MS, 'retention.maxAgeMs'),
   };
   const heartbeatIntervalMs = positive(options.heartbeatIntervalMs, 4000, 'heartbeatIntervalMs');
@@ -151,23 +148,30 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
   });
 
   const db = openDatabase(options.database ?? './data/rx-conversations.db', durability);
-  const store = new Store(db);
-  const log = new EventLog(db, retention);
-  const hub = new Hub();
-  const backend = new Backend(store, log, hub, clock, logger, options.pushSender);
-  const settings: ConnectionSettings = {
-    backend,
-    verifyToken,
+  const store = new SqliteStore(db, retention);
+  const core = new Core({
+    store,
+    clock,
     logger,
+    newSid: (prefix) => prefix + randomBytes(16).toString('hex'),
+    hash: (text) => createHash('sha256').update(text).digest('base64url'),
+    ...(options.pushSender === undefined ? {} : { pushSender: options.pushSender }),
+    defer: (work) => setImmediate(work),
+  });
+  const settings: SessionSettings = {
+    core,
+    verifyToken,
+    timers: { set: (work, ms) => setTimeout(work, ms), clear: (handle) => clearTimeout(handle as NodeJS.Timeout) },
     heartbeatIntervalMs,
     handshakeTimeoutMs: positive(options.handshakeTimeoutMs, 10_000, 'handshakeTimeoutMs'),
     tokenNoticeLeadMs: options.tokenNoticeLeadMs ?? 180_000,
-    maxBufferedBytes: positive(options.maxBufferedBytes, 4 * 1024 * 1024, 'maxBufferedBytes'),
+    tokenTimers: true,
     rateLimit: {
       ratePerSecond: positive(options.rateLimit?.ratePerSecond, 100, 'rateLimit.ratePerSecond'),
       burst: positive(options.rateLimit?.burst, 200, 'rateLimit.burst'),
     },
   };
+  const maxBufferedBytes = positive(options.maxBufferedBytes, 4 * 1024 * 1024, 'maxBufferedBytes');
 
   const connections = new Set<Connection>();
   const maxConnections = positive(options.maxConnections, 50_000, 'maxConnections');
@@ -198,7 +202,7 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
       }
       perIdentity.set(verified.identity, (perIdentity.get(verified.identity) ?? 0) + 1);
       connections.add(
-        new Connection(ws, verified.identity, verified.expiresAt, settings, (c) => {
+        new Connection(ws, verified.identity, verified.expiresAt, settings, maxBufferedBytes, logger, (c) => {
           if (connections.delete(c)) released(verified.identity);
         }),
       );
@@ -249,8 +253,8 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
   const sweep = setInterval(() => {
     const silentSince = clock() - 3 * heartbeatIntervalMs;
     for (const connection of connections) {
-      if (connection.isLive && connection.lastHeardAt < silentSince) {
-        connection.close(CLOSE_CODES.heartbeatTimeout, 'heartbeat_timeout', true);
+      if (connection.session.isLive && connection.session.lastHeardAt < silentSince) {
+        connection.session.close(CLOSE_CODES.heartbeatTimeout, 'heartbeat_timeout', true);
       }
     }
   }, Math.max(10, Math.floor(heartbeatIntervalMs / 2)));
@@ -259,11 +263,7 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
   const prune = (): void => {
     try {
       const now = clock();
-      store.transaction(() => {
-        log.prune(now);
-        store.pruneIdempotency(now - IDEMPOTENCY_TTL_MS);
-        store.pruneRegistrations(now - PUSH_REGISTRATION_IDLE_MS);
-      });
+      void run(store.prune(now, { events: retention, idempotencyTtlMs: IDEMPOTENCY_TTL_MS, registrationIdleMs: PUSH_REGISTRATION_IDLE_MS }));
     } catch (err) {
       logger.error({ err }, 'retention pruning failed');
     }
@@ -299,11 +299,11 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
       clearInterval(pruneTimer);
       const stopped = new Promise<void>((resolve) => http.close(() => resolve()));
       const all = [...connections];
-      for (const connection of all) connection.close(CLOSE_CODES.goingAway, 'server_shutting_down');
+      for (const connection of all) connection.session.close(CLOSE_CODES.goingAway, 'server_shutting_down');
       const grace = new Promise<void>((resolve) => setTimeout(resolve, CLOSE_GRACE_MS).unref());
       await Promise.race([Promise.all(all.map((c) => c.whenClosed())), grace]);
       for (const connection of all) connection.terminate();
-      await backend.drainPushes();
+      await core.drainPushes();
       http.closeAllConnections();
       await stopped;
       wss.close();

@@ -1,4 +1,4 @@
-import type { Conversation, Message, Signals } from '@rx-conversations/protocol';
+import { PROTOCOL_VERSION, type Conversation, type Message, type Signals } from '@rx-conversations/protocol';
 import { RawSocket, settle } from '../test/support/RawSocket.js';
 import { FakeServer } from './FakeServer.js';
 import { FakeServerError } from './FakeServerError.js';
@@ -17,9 +17,9 @@ describe('FakeServer: handshake and authentication', () => {
     const raw = await RawSocket.connect(fake, 'alice');
     expect(raw.socket.protocol).toBe('rxc.v1');
     expect(raw.events).toEqual(['open']);
-    expect(raw.welcome).toMatchObject({ v: 1, identity: 'alice', resume: 'fresh', headSeq: 0, heartbeatIntervalMs: 4000, user: { identity: 'alice', isOnline: true } });
+    expect(raw.welcome).toMatchObject({ v: PROTOCOL_VERSION, identity: 'alice', resume: 'fresh', headSeq: 0, heartbeatIntervalMs: 4000, user: { identity: 'alice', isOnline: true } });
     expect(raw.welcome!.connectionId).toBe(fake.connections[0]!.id);
-    expect(fake.connections[0]).toMatchObject({ identity: 'alice', status: 'open', resume: 'fresh', hello: { v: 1 } });
+    expect(fake.connections[0]).toMatchObject({ identity: 'alice', status: 'open', resume: 'fresh', hello: { v: 2 } });
   });
 
   it('SRV-2: reads the identity of a real-looking JWT without checking its signature', async () => {
@@ -27,7 +27,7 @@ describe('FakeServer: handshake and authentication', () => {
     const payload = encodeBase64url(JSON.stringify({ grants: { identity: 'zoë' }, exp: 4102444800 }));
     const raw = new RawSocket(fake, `eyJhbGciOiJIUzI1NiJ9.${payload}.c2ln`);
     await settle();
-    raw.send({ type: 'hello', v: 1 });
+    raw.send({ type: 'hello', v: 2 });
     await settle();
     expect(raw.welcome?.identity).toBe('zoë');
   });
@@ -83,8 +83,8 @@ describe('FakeServer: handshake and authentication', () => {
       { type: 'res', id: 1, ok: false, error: expect.objectContaining({ code: 'handshake_required' }) },
       { type: 'res', id: null, ok: false, error: expect.objectContaining({ code: 'handshake_required' }) },
     ]);
-    raw.send({ type: 'hello', v: 1 });
-    raw.send({ type: 'hello', v: 1 });
+    raw.send({ type: 'hello', v: 2 });
+    raw.send({ type: 'hello', v: 2 });
     await settle();
     expect(raw.frames.slice(2).map((f) => (f.type === 'res' && !f.ok ? f.error.code : f.type))).toEqual(['welcome', 'handshake_repeated']);
   });
@@ -153,20 +153,25 @@ describe('FakeServer: requests', () => {
     expect(alice.messages.map((m) => JSON.parse(m).type)).toEqual(['ev', 'res']);
   });
 
-  it('CONN-5: sequence numbers start at 1 and increase by one per user across all events', async () => {
+  it('CONN-5: events carry increasing log positions, each naming the previous event of its stream', async () => {
     const { fake, sid } = twoPeople();
     const bob = await RawSocket.connect(fake, 'bob');
     const head = bob.welcome!.headSeq;
     await fake.as('alice').send(sid, 'one');
     await fake.as('alice').updateConversation(sid, { friendlyName: 'Renamed' });
     await fake.as('alice').send(sid, 'two');
+    await fake.as('bob').setNotificationLevel(sid, 'muted');
     await settle();
-    expect(bob.evs().map((e) => [e.seq, e.kind])).toEqual([
-      [head + 1, 'messageAdded'],
-      [head + 2, 'conversationUpdated'],
-      [head + 3, 'messageAdded'],
+    const evs = bob.evs();
+    expect(evs.map((e) => [e.kind, e.stream])).toEqual([
+      ['messageAdded', sid],
+      ['conversationUpdated', sid],
+      ['messageAdded', sid],
+      ['conversationUpdated', undefined], // bob's own setting: his user stream
     ]);
-    expect(fake.state.events('bob').map((e) => e.seq)).toEqual(Array.from({ length: head + 3 }, (_, i) => i + 1));
+    expect(evs[0]!.seq).toBeGreaterThan(head);
+    expect(evs.slice(1, 3).map((e) => e.prev)).toEqual(evs.slice(0, 2).map((e) => e.seq));
+    expect(fake.state.events('bob').slice(-4)).toEqual(evs);
   });
 
   it('SRV-5: repeating a write with the same idempotency key returns the first result with no second effect', async () => {
@@ -286,7 +291,7 @@ describe('FakeServer: conversations, participants and messages', () => {
     const alice = await RawSocket.connect(fake, 'alice');
     const indexes = (page: { items: readonly Message[] }) => page.items.map((m) => m.index);
     const newest = await alice.ok('messages.list', { sid, pageSize: 3 });
-    expect([indexes(newest), newest.hasMore, newest.asOfSeq]).toEqual([[4, 5, 6], true, fake.state.headSeq('alice')]);
+    expect([indexes(newest), newest.hasMore, newest.asOfSeq]).toEqual([[4, 5, 6], true, fake.state.headSeq()]);
     const older = await alice.ok('messages.list', { sid, pageSize: 3, anchor: 4 });
     expect([indexes(older), older.hasMore]).toEqual([[0, 1, 2], false]);
     const oldest = await alice.ok('messages.list', { sid, pageSize: 2, direction: 'forwards' });
@@ -303,7 +308,7 @@ describe('FakeServer: conversations, participants and messages', () => {
     expect(await alice.error('conversations.list', { cursor: 'bogus' })).toBe('invalid_argument');
     const first = await alice.ok('conversations.list', { pageSize: 2 });
     expect(first.items.map((c) => c.friendlyName)).toEqual(['c1', 'c2']);
-    expect(first.asOfSeq).toBe(fake.state.headSeq('alice'));
+    expect(first.asOfSeq).toBe(fake.state.headSeq());
     const second = await alice.ok('conversations.list', { pageSize: 2, cursor: first.nextCursor! });
     expect([second.items.map((c) => c.friendlyName), second.nextCursor]).toEqual([['c3'], null]);
   });
@@ -321,7 +326,7 @@ describe('FakeServer: conversations, participants and messages', () => {
     expect(bob.evs('conversationRemoved').map((e) => e.data.reason)).toEqual(['left']);
   });
 
-  it('STORE-2: a snapshot\'s version is the conversation\'s plus the viewer\'s membership\'s, so only what the viewer sees moves it', async () => {
+  it('STORE-2: a snapshot\'s version grows with every change any member\'s snapshot shows, and only then', async () => {
     const { fake, sid } = twoPeople();
     await fake.as('bob').send(sid, 'hi');
     const version = (identity: string) => fake.state.conversation(sid, identity)!.version;
@@ -329,10 +334,10 @@ describe('FakeServer: conversations, participants and messages', () => {
     await fake.as('alice').read(sid);
     await fake.as('alice').setNotificationLevel(sid, 'muted');
     await fake.as('bob').updateMessage(sid, 0, 'hi!');
-    expect([version('alice') - alice, version('bob') - bob]).toEqual([2, 0]);
+    expect([version('alice') - alice, version('bob') - bob]).toEqual([2, 2]);
     expect(fake.state.participants(sid).find((p) => p.identity === 'alice')?.version).toBe(3);
     await fake.as('bob').removeMessage(sid, 0);
-    expect([version('alice') - alice, version('bob') - bob]).toEqual([3, 1]);
+    expect([version('alice') - alice, version('bob') - bob]).toEqual([3, 3]);
     expect(fake.state.messages(sid, { includeRemoved: true })[0]).toMatchObject({ body: null, attributes: {}, version: 3 });
   });
 
@@ -393,11 +398,11 @@ describe('FakeServer: resume (CONN-5)', () => {
     await fake.as('bob').send(sid, 'old');
     fake.trimLog('alice', 0);
     const back = await RawSocket.connect(fake, 'alice', 1);
-    expect(back.welcome).toMatchObject({ resume: 'resync', headSeq: fake.state.headSeq('alice') });
+    expect(back.welcome).toMatchObject({ resume: 'resync', headSeq: fake.state.headSeq() });
     expect(back.evs()).toEqual([]);
   });
 
-  it('SRV-4: maxEvents bounds each log', async () => {
+  it('SRV-4: maxEvents bounds the log', async () => {
     const fake = new FakeServer({ maxEvents: 2 });
     const [c] = fake.seed({ conversations: [{ participants: ['alice'], messages: [1, 2, 3, 4].map((n) => ({ author: 'alice', body: `${n}` })) }] });
     // conversationAdded (1) and four messageAdded (2…5): only the newest two are kept
@@ -470,7 +475,7 @@ describe('FakeServer: signals and users', () => {
     const fake = new FakeServer();
     const raw = new RawSocket(fake, fake.tokenFor('alice', { ttlSeconds: 60 }));
     await settle();
-    raw.send({ type: 'hello', v: 1 });
+    raw.send({ type: 'hello', v: 2 });
     await settle();
     expect(raw.frames.map((f) => f.type)).toEqual(['welcome', 'notice']);
   });
@@ -495,7 +500,7 @@ describe('FakeServer: fault injection', () => {
     const token = fake.tokenFor('alice');
     const alice = new RawSocket(fake, token);
     await settle();
-    alice.send({ type: 'hello', v: 1 });
+    alice.send({ type: 'hello', v: 2 });
     await settle();
     void fake.as('bob').send(sid, 'last words');
     fake.expireToken('alice');
@@ -573,9 +578,9 @@ describe('FakeServer: actors and seeding', () => {
     await expect(fake.as('carol').send(sid, 'let me in')).rejects.toMatchObject({ name: 'FakeServerError', code: 'not_a_participant' });
     await expect(fake.as('bob').send(sid, 'x'.repeat(40_000))).rejects.toMatchObject({ code: 'string_too_long', details: { path: 'args.body' } });
     await expect(fake.as('bob').request('conversations.get', { sid: 'CH404' })).rejects.toBeInstanceOf(FakeServerError);
-    const before = fake.state.headSeq('bob');
+    const before = fake.state.headSeq();
     await expect(fake.as('bob').deleteConversation(sid)).rejects.toMatchObject({ code: 'admin_required' });
-    expect(fake.state.headSeq('bob')).toBe(before);
+    expect(fake.state.headSeq()).toBe(before);
   });
 
   it('an actor\'s effect is applied synchronously, before its promise settles', () => {

@@ -5,13 +5,29 @@ import {
   parseClientFrame,
   type Conversation,
   type ErrorCode,
-  type HelloFrame,
+  type EventFrame,
   type OpArgs,
   type OpName,
   type OpResult,
+  type PushDelivery,
   type ServerFrame,
   type WireError,
 } from '@rx-conversations/protocol';
+import {
+  Core,
+  MemoryStore,
+  ServerError,
+  eventFrame,
+  operations,
+  runSync,
+  toParticipant,
+  toUser,
+  toConversation,
+  toMessage,
+  type OpContext,
+  type SessionSettings,
+  type Step,
+} from '@rx-conversations/server-core';
 import { Subject, asyncScheduler, filter, firstValueFrom, type Observable, type SchedulerLike } from 'rxjs';
 import { FakeActor } from './FakeActor.js';
 import type { FakeConnection } from './FakeConnection.js';
@@ -21,8 +37,6 @@ import { FakeWebSocket, type FakeSocketLink, type FakeWebSocketConstructor } fro
 import type { RecordedRequest } from './RecordedRequest.js';
 import type { SeedData } from './SeedData.js';
 import { fakeToken } from './fakeToken.js';
-import { handleOp, type OpContext } from './internal/handleOp.js';
-import { Model } from './internal/Model.js';
 import { readToken, type TokenReading } from './internal/readToken.js';
 import { respond } from './internal/respond.js';
 import { ServerConnection } from './internal/ServerConnection.js';
@@ -48,21 +62,21 @@ export interface FakeServerOptions {
    * `scheduler` (default off: use `expireToken()` to expire tokens explicitly).
    */
   readonly tokenTimers?: boolean;
-  /** Events retained per user log; older ones are trimmed and resuming from before them gets `resync`. */
+  /** Events retained in the log (all users together); resuming from before them gets `resync`. */
   readonly maxEvents?: number;
 }
 
 let serverCounter = 0;
 const pad = (n: number): string => n.toString(16).padStart(32, '0');
-const MAX_TIMER_MS = 2 ** 31 - 1;
 
 /**
  * An in-process fake of the rx-conversations server speaking the real wire protocol
  * (docs/protocol.md) through a fake `WebSocket` constructor, so the real client runs unchanged
- * against it with no network: auth by subprotocol, hello/welcome with resume, requests with
- * events-before-reply, per-user event logs with sequence numbers, signals, idempotency keys and the
- * same authorisation errors. Script other users with {@link FakeServer.as}, inject faults with
- * `dropConnections`, `expireToken`, `failNext`, `pause`, and inspect `requests`, `connections`, `state`.
+ * against it with no network. It runs the real server's core (`@rx-conversations/server-core`) on its
+ * in-memory store: auth by subprotocol, hello/welcome with resume, requests with events-before-reply,
+ * the event log, signals, idempotency keys and authorisation are the server's own code (CORE-1).
+ * Script other users with {@link FakeServer.as}, inject faults with `dropConnections`, `expireToken`,
+ * `failNext`, `pause`, and inspect `requests`, `connections`, `state`.
  *
  * @example
  * ```ts
@@ -95,18 +109,21 @@ export class FakeServer {
 
   private readonly options: FakeServerOptions;
   private readonly host: string;
-  private readonly model: Model;
+  private readonly store: MemoryStore;
+  private readonly core: Core;
+  private readonly settings: SessionSettings;
   private readonly all: ServerConnection[] = [];
   private readonly bySocket = new WeakMap<FakeWebSocket, ServerConnection>();
   private readonly recorded: RecordedRequest[] = [];
   private readonly requestSubject = new Subject<RecordedRequest>();
   private readonly failures: { op: OpName; error: WireError; times: number }[] = [];
   private readonly expiredTokens = new Set<string>();
+  private readonly pushes: PushDelivery[] = [];
+  private readonly sidCounters = new Map<string, number>();
   private rejectCode: ErrorCode | null = null;
   private isPaused = false;
   private offline = false;
   private shutDown = false;
-  private connectionCounter = 0;
   private keyCounter = 0;
 
   constructor(options: FakeServerOptions = {}) {
@@ -117,9 +134,42 @@ export class FakeServer {
     if (parsed.protocol !== 'ws:' && parsed.protocol !== 'wss:') throw new TypeError(`FakeServer: url must be ws: or wss:, got ${this.url}`);
     this.host = parsed.host;
     this.httpUrl = `${parsed.protocol === 'wss:' ? 'https:' : 'http:'}//${parsed.host}`;
-    this.model = new Model(() => this.now(), options.maxEvents ?? Number.POSITIVE_INFINITY, (identity, frame) => {
-      for (const c of this.all) if (c.identity === identity && c.live) this.send(c, frame);
+    this.store = new MemoryStore(options.maxEvents);
+    this.core = new Core({
+      store: this.store,
+      clock: () => this.now(),
+      // Numbered sids, so a test's sids are the same on every run.
+      newSid: (prefix) => {
+        const n = (this.sidCounters.get(prefix) ?? 0) + 1;
+        this.sidCounters.set(prefix, n);
+        return prefix + pad(n);
+      },
+      pushSender: { send: (delivery) => void this.pushes.push(delivery) as unknown as Promise<void> },
     });
+    const scheduler = options.scheduler ?? asyncScheduler;
+    this.settings = {
+      core: this.core,
+      verifyToken: (token) => this.verifyToken(token),
+      timers: {
+        set: (work, delayMs) => scheduler.schedule(work, delayMs),
+        clear: (handle) => (handle as { unsubscribe(): void }).unsubscribe(),
+      },
+      heartbeatIntervalMs: options.heartbeatIntervalMs ?? 4000,
+      handshakeTimeoutMs: null,
+      tokenNoticeLeadMs: options.tokenNoticeLeadMs ?? 3 * 60_000,
+      tokenTimers: options.tokenTimers === true,
+      rateLimit: null,
+      intercept: (session, frame) => {
+        const request: RecordedRequest = { connectionId: session.id, identity: session.identity, id: frame.id, op: frame.op, args: frame.args, at: this.now() };
+        this.recorded.push(request);
+        this.requestSubject.next(request);
+        const failure = this.failures.find((f) => f.op === frame.op);
+        if (failure === undefined) return undefined;
+        failure.times -= 1;
+        if (failure.times <= 0) this.failures.splice(this.failures.indexOf(failure), 1);
+        return failure.error;
+      },
+    };
     this.requests$ = this.requestSubject.asObservable();
     const link: FakeSocketLink = {
       schedule: (work) => this.schedule(work),
@@ -173,8 +223,10 @@ export class FakeServer {
   seed(data: SeedData): readonly Conversation[] {
     for (const entry of data.users ?? []) {
       const { identity, friendlyName, attributes } = typeof entry === 'string' ? { identity: entry, friendlyName: undefined, attributes: undefined } : entry;
-      const user = this.model.ensureUser(identity);
-      this.model.users.set(identity, Object.freeze({ ...user, friendlyName: friendlyName ?? user.friendlyName, attributes: attributes ?? user.attributes }));
+      this.ensureUser(identity);
+      if (friendlyName !== undefined || attributes !== undefined) {
+        this.perform(identity, 'users.updateMe', { ...(friendlyName === undefined ? {} : { friendlyName }), ...(attributes === undefined ? {} : { attributes }) });
+      }
     }
     return (data.conversations ?? []).map((spec) => {
       const members = spec.participants.map((p) => (typeof p === 'string' ? { identity: p, role: undefined } : p));
@@ -197,7 +249,7 @@ export class FakeServer {
 
   /** Another user acting server-side (see {@link FakeActor}). Creates the user if needed. */
   as(identity: string): FakeActor {
-    this.model.ensureUser(identity);
+    this.ensureUser(identity);
     return new FakeActor(identity, (op, args) => this.perform(identity, op, args), () => this.nextKey('actor'));
   }
 
@@ -216,7 +268,7 @@ export class FakeServer {
 
   /** Sends `notice tokenAboutToExpire` to `identity`'s open connections now. */
   noticeTokenAboutToExpire(identity: string): void {
-    for (const c of this.all) if (c.live && c.identity === identity) this.send(c, { type: 'notice', kind: 'tokenAboutToExpire', expiresAt: c.tokenExpiresAt });
+    for (const c of this.all) if (c.live && c.identity === identity) c.session.noticeTokenAboutToExpire();
   }
 
   /**
@@ -260,9 +312,9 @@ export class FakeServer {
     this.offline = false;
   }
 
-  /** Keeps only the newest `keep` events of `identity`'s log: resuming from before them gets `resync`. */
+  /** Forgets `identity`'s events but the newest `keep`: resuming from before them gets `resync`. */
   trimLog(identity: string, keep = 0): void {
-    this.model.trimLog(identity, keep);
+    this.store.trimUserLog(identity, keep);
   }
 
   /** Resolves with the next request of `op` (any op when omitted) a client sends. */
@@ -290,6 +342,12 @@ export class FakeServer {
     return readToken(token, this.now());
   }
 
+  private verifyToken(token: string): Promise<{ identity: string; expiresAt: number }> {
+    const reading = this.checkToken(token);
+    if (!reading.ok) return Promise.reject(new ServerError(reading.code, new FakeServerError(reading.code).message));
+    return Promise.resolve({ identity: reading.identity, expiresAt: reading.expiresAt });
+  }
+
   private sameHost(url: string): boolean {
     try {
       return new URL(url).host === this.host;
@@ -307,11 +365,24 @@ export class FakeServer {
       socket._fail();
       return;
     }
-    this.connectionCounter += 1;
-    const c = new ServerConnection(`CN${pad(this.connectionCounter)}`, reading.identity, socket, token, reading.expiresAt, (conn, code, reason) =>
-      this.closeConnection(conn, code, reason),
+    const c: ServerConnection = new ServerConnection(
+      reading.identity,
+      socket,
+      token,
+      reading.expiresAt,
+      {
+        ...this.settings,
+        // A token that verifies through `token.update` becomes the one `expireToken` refuses later.
+        verifyToken: (next) => this.verifyToken(next).then((verified) => ((c.token = next), verified)),
+      },
+      {
+        send: (frame) => this.send(c, frame),
+        sendBacklog: (frames) => frames.forEach((frame) => this.send(c, frame)),
+        close: (code, reason) => this.closeConnection(c, code, reason),
+      },
+      (conn, code, reason) => this.closeConnection(conn, code, reason),
     );
-    this.model.ensureUser(reading.identity);
+    this.ensureUser(reading.identity);
     this.all.push(c);
     this.bySocket.set(socket, c);
     socket._open(SUBPROTOCOL);
@@ -320,96 +391,7 @@ export class FakeServer {
   private receive(socket: FakeWebSocket, data: string | Uint8Array): void {
     const c = this.bySocket.get(socket);
     if (c === undefined || c.status !== 'open') return;
-    const parsed = parseClientFrame(data);
-    if (!parsed.ok) {
-      if (parsed.id !== null && !this.acceptId(c, parsed.id)) return;
-      this.send(c, { type: 'res', id: parsed.id, ok: false, error: parsed.error });
-      return;
-    }
-    const { frame } = parsed;
-    if (frame.type === 'req' && !this.acceptId(c, frame.id)) return;
-    if (frame.type === 'hello') {
-      this.handshake(c, frame);
-      return;
-    }
-    if (c.resume === null) {
-      this.send(c, { type: 'res', id: frame.type === 'req' ? frame.id : null, ok: false, error: { code: 'handshake_required', message: 'send hello first' } });
-      return;
-    }
-    if (frame.type === 'ping') {
-      this.send(c, { type: 'pong', serverTime: this.now() });
-      return;
-    }
-    const request: RecordedRequest = { connectionId: c.id, identity: c.identity, id: frame.id, op: frame.op, args: frame.args, at: this.now() };
-    this.recorded.push(request);
-    this.requestSubject.next(request);
-    const failure = this.failures.find((f) => f.op === frame.op);
-    if (failure !== undefined) {
-      failure.times -= 1;
-      if (failure.times <= 0) this.failures.splice(this.failures.indexOf(failure), 1);
-      this.send(c, { type: 'res', id: frame.id, ok: false, error: failure.error });
-      return;
-    }
-    try {
-      const result = handleOp(this.contextFor(c.identity, c), frame.op, frame.args);
-      this.send(c, { type: 'res', id: frame.id, ok: true, result });
-    } catch (error) {
-      const wire = error instanceof FakeServerError ? error.toWire() : { code: 'internal_error' as const, message: String(error) };
-      this.send(c, { type: 'res', id: frame.id, ok: false, error: wire });
-    }
-  }
-
-  /** Request ids strictly increase per connection, whatever else is wrong with the frame. */
-  private acceptId(c: ServerConnection, id: number): boolean {
-    if (id <= c.lastRequestId) {
-      this.send(c, { type: 'res', id, ok: false, error: { code: 'request_id_invalid', message: `request ids must increase (last was ${c.lastRequestId})`, details: { path: 'id' } } });
-      return false;
-    }
-    c.lastRequestId = id;
-    return true;
-  }
-
-  private handshake(c: ServerConnection, hello: HelloFrame): void {
-    if (c.hello !== null) {
-      this.send(c, { type: 'res', id: null, ok: false, error: { code: 'handshake_repeated', message: 'hello was already received' } });
-      return;
-    }
-    c.hello = hello.lastSeq === undefined ? { v: hello.v } : { v: hello.v, lastSeq: hello.lastSeq };
-    if (hello.v !== PROTOCOL_VERSION) {
-      this.send(c, { type: 'res', id: null, ok: false, error: { code: 'protocol_version_unsupported', message: `this server speaks v${PROTOCOL_VERSION}` } });
-      this.closeConnection(c, 4000, 'protocol_version_unsupported');
-      return;
-    }
-    const log = this.model.log(c.identity);
-    const { lastSeq } = hello;
-    let resume: 'fresh' | 'resumed' | 'resync' = 'fresh';
-    if (lastSeq !== undefined && lastSeq > log.headSeq) {
-      this.send(c, { type: 'res', id: null, ok: false, error: { code: 'resume_sequence_invalid', message: `lastSeq ${lastSeq} is ahead of the log head ${log.headSeq}` } });
-      resume = 'resync';
-    } else if (lastSeq !== undefined) {
-      const firstRetained = log.events[0]?.seq ?? log.headSeq + 1;
-      resume = lastSeq + 1 >= firstRetained ? 'resumed' : 'resync';
-    }
-    const user = this.model.ensureUser(c.identity);
-    const online = user.isOnline ? user : this.model.updateUser(c.identity, { isOnline: true });
-    if (!user.isOnline) this.signalWatchers(c.identity, { type: 'sig', kind: 'userUpdated', data: { user: online, updateReasons: ['isOnline'] } });
-    // Registering for fan-out and reading the log happen in this one synchronous step: nothing between.
-    c.resume = resume;
-    this.send(c, {
-      type: 'welcome',
-      v: PROTOCOL_VERSION,
-      identity: c.identity,
-      connectionId: c.id,
-      user: online,
-      headSeq: log.headSeq,
-      resume,
-      tokenExpiresAt: c.tokenExpiresAt,
-      heartbeatIntervalMs: this.options.heartbeatIntervalMs ?? 4000,
-      serverTime: this.now(),
-    });
-    if (resume === 'resumed') for (const event of log.events) if (event.seq > (lastSeq ?? 0)) this.send(c, event);
-    if (c.tokenExpiresAt - this.now() <= this.tokenLead()) this.send(c, { type: 'notice', kind: 'tokenAboutToExpire', expiresAt: c.tokenExpiresAt });
-    this.armTokenTimers(c);
+    c.session.receive(data);
   }
 
   private disconnect(socket: FakeWebSocket, code: number, reason: string): void {
@@ -418,7 +400,7 @@ export class FakeServer {
     c.closed ??= { code, reason, by: 'client' };
     c.status = 'closed';
     c.outbox = [];
-    this.detach(c);
+    c.session.closed(code, reason);
   }
 
   private closeConnection(c: ServerConnection, code: number, reason: string): void {
@@ -427,12 +409,12 @@ export class FakeServer {
     if (code === 1006) {
       c.status = 'closed';
       c.outbox = [];
-      this.detach(c);
+      c.session.closed(code, reason);
       this.schedule(() => c.socket._close(1006, '', false));
       return;
     }
     c.status = 'closing';
-    this.detach(c);
+    c.session.close(code, reason);
     this.schedule(() => {
       this.flush(c); // a clean close sends what was queued first
       c.status = 'closed';
@@ -441,18 +423,7 @@ export class FakeServer {
     });
   }
 
-  /** The connection left the live set: stop its timers, and mark its user offline if it was the last. */
-  private detach(c: ServerConnection): void {
-    for (const timer of c.tokenTimers) timer.unsubscribe();
-    c.tokenTimers = [];
-    if (c.resume === null || this.isConnected(c.identity)) return;
-    const user = this.model.ensureUser(c.identity);
-    if (!user.isOnline) return;
-    const offline = this.model.updateUser(c.identity, { isOnline: false });
-    this.signalWatchers(c.identity, { type: 'sig', kind: 'userUpdated', data: { user: offline, updateReasons: ['isOnline'] } });
-  }
-
-  private send(c: ServerConnection, frame: ServerFrame): void {
+  private send(c: ServerConnection, frame: string): void {
     if (c.status === 'closed') return;
     c.outbox.push(frame);
     this.scheduleFlush(c);
@@ -471,33 +442,13 @@ export class FakeServer {
     if (this.isPaused || c.status === 'closed' || c.outbox.length === 0) return;
     const frames = c.outbox;
     c.outbox = [];
-    if (this.options.batch === false) for (const frame of frames) c.socket._message(JSON.stringify(frame));
-    else c.socket._message(JSON.stringify(frames.length === 1 ? frames[0] : frames));
-  }
-
-  // ───────────────────────────── tokens ─────────────────────────────
-
-  private tokenLead(): number {
-    return this.options.tokenNoticeLeadMs ?? 3 * 60_000;
+    if (this.options.batch === false) for (const frame of frames) c.socket._message(frame);
+    else c.socket._message(frames.length === 1 ? frames[0]! : `[${frames.join(',')}]`);
   }
 
   private expire(c: ServerConnection): void {
     this.expiredTokens.add(c.token);
     this.closeConnection(c, 4001, 'token_expired');
-  }
-
-  private armTokenTimers(c: ServerConnection): void {
-    for (const timer of c.tokenTimers) timer.unsubscribe();
-    c.tokenTimers = [];
-    if (this.options.tokenTimers !== true || !c.live) return;
-    const scheduler = this.options.scheduler ?? asyncScheduler;
-    const untilExpiry = c.tokenExpiresAt - this.now();
-    if (untilExpiry > MAX_TIMER_MS) return; // setTimeout would overflow and fire at once
-    const untilNotice = untilExpiry - this.tokenLead();
-    if (untilNotice > 0) {
-      c.tokenTimers.push(scheduler.schedule(() => this.send(c, { type: 'notice', kind: 'tokenAboutToExpire', expiresAt: c.tokenExpiresAt }), untilNotice));
-    }
-    c.tokenTimers.push(scheduler.schedule(() => this.expire(c), Math.max(0, untilExpiry)));
   }
 
   // ───────────────────────────── ops ─────────────────────────────
@@ -507,47 +458,27 @@ export class FakeServer {
     return `fake-${kind}-${String(this.keyCounter).padStart(6, '0')}`;
   }
 
-  private isConnected(identity: string): boolean {
-    return this.all.some((c) => c.identity === identity && c.live);
+  private ensureUser(identity: string): void {
+    this.read((tx) => tx.ensureUser(identity, this.now()));
   }
 
-  private signalWatchers(identity: string, frame: ServerFrame): void {
-    for (const c of this.all) if (c.live && c.watching.has(identity)) this.send(c, frame);
-  }
-
-  private contextFor(identity: string, c: ServerConnection | null, forcedSid?: string): OpContext {
-    return {
-      model: this.model,
-      identity,
-      forcedSid,
-      signal: (identities, frame) => {
-        const to = new Set(identities);
-        for (const conn of this.all) if (conn.live && to.has(conn.identity)) this.send(conn, frame);
-      },
-      signalWatchers: (watched, frame) => this.signalWatchers(watched, frame),
-      isConnected: (who) => this.isConnected(who),
-      watch: (identities) => identities.forEach((i) => c?.watching.add(i)),
-      unwatch: (identities) => identities.forEach((i) => c?.watching.delete(i)),
-      updateToken: (token) => {
-        const reading = this.checkToken(token);
-        if (!reading.ok) throw new FakeServerError(reading.code);
-        if (reading.identity !== identity) throw new FakeServerError('token_identity_mismatch');
-        if (c !== null) {
-          c.token = token;
-          c.tokenExpiresAt = reading.expiresAt;
-          this.armTokenTimers(c);
-        }
-        return { expiresAt: reading.expiresAt };
-      },
-    };
+  private read<R>(body: Parameters<MemoryStore['read']>[0] extends (tx: infer T) => Step<unknown> ? (tx: T) => Step<R> : never): R {
+    return runSync(this.store.read(body));
   }
 
   /** Validates (as the wire would) and runs one op for `identity` with no connection. */
-  private perform<O extends OpName>(identity: string, op: O, args: OpArgs<O>, forcedSid?: string): OpResult<O> {
+  private perform<O extends OpName>(identity: string, op: O, args: OpArgs<O>, conversationSid?: string): OpResult<O> {
     const parsed = parseClientFrame(JSON.stringify({ type: 'req', id: 1, op, args }));
     if (!parsed.ok) throw new FakeServerError(parsed.error.code, parsed.error.message, parsed.error.details);
     if (parsed.frame.type !== 'req') throw new TypeError('unreachable');
-    return handleOp(this.contextFor(identity, null, forcedSid), op, parsed.frame.args as OpArgs<O>);
+    const context: OpContext = conversationSid === undefined ? { core: this.core, identity, peer: null } : { core: this.core, identity, peer: null, conversationSid };
+    const handler = operations[op] as (ctx: OpContext, args: unknown) => Step<OpResult<O>>;
+    try {
+      return runSync(handler(context, parsed.frame.args));
+    } catch (error) {
+      if (error instanceof ServerError) throw new FakeServerError(error.code, error.message, error.details);
+      throw error;
+    }
   }
 
   // ───────────────────────────── HTTP ─────────────────────────────
@@ -568,25 +499,33 @@ export class FakeServer {
   // ───────────────────────────── inspection ─────────────────────────────
 
   private createStateView(): FakeServerState {
-    const model = this.model;
-    const record = (sid: string) => model.conversations.get(sid);
+    const { store, core } = this;
+    const view = () => store.view;
+    const snapshot = (sid: string, as: string | undefined): Conversation | undefined =>
+      this.read(function* (tx) {
+        const row = yield* tx.getConversation(sid);
+        if (row === undefined) return undefined;
+        const member = as === undefined ? undefined : yield* tx.getParticipant(sid, as);
+        return member === undefined ? toConversation(row, null, 0) : yield* core.conversationFor(tx, row, member);
+      });
+    const user = (identity: string) => {
+      const row = view().users.get(identity);
+      return row === undefined ? undefined : toUser(row, core.fanout.isOnline(identity), view().registrations.some((r) => r.identity === identity));
+    };
     return {
       conversations: (identity) =>
-        [...model.conversations.values()]
-          .filter((c) => identity === undefined || c.members.has(identity))
-          .map((c) => model.conversationFor(c, identity ?? '')),
-      conversation: (sid, as) => {
-        const c = record(sid);
-        return c === undefined ? undefined : model.conversationFor(c, as ?? '');
-      },
-      messages: (sid, options) => (record(sid)?.messages ?? []).filter((m) => options?.includeRemoved === true || !m.removed).map((m) => m.message),
-      participants: (sid) => [...(record(sid)?.members.values() ?? [])].map((m) => m.participant),
-      users: () => [...model.users.values()],
-      user: (identity) => model.users.get(identity),
-      events: (identity) => [...model.log(identity).events],
-      headSeq: (identity) => model.log(identity).headSeq,
-      pushRegistrations: () => [...model.pushRegistrations],
-      pushDeliveries: () => [...model.pushDeliveries],
+        [...view().conversations.keys()]
+          .map((sid) => snapshot(sid, identity))
+          .filter((c): c is Conversation => c !== undefined && (identity === undefined || c.membership !== null)),
+      conversation: (sid, as) => snapshot(sid, as),
+      messages: (sid, options) => view().messages(sid).filter((m) => options?.includeRemoved === true || m.removed === 0).map(toMessage),
+      participants: (sid) => this.read((tx) => tx.listParticipants(sid)).map(toParticipant),
+      users: () => [...view().users.keys()].map((identity) => user(identity)!),
+      user,
+      events: (identity) => store.eventsOf(identity).map((event) => JSON.parse(eventFrame(event)) as EventFrame),
+      headSeq: () => this.read((tx) => tx.headSeq()),
+      pushRegistrations: () => view().registrations.map((r) => ({ identity: r.identity, type: r.type, token: r.token, registeredAt: r.registered_at })),
+      pushDeliveries: () => [...this.pushes],
     };
   }
 }

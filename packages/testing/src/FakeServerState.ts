@@ -23,10 +23,10 @@ export interface FakeServerState {
   participants(sid: string): readonly Participant[];
   users(): readonly User[];
   user(identity: string): User | undefined;
-  /** `identity`'s retained durable events, oldest first. */
+  /** The retained durable events `identity` may see (their stream and their conversations'), oldest first. */
   events(identity: string): readonly EventFrame[];
-  /** The sequence number of `identity`'s newest event (0 when none). */
-  headSeq(identity: string): number;
+  /** The newest position of the event log (0 when none): what `welcome.headSeq` and `asOfSeq` report now. */
+  headSeq(): number;
   pushRegistrations(): readonly { readonly identity: string; readonly type: PushType; readonly token: string; readonly registeredAt: number }[];
   /** Push payloads the fake would have handed a push sender (offline, not muted, registered users). */
   pushDeliveries(): readonly PushDelivery[];

@@ -72,7 +72,7 @@ describe('FakeWebSocket', () => {
     const listener = (event: MessageEvent) => received.push(String(event.data));
     socket.addEventListener('message', listener);
     await settle();
-    socket.send(new TextEncoder().encode('{"type":"hello","v":1}'));
+    socket.send(new TextEncoder().encode('{"type":"hello","v":2}'));
     await settle();
     expect(received.map((m) => JSON.parse(m).type)).toEqual(['welcome']);
     socket.removeEventListener('message', listener);

@@ -44,7 +44,7 @@ export interface FakeWebSocketConstructor {
  *
  * const fake = new FakeServer();
  * const socket = new fake.WebSocket(fake.url, ['rxc.v1', 'rxc.auth.' + fake.tokenFor('alice')]);
- * socket.onopen = () => socket.send(JSON.stringify({ type: 'hello', v: 1 }));
+ * socket.onopen = () => socket.send(JSON.stringify({ type: 'hello', v: 2 }));
  * socket.onmessage = (event) => console.log(event.data); // {"type":"welcome",...}
  * ```
  */

@@ -65,7 +65,7 @@ describe('createVirtualClock', () => {
     const fake = new FakeServer({ scheduler: clock.scheduler });
     const socket = new fake.WebSocket(fake.url, ['rxc.v1', `rxc.auth.${fake.tokenFor('alice')}`]);
     const types: string[] = [];
-    socket.onopen = () => socket.send(JSON.stringify({ type: 'hello', v: 1 }));
+    socket.onopen = () => socket.send(JSON.stringify({ type: 'hello', v: 2 }));
     socket.onmessage = (event) => types.push(JSON.parse(String(event.data)).type);
     await Promise.resolve();
     expect(socket.readyState).toBe(socket.CONNECTING);
@@ -79,7 +79,7 @@ describe('createVirtualClock', () => {
     const fake = new FakeServer({ scheduler: clock.scheduler, tokenTimers: true });
     const socket = new fake.WebSocket(fake.url, ['rxc.v1', `rxc.auth.${fake.tokenFor('alice', { ttlSeconds: 600 })}`]);
     const seen: string[] = [];
-    socket.onopen = () => socket.send(JSON.stringify({ type: 'hello', v: 1 }));
+    socket.onopen = () => socket.send(JSON.stringify({ type: 'hello', v: 2 }));
     socket.onmessage = (event) => seen.push(`${JSON.parse(String(event.data)).type}`);
     socket.onclose = (event) => seen.push(`close ${event.code}`);
     clock.flush();
@@ -99,7 +99,7 @@ describe('TestScheduler interop', () => {
       const fake = new FakeServer({ scheduler: testScheduler });
       const [general] = fake.seed({ conversations: [{ participants: ['alice', 'bob'] }] });
       const socket = new fake.WebSocket(fake.url, ['rxc.v1', `rxc.auth.${fake.tokenFor('alice')}`]);
-      socket.onopen = () => socket.send(JSON.stringify({ type: 'hello', v: 1 }));
+      socket.onopen = () => socket.send(JSON.stringify({ type: 'hello', v: 2 }));
       testScheduler.schedule(() => void fake.as('bob').send(general!.sid, 'hi'), 5);
       testScheduler.schedule(() => fake.dropConnections(), 8);
       const kinds$ = fromEvent(socket, 'message').pipe(

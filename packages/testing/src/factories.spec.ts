@@ -54,8 +54,8 @@ describe('entity factories', () => {
 
   it('CONN-5: event frames form a gap-free log unless seq is given', () => {
     const message = aMessage();
-    expect(anEventFrame('messageAdded', { message })).toEqual({ type: 'ev', seq: 1, kind: 'messageAdded', data: { message }, at: expect.any(Number) });
-    expect(anEventFrame('conversationRemoved', { sid: 'CH1', reason: 'left' }).seq).toBe(2);
+    expect(anEventFrame('messageAdded', { message })).toEqual({ type: 'ev', seq: 1, prev: 0, kind: 'messageAdded', data: { message }, at: expect.any(Number) });
+    expect(anEventFrame('conversationRemoved', { sid: 'CH1', reason: 'left' })).toMatchObject({ seq: 2, prev: 1 });
     expect(anEventFrame('conversationRemoved', { sid: 'CH1', reason: 'left' }, 10, 5)).toMatchObject({ seq: 10, at: 5 });
     expect(aSignalFrame('typing', { conversationSid: 'CH1', identity: 'bob' })).toEqual({ type: 'sig', kind: 'typing', data: { conversationSid: 'CH1', identity: 'bob' } });
   });

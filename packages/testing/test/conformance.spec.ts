@@ -48,7 +48,7 @@ class Peer {
       socket.onopen = () => resolve();
       socket.onerror = (event) => reject(new Error(`socket error ${String(event)}`));
     });
-    socket.send(JSON.stringify(lastSeq === undefined ? { type: 'hello', v: 1 } : { type: 'hello', v: 1, lastSeq }));
+    socket.send(JSON.stringify(lastSeq === undefined ? { type: 'hello', v: 2 } : { type: 'hello', v: 2, lastSeq }));
     await peer.until(() => peer.frames.some((f) => f.type === 'welcome'), 'welcome');
     return peer;
   }

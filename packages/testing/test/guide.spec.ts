@@ -40,7 +40,7 @@ describe('docs/guides/testing.md samples', () => {
     const [general] = fake.seed({ conversations: [{ friendlyName: 'General', participants: ['alice', 'bob'] }] });
     const socket = new fake.WebSocket(fake.url, ['rxc.v1', `rxc.auth.${fake.tokenFor('alice')}`]);
     const kinds: string[] = [];
-    socket.onopen = () => socket.send(JSON.stringify({ type: 'hello', v: 1 }));
+    socket.onopen = () => socket.send(JSON.stringify({ type: 'hello', v: 2 }));
     socket.onmessage = (event) => {
       const frames = [JSON.parse(String(event.data))].flat() as { type: string; kind?: string }[];
       kinds.push(...frames.map((f) => f.kind ?? f.type));
@@ -58,7 +58,7 @@ describe('docs/guides/testing.md samples', () => {
     const fake = new FakeServer({ scheduler: clock.scheduler });
     const socket = new fake.WebSocket(fake.url, ['rxc.v1', `rxc.auth.${fake.tokenFor('alice')}`]);
     const received: number[] = [];
-    socket.onopen = () => socket.send(JSON.stringify({ type: 'hello', v: 1 }));
+    socket.onopen = () => socket.send(JSON.stringify({ type: 'hello', v: 2 }));
     socket.onmessage = () => received.push(clock.now());
     clock.flush(); // open, hello, welcome: all at t = 0
     fake.pause();

@@ -1,7 +1,7 @@
 // Test doubles for the connection core: a scriptable WebSocket, a virtual clock, handmade tokens,
 // platform hooks and a recording logger. Used by the unit specs under src/internal/core.
 import { VirtualTimeScheduler } from 'rxjs';
-import { SUBPROTOCOL, type ClientFrame, type ServerFrame, type User, type WelcomeFrame } from '@rx-conversations/protocol';
+import { PROTOCOL_VERSION, SUBPROTOCOL, type ClientFrame, type ServerFrame, type User, type WelcomeFrame } from '@rx-conversations/protocol';
 import type { FetchLike, PlatformHooks, PlatformSignal } from '../../src/ClientOptions.js';
 import type { LogFields, Logger } from '../../src/Logger.js';
 
@@ -163,14 +163,14 @@ export function user(identity = 'alice'): User {
 
 export function welcome(overrides: Partial<WelcomeFrame> = {}): WelcomeFrame {
   return {
-    type: 'welcome', v: 1, identity: 'alice', connectionId: 'c1', user: user(), headSeq: 0, resume: 'fresh',
+    type: 'welcome', v: PROTOCOL_VERSION, identity: 'alice', connectionId: 'c1', user: user(), headSeq: 0, resume: 'fresh',
     tokenExpiresAt: T0 + 3_600_000, heartbeatIntervalMs: 4_000, serverTime: T0, ...overrides,
   };
 }
 
 /** A durable event frame with sequence number `seq`. */
 export function ev(seq: number): ServerFrame {
-  return { type: 'ev', seq, kind: 'conversationRemoved', data: { sid: `CH${seq}`, reason: 'left' }, at: T0 };
+  return { type: 'ev', seq, prev: seq - 1, kind: 'conversationRemoved', data: { sid: `CH${seq}`, reason: 'left' }, at: T0 };
 }
 
 /** Platform hooks the test fires by hand; counts live watchers. */

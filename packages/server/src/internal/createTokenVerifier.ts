@@ -1,6 +1,6 @@
 import type { ErrorCode } from '@rx-conversations/protocol';
 import { TokenError, verifyAccessToken, type TokenKeys, type TokenSecrets } from '@rx-conversations/token';
-import { ServerError } from './ServerError.js';
+import { ServerError } from '@rx-conversations/server-core';
 
 /** What the server keeps of a verified token. */
 export interface VerifiedToken {

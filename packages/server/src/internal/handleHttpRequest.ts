@@ -1,7 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
 import type { TokenVerifier } from './createTokenVerifier.js';
-import { ServerError } from './ServerError.js';
+import { ServerError } from '@rx-conversations/server-core';
 
 const CORS = {
   'access-control-allow-origin': '*',

@@ -104,4 +104,41 @@ export const MIGRATIONS: ReadonlyArray<(db: Database) => void> = [
       CREATE INDEX idempotency_by_created_at ON idempotency (created_at);
     `);
   },
+  // The event log is stored once per event, not once per recipient (CORE-2): one log in commit order,
+  // each event on a conversation's stream or one user's, and each user's view derived from their
+  // membership intervals. The per-user logs of version 1 cannot be renumbered into it: clients of that
+  // protocol version are refused anyway, and every existing member sees the new log from its start.
+  (db) => {
+    db.exec(`
+      DROP TABLE user_events;
+      DROP TABLE events;
+      CREATE TABLE log (
+        seq INTEGER PRIMARY KEY AUTOINCREMENT,
+        conversation_sid TEXT,
+        identity TEXT,
+        prev INTEGER NOT NULL,
+        kind TEXT NOT NULL,
+        payload TEXT NOT NULL,
+        at INTEGER NOT NULL
+      );
+      CREATE INDEX log_by_conversation ON log (conversation_sid, seq) WHERE conversation_sid IS NOT NULL;
+      CREATE INDEX log_by_user ON log (identity, seq) WHERE identity IS NOT NULL;
+      -- The newest event of each stream ('c:' + sid or 'u:' + identity), the next event's prev.
+      CREATE TABLE streams (
+        stream TEXT PRIMARY KEY,
+        head INTEGER NOT NULL
+      ) WITHOUT ROWID;
+      -- A user sees a conversation's events with from_seq < seq <= to_seq (to_seq null: still a member).
+      CREATE TABLE memberships (
+        identity TEXT NOT NULL,
+        conversation_sid TEXT NOT NULL,
+        from_seq INTEGER NOT NULL,
+        to_seq INTEGER,
+        PRIMARY KEY (identity, conversation_sid, from_seq)
+      ) WITHOUT ROWID;
+      CREATE INDEX memberships_by_end ON memberships (to_seq) WHERE to_seq IS NOT NULL;
+      INSERT INTO memberships (identity, conversation_sid, from_seq) SELECT identity, conversation_sid, 0 FROM participants;
+      INSERT INTO sqlite_sequence (name, seq) SELECT 'log', 0 WHERE NOT EXISTS (SELECT 1 FROM sqlite_sequence WHERE name = 'log');
+    `);
+  },
 ];

@@ -1,29 +1,34 @@
-import type { ServerFrame, WelcomeFrame } from '@rx-conversations/protocol';
-import type { Subscription } from 'rxjs';
+import type { WelcomeFrame } from '@rx-conversations/protocol';
+import { Session, type SessionSettings, type SessionTransport } from '@rx-conversations/server-core';
 import type { FakeConnection } from '../FakeConnection.js';
 import type { FakeWebSocket } from '../FakeWebSocket.js';
 
-/** The server's side of one fake socket: handshake state, outbound queue, watch set, token timers. */
+/**
+ * One fake socket carrying one core session: the test kit's transport half, with what tests inspect
+ * (status, hello, resume, how it closed) and the outbox the fake flushes per turn.
+ */
 export class ServerConnection implements FakeConnection {
   status: FakeConnection['status'] = 'open';
-  hello: FakeConnection['hello'] = null;
-  resume: WelcomeFrame['resume'] | null = null;
   closed: FakeConnection['closed'] = null;
-  readonly watching = new Set<string>();
-  lastRequestId = 0;
-  /** Frames waiting for the next flush; a flush sends them as one message (a batch). */
-  outbox: ServerFrame[] = [];
+  outbox: string[] = [];
   flushScheduled = false;
-  tokenTimers: Subscription[] = [];
+  readonly session: Session;
 
   constructor(
-    readonly id: string,
     readonly identity: string,
     readonly socket: FakeWebSocket,
     public token: string,
-    public tokenExpiresAt: number,
+    tokenExpiresAt: number,
+    settings: SessionSettings,
+    transport: SessionTransport,
     private readonly closeFromServer: (connection: ServerConnection, code: number, reason: string) => void,
-  ) {}
+  ) {
+    this.session = new Session(transport, identity, tokenExpiresAt, settings);
+  }
+
+  get id(): string {
+    return this.session.id;
+  }
 
   get url(): string {
     return this.socket.url;
@@ -33,9 +38,26 @@ export class ServerConnection implements FakeConnection {
     return this.socket.protocols;
   }
 
-  /** Welcomed and open: receives live events and signals. */
+  get hello(): FakeConnection['hello'] {
+    const hello = this.session.hello;
+    if (hello === null) return null;
+    return hello.lastSeq === undefined ? { v: hello.v } : { v: hello.v, lastSeq: hello.lastSeq };
+  }
+
+  get resume(): WelcomeFrame['resume'] | null {
+    return this.session.resume;
+  }
+
+  get watching(): ReadonlySet<string> {
+    return this.session.watched;
+  }
+
   get live(): boolean {
-    return this.status === 'open' && this.resume !== null;
+    return this.status === 'open' && this.session.isLive;
+  }
+
+  get tokenExpiresAt(): number {
+    return this.session.expiresAt;
   }
 
   close(code = 1006, reason = ''): void {

@@ -47,7 +47,7 @@ export class RawSocket {
   static async connect(fake: FakeServer, identity: string, lastSeq?: number): Promise<RawSocket> {
     const raw = new RawSocket(fake, fake.tokenFor(identity));
     await settle();
-    raw.send(lastSeq === undefined ? { type: 'hello', v: 1 } : { type: 'hello', v: 1, lastSeq });
+    raw.send(lastSeq === undefined ? { type: 'hello', v: 2 } : { type: 'hello', v: 2, lastSeq });
     await settle();
     if (raw.welcome === undefined) throw new Error(`no welcome for ${identity}: ${JSON.stringify(raw.frames)}`);
     return raw;

@@ -11,7 +11,7 @@ describe('ClientCore: connecting (CONN-1, CONN-2)', () => {
     expect(socket.protocols).toEqual([SUBPROTOCOL, AUTH_SUBPROTOCOL_PREFIX + h.token]);
     expect(h.states).toEqual(['connecting']);
     socket.open();
-    expect(socket.frames).toEqual([{ type: 'hello', v: 1 }]);
+    expect(socket.frames).toEqual([{ type: 'hello', v: 2 }]);
     expect(h.states).toEqual(['connecting']);
   });
 
@@ -269,7 +269,7 @@ describe('ClientCore: heartbeat (CONN-4)', () => {
     expect(h.socket().live).toBe(true);
     h.clock.advance(1);
     expect(h.socket().live).toBe(false);
-    expect(h.socket().frames).toEqual([{ type: 'hello', v: 1 }]); // no ping before welcome
+    expect(h.socket().frames).toEqual([{ type: 'hello', v: 2 }]); // no ping before welcome
   });
 });
 
@@ -283,7 +283,7 @@ describe('ClientCore: resume (CONN-5)', () => {
     h.clock.advance(100);
     const second = h.socket();
     second.open();
-    expect(second.frames[0]).toEqual({ type: 'hello', v: 1, lastSeq: 7 });
+    expect(second.frames[0]).toEqual({ type: 'hello', v: 2, lastSeq: 7 });
     second.receive([{ ...h.sessions[0]!, type: 'welcome', v: 1, identity: 'alice', resume: 'resumed', headSeq: 9, tokenExpiresAt: 0, heartbeatIntervalMs: 4_000, serverTime: T0 } as never, ev(6), ev(7), ev(8)]);
     second.receive(ev(8));
     second.receive(ev(9));
@@ -309,7 +309,7 @@ describe('ClientCore: resume (CONN-5)', () => {
     expect(socket.live).toBe(false);
     h.clock.advance(100);
     h.socket().open();
-    expect(h.socket().frames[0]).toEqual({ type: 'hello', v: 1, lastSeq: 3 });
+    expect(h.socket().frames[0]).toEqual({ type: 'hello', v: 2, lastSeq: 3 });
   });
 
   it('CONN-5: a resync resets the sequence to the head and signals a discontinuity', () => {

@@ -118,7 +118,7 @@ describe('ClientCore: logging (CONN-9)', () => {
     const fresh = makeToken({ ttlMs: 7_200_000 });
     const h = harness({ token, fetch: fakeFetch({ status: 401, body: { code: 'token_expired' } }) });
     const socket = h.connect({ headSeq: 4 });
-    socket.receive([{ type: 'ev', seq: 5, kind: 'conversationRemoved', data: { sid: 'CH1', reason: 'left' }, at: T0 }]);
+    socket.receive([{ type: 'ev', seq: 5, prev: 4, kind: 'conversationRemoved', data: { sid: 'CH1', reason: 'left' }, at: T0 }]);
     const update = h.core.updateToken(fresh);
     socket.receive({ type: 'res', id: 1, ok: true, result: { expiresAt: 0 } });
     await update;

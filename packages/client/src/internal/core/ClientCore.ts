@@ -16,6 +16,7 @@ import {
   timer,
 } from 'rxjs';
 import {
+  StreamPositions,
   AUTH_SUBPROTOCOL_PREFIX,
   errorCodeForClose,
   isDeniedCloseCode,
@@ -121,8 +122,9 @@ export class ClientCore implements Session {
   private link: SocketLink | null = null;
   /** The current link completed its handshake. */
   private welcomed = false;
-  /** Sequence number of the last durable event applied; null before the first `welcome`. */
+  /** Log position of the last durable event applied; null before the first `welcome`. */
   private lastSeq: number | null = null;
+  private readonly streams = new StreamPositions();
   private currentUser: User | null = null;
   private currentIdentity: string;
   private lastDenial = new ConversationsError('connection_denied');
@@ -456,14 +458,14 @@ export class ClientCore implements Session {
             this.log.warn('event before welcome ignored', { seq: frame.seq });
             break;
           }
-          const expected = (batchSeq ?? this.lastSeq) + 1;
-          if (frame.seq < expected) {
-            this.log.debug('duplicate event dropped', { seq: frame.seq, lastSeq: expected - 1 });
+          const applied = batchSeq ?? this.lastSeq;
+          if (frame.seq <= applied) {
+            this.log.debug('duplicate event dropped', { seq: frame.seq, lastSeq: applied });
             break;
           }
-          if (frame.seq > expected) {
+          if (!this.streams.accept(frame)) {
             emit();
-            this.log.warn('sequence gap: reconnecting to resume', { expected, received: frame.seq });
+            this.log.warn('sequence gap: reconnecting to resume', { stream: frame.stream ?? 'user', prev: frame.prev, received: frame.seq });
             this.link?.markDead();
             this.dispatch({ type: 'sequenceGap' });
             return;
@@ -501,7 +503,10 @@ export class ClientCore implements Session {
     this.welcomed = true;
     this.currentUser = frame.user;
     if (this.currentIdentity === '') this.currentIdentity = frame.identity;
-    if (frame.resume !== 'resumed' || this.lastSeq === null) this.lastSeq = frame.headSeq;
+    if (frame.resume !== 'resumed' || this.lastSeq === null) {
+      this.lastSeq = frame.headSeq;
+      this.streams.reset();
+    }
     const { heartbeat } = this.options;
     const offered = frame.heartbeatIntervalMs > 0 ? frame.heartbeatIntervalMs : 4_000;
     // Pings at no more than half the timeout, so a live server always answers before we give up.

@@ -43,7 +43,10 @@ export function conversationsReducer(slice: Draft<ConversationsSlice>, action: S
     case 'conversationAdded':
     case 'conversationUpdated': {
       const sid = action.conversation.sid;
-      crSet(entities, sid, action.conversation);
+      const existing = get(sid);
+      // A shared update carries no membership (one event for every member): keep our own.
+      const membership = action.conversation.membership ?? existing?.membership ?? null;
+      crSet(entities, sid, membership === action.conversation.membership ? action.conversation : { ...action.conversation, membership: membership as Conversation['membership'] });
       crSet(lastSeq, sid, action.seq);
       ctx.resort.add(sid);
       return;

@@ -1,6 +1,6 @@
 // Two users who keep conversing while an attacker does its worst: their exchange must complete with
 // contiguous indexes, each acknowledged message delivered once to both, and nothing else in their logs.
-import type { MessagesPage } from '@rx-conversations/protocol';
+import { StreamPositions, type MessagesPage } from '@rx-conversations/protocol';
 import type { TestClient } from '../../helpers/TestClient.js';
 
 export class VictimPair {
@@ -12,7 +12,7 @@ export class VictimPair {
   private sent = 0;
   // What each side has been checked to have received so far (frames are checked, then dropped, so a
   // long soak neither slows down nor grows).
-  private readonly checked = new Map<TestClient, { lastSeq: number; nextIndex: number; count: number }>();
+  private readonly checked = new Map<TestClient, { lastSeq: number; streams: StreamPositions; nextIndex: number; count: number }>();
 
   constructor(
     readonly a: TestClient,
@@ -50,16 +50,17 @@ export class VictimPair {
   }
 
   /**
-   * Checks what each side received since the last check — seqs contiguous, only messageAdded of this
+   * Checks what each side received since the last check — seqs increasing, streams without a gap, only messageAdded of this
    * conversation with the next indexes, each once — then drops those frames.
    */
   private checkDelivered(): void {
     for (const side of [this.a, this.b]) {
-      const state = this.checked.get(side) ?? { lastSeq: side.welcome.headSeq, nextIndex: 0, count: 0 };
+      const state = this.checked.get(side) ?? { lastSeq: side.welcome.headSeq, streams: new StreamPositions(), nextIndex: 0, count: 0 };
       const name = side.welcome.identity;
       for (const frame of side.frames) {
         if (frame.type !== 'ev') continue;
-        if (frame.seq !== state.lastSeq + 1) throw new Error(`${name}'s seq went from ${state.lastSeq} to ${frame.seq}`);
+        if (frame.seq <= state.lastSeq) throw new Error(`${name}'s seq went from ${state.lastSeq} back to ${frame.seq}`);
+        if (!state.streams.accept(frame)) throw new Error(`${name}'s event at ${frame.seq} skipped one of its stream (prev ${frame.prev})`);
         state.lastSeq = frame.seq;
         if (frame.kind === 'conversationAdded' || frame.kind === 'participantJoined') continue;
         const message = frame.kind === 'messageAdded' ? (frame.data as { message: { index: number; conversationSid: string } }).message : undefined;
@@ -101,7 +102,7 @@ export class VictimPair {
     }
     const want = expectedIndexes.map((index) => ({ index, body: this.acknowledged.get(index)!, author: index % 2 === 0 ? this.a.welcome.identity : this.b.welcome.identity }));
     if (JSON.stringify(stored) !== JSON.stringify(want)) throw new Error(`victims' stored messages differ from what they sent (${stored.length} stored, ${n} sent)`);
-    // Delivered: each side saw each message exactly once, in index order, with contiguous seqs.
+    // Delivered: each side saw each message exactly once, in index order, with no gap in its streams.
     this.checkDelivered();
     for (const side of [this.a, this.b]) {
       const delivered = this.checked.get(side)!.count;

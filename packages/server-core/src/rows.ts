@@ -53,16 +53,15 @@ export interface UserRow {
   friendly_name: string | null;
   attributes: string;
   version: number;
-  head_seq: number;
   created_at: number;
 }
 
 const parse = (json: string): JsonValue => JSON.parse(json) as JsonValue;
 
 /**
- * A conversation as `identity` sees it. The snapshot's version is the conversation's plus the viewer's
- * participant row's: both only grow, so their sum grows whenever anything in the snapshot changes,
- * including the viewer's own membership (which other viewers' snapshots do not show).
+ * A conversation as one participant sees it (`member`), or its shared fields only (`member` null: the
+ * `conversationUpdated` every participant receives, serialised once). The version is the row's, which
+ * grows with every change any snapshot shows, members' own settings included.
  */
 export function toConversation(row: ConversationRow, member: ParticipantRow | null, unreadMessagesCount: number): Conversation {
   return {
@@ -77,7 +76,7 @@ export function toConversation(row: ConversationRow, member: ParticipantRow | nu
     lastMessageAt: row.last_message_at,
     messagesCount: row.messages_count,
     participantsCount: row.participants_count,
-    version: row.version + (member?.version ?? 0),
+    version: row.version,
     membership:
       member === null
         ? null

@@ -1,38 +1,39 @@
 import type { MessageUpdateReason } from '@rx-conversations/protocol';
-import { newSid } from '../newSid.js';
 import { toMessage, type MessageRow } from '../rows.js';
 import { serverError } from '../ServerError.js';
 import type { OpHandlers } from './OpContext.js';
 
 const DEFAULT_MESSAGES_PAGE = 30;
 
-/** Message operations (SRV-3). */
+/**
+ * Message operations (SRV-3). A message is stored once and its event appended once to the
+ * conversation's stream: the cost of a send does not depend on the member count (CORE-2, PERF-9).
+ */
 export const messageOps: OpHandlers<'messages.list' | 'messages.send' | 'messages.update' | 'messages.remove'> = {
-  'messages.list': ({ backend, identity }, args) => {
+  *'messages.list'({ core, identity }, args) {
     const pageSize = args.pageSize ?? DEFAULT_MESSAGES_PAGE;
-    const { value, asOfSeq } = backend.read(identity, () => {
-      const conversation = backend.findConversation({ sid: args.sid });
-      backend.requireParticipant(conversation, identity);
-      const { store } = backend;
+    const { value, asOfSeq } = yield* core.read(function* (tx) {
+      const conversation = yield* core.findConversation(tx, { sid: args.sid });
+      yield* core.requireParticipant(tx, conversation, identity);
       if (args.direction === 'forwards') {
-        const rows = store.messagesAfter(conversation.sid, args.anchor ?? -1, pageSize + 1);
+        const rows = yield* tx.messagesAfter(conversation.sid, args.anchor ?? -1, pageSize + 1);
         return { items: rows.slice(0, pageSize).map(toMessage), hasMore: rows.length > pageSize };
       }
-      const rows = store.messagesBefore(conversation.sid, args.anchor ?? Number.MAX_SAFE_INTEGER, pageSize + 1);
+      const rows = yield* tx.messagesBefore(conversation.sid, args.anchor ?? Number.MAX_SAFE_INTEGER, pageSize + 1);
       return { items: rows.slice(0, pageSize).reverse().map(toMessage), hasMore: rows.length > pageSize };
     });
     return { ...value, asOfSeq };
   },
 
-  'messages.send': ({ backend, identity }, args) =>
-    backend.write(identity, 'messages.send', args, (batch) => {
-      const { store } = backend;
-      const conversation = backend.findConversation({ sid: args.sid });
-      backend.requireParticipant(conversation, identity);
+  *'messages.send'({ core, identity }, args) {
+    return yield* core.write(identity, 'messages.send', args, function* (batch) {
+      const { tx } = batch;
+      const conversation = yield* core.findConversation(tx, { sid: args.sid });
+      yield* core.requireParticipant(tx, conversation, identity);
       const row: MessageRow = {
         conversation_sid: conversation.sid,
         idx: (conversation.last_message_index ?? -1) + 1,
-        sid: newSid('IM'),
+        sid: core.newSid('IM'),
         author: identity,
         body: args.body ?? null,
         attributes: JSON.stringify(args.attributes ?? {}),
@@ -40,9 +41,9 @@ export const messageOps: OpHandlers<'messages.list' | 'messages.send' | 'message
         updated_at: batch.now,
         version: 1,
         removed: 0,
-        idempotency_key: args.idempotencyKey,
+        idempotency_key: args.idempotencyKey ?? null,
       };
-      store.insertMessage(row);
+      yield* tx.insertMessage(row);
       const updated = {
         ...conversation,
         last_message_index: row.idx,
@@ -50,20 +51,23 @@ export const messageOps: OpHandlers<'messages.list' | 'messages.send' | 'message
         messages_count: conversation.messages_count + 1,
         version: conversation.version + 1,
       };
-      store.updateConversation(updated);
+      yield* tx.updateConversation(updated);
       const message = toMessage(row);
       // No conversationUpdated: clients derive lastMessage*, messagesCount and unread from messageAdded.
-      batch.emit(store.listParticipants(conversation.sid).map((p) => p.identity), 'messageAdded', { message });
-      batch.afterCommit(() => backend.pushNewMessage(updated, message));
+      yield* batch.emit({ conversation: conversation.sid }, 'messageAdded', { message });
+      batch.afterCommit(function* () {
+        core.pushNewMessage(updated, message);
+      });
       return message;
-    }),
+    });
+  },
 
-  'messages.update': ({ backend, identity }, args) =>
-    backend.write(identity, 'messages.update', args, (batch) => {
-      const { store } = backend;
-      const conversation = backend.findConversation({ sid: args.sid });
-      backend.requireParticipant(conversation, identity);
-      const row = store.getMessage(conversation.sid, args.index);
+  *'messages.update'({ core, identity }, args) {
+    return yield* core.write(identity, 'messages.update', args, function* (batch) {
+      const { tx } = batch;
+      const conversation = yield* core.findConversation(tx, { sid: args.sid });
+      yield* core.requireParticipant(tx, conversation, identity);
+      const row = yield* tx.getMessage(conversation.sid, args.index);
       if (row === undefined || row.removed === 1) throw serverError('message_not_found', 'no message at this index', { path: 'args.index' });
       if (row.author !== identity) throw serverError('not_author', 'only the author may edit a message');
       const next: MessageRow = { ...row };
@@ -80,25 +84,26 @@ export const messageOps: OpHandlers<'messages.list' | 'messages.send' | 'message
       if (reasons.length === 0) return toMessage(row);
       next.version += 1;
       next.updated_at = batch.now;
-      store.updateMessage(next);
+      yield* tx.updateMessage(next);
       const message = toMessage(next);
-      batch.emit(store.listParticipants(conversation.sid).map((p) => p.identity), 'messageUpdated', { message, updateReasons: reasons });
+      yield* batch.emit({ conversation: conversation.sid }, 'messageUpdated', { message, updateReasons: reasons });
       return message;
-    }),
+    });
+  },
 
-  'messages.remove': ({ backend, identity }, args) =>
-    backend.write(identity, 'messages.remove', args, (batch) => {
-      const { store } = backend;
-      const conversation = backend.findConversation({ sid: args.sid });
-      const caller = backend.requireParticipant(conversation, identity);
-      const row = store.getMessage(conversation.sid, args.index);
+  *'messages.remove'({ core, identity }, args) {
+    return yield* core.write(identity, 'messages.remove', args, function* (batch) {
+      const { tx } = batch;
+      const conversation = yield* core.findConversation(tx, { sid: args.sid });
+      const caller = yield* core.requireParticipant(tx, conversation, identity);
+      const row = yield* tx.getMessage(conversation.sid, args.index);
       if (row === undefined || row.removed === 1) throw serverError('message_not_found', 'no message at this index', { path: 'args.index' });
       if (row.author !== identity && caller.role !== 'admin') throw serverError('not_author', 'only the author or an admin may remove a message');
       // The row stays as a tombstone so the index is never reused; its content goes.
       const next: MessageRow = { ...row, body: null, attributes: '{}', removed: 1, version: row.version + 1, updated_at: batch.now };
-      store.updateMessage(next);
-      store.updateConversation({ ...conversation, messages_count: conversation.messages_count - 1, version: conversation.version + 1 });
-      batch.emit(store.listParticipants(conversation.sid).map((p) => p.identity), 'messageRemoved', {
+      yield* tx.updateMessage(next);
+      yield* tx.updateConversation({ ...conversation, messages_count: conversation.messages_count - 1, version: conversation.version + 1 });
+      yield* batch.emit({ conversation: conversation.sid }, 'messageRemoved', {
         conversationSid: conversation.sid,
         sid: row.sid,
         index: row.idx,
@@ -106,5 +111,6 @@ export const messageOps: OpHandlers<'messages.list' | 'messages.send' | 'message
         author: row.author,
       });
       return { index: row.idx };
-    }),
+    });
+  },
 };

@@ -1,0 +1,275 @@
+import type {
+  Conversation,
+  ConversationRef,
+  EventKind,
+  Events,
+  Message,
+  OpName,
+  PushDelivery,
+  User,
+  UserUpdateReason,
+} from '@rx-conversations/protocol';
+import { canonicalJson } from './canonicalJson.js';
+import type { Delivery } from './Fanout.js';
+import { Fanout } from './Fanout.js';
+import type { PushSender } from './PushSender.js';
+import { toConversation, toUser, type ConversationRow, type ParticipantRow } from './rows.js';
+import { serverError } from './ServerError.js';
+import { run, type Step } from './Step.js';
+import type { EventStream, LoggedEvent, Store, StoreTx } from './Store.js';
+
+/** Prefixes of the sids the core makes. */
+export type SidPrefix = 'CH' | 'MB' | 'IM' | 'CN';
+
+/** The logging the core does; a pino logger fits. */
+export interface CoreLogger {
+  error(obj: object, msg?: string): void;
+  warn(obj: object, msg?: string): void;
+  info(obj: object, msg?: string): void;
+  debug(obj: object, msg?: string): void;
+  isLevelEnabled(level: string): boolean;
+  child(bindings: Record<string, unknown>): CoreLogger;
+}
+
+/** Options of {@link Core}: the store, time, ids and the outside world, all injected. */
+export interface CoreOptions {
+  readonly store: Store;
+  /** Epoch milliseconds. */
+  readonly clock: () => number;
+  /** A new unique sid with the prefix. */
+  readonly newSid: (prefix: SidPrefix) => string;
+  /** Digest of an idempotent request's canonical arguments. Default: the canonical text itself. */
+  readonly hash?: (canonical: string) => string;
+  readonly logger?: CoreLogger;
+  /** Where pushes go for participants with no live connection. Default: none are sent. */
+  readonly pushSender?: PushSender;
+  /** Runs work after the current turn (push expansion, off the sender's path). Default: at once. */
+  readonly defer?: (work: () => void) => void;
+}
+
+/** Collects a write's events inside its transaction and what to do once it commits. */
+export interface WriteBatch {
+  /** The write's timestamp. */
+  readonly now: number;
+  readonly tx: StoreTx;
+  /**
+   * Appends one event to a stream, serialised once. `membership` records the membership change it
+   * makes: `join` opens the user's interval on the conversation at this event, `leave` closes it,
+   * `end` closes every member's (a deleted conversation).
+   */
+  emit<K extends EventKind>(stream: EventStream, kind: K, data: Events[K], membership?: Delivery['membership']): Step<LoggedEvent>;
+  /** Runs after commit (push, signals), after the events are queued. */
+  afterCommit(effect: () => Step<void>): void;
+}
+
+const PUSH_BODY_CHARS = 256;
+
+const NO_LOG: CoreLogger = {
+  error: () => {},
+  warn: () => {},
+  info: () => {},
+  debug: () => {},
+  isLevelEnabled: () => false,
+  child: () => NO_LOG,
+};
+
+/**
+ * The event frame of a logged event, assembled around its stored payload: serialised once however
+ * many connections receive it, and replay never parses what it only forwards (CORE-2).
+ */
+export function eventFrame(event: LoggedEvent): string {
+  const stream = event.conversationSid === null ? '' : `"stream":${JSON.stringify(event.conversationSid)},`;
+  return `{"type":"ev","seq":${event.seq},"prev":${event.prev},${stream}"kind":"${event.kind}","data":${event.payload},"at":${event.at}}`;
+}
+
+/**
+ * The server's behaviour over any store (CORE-1): every write follows one rule — apply, append events,
+ * commit, then queue events to live connections, then reply (PERF-4, STORE-6). Knows neither storage
+ * nor transport; the server and the test kit's `FakeServer` run this same class.
+ */
+export class Core {
+  readonly fanout = new Fanout();
+  readonly store: Store;
+  readonly clock: () => number;
+  readonly newSid: (prefix: SidPrefix) => string;
+  readonly logger: CoreLogger;
+  private readonly hash: (canonical: string) => string;
+  private readonly pushSender: PushSender | undefined;
+  private readonly defer: (work: () => void) => void;
+  private readonly pendingPushes = new Set<Promise<void>>();
+
+  constructor(options: CoreOptions) {
+    this.store = options.store;
+    this.clock = options.clock;
+    this.newSid = options.newSid;
+    this.hash = options.hash ?? ((text) => text);
+    this.logger = options.logger ?? NO_LOG;
+    this.pushSender = options.pushSender;
+    this.defer = options.defer ?? ((work) => work());
+  }
+
+  /**
+   * Runs a write as one transaction. With an idempotency key, a repeat of the same op and arguments
+   * returns the stored result and emits nothing; the key with anything else is a conflict (SRV-5).
+   * Events are queued to live connections only after commit, and before the caller queues its reply.
+   */
+  *write<R>(identity: string, op: OpName, args: object, body: (batch: WriteBatch) => Step<R>): Step<R> {
+    const key = (args as { idempotencyKey?: string }).idempotencyKey;
+    const now = this.clock();
+    const deliveries: Delivery[] = [];
+    const effects: Array<() => Step<void>> = [];
+    const hash = this.hash;
+    const result = yield* this.store.write(function* (tx: StoreTx): Step<R> {
+      const batch: WriteBatch = {
+        now,
+        tx,
+        *emit(stream, kind, data, membership) {
+          const event = yield* tx.appendEvent({ stream, kind, payload: JSON.stringify(data), at: now });
+          const conversationSid = 'conversation' in stream ? stream.conversation : null;
+          const target = 'user' in stream ? stream.user : null;
+          if (membership !== undefined && target !== null && 'join' in membership) yield* tx.openMembership(target, membership.join, event.seq);
+          if (membership !== undefined && target !== null && 'leave' in membership) yield* tx.closeMembership(target, membership.leave, event.seq);
+          if (membership !== undefined && 'end' in membership) {
+            for (const p of yield* tx.listParticipants(membership.end)) yield* tx.closeMembership(p.identity, membership.end, event.seq);
+          }
+          const frame = eventFrame(event);
+          deliveries.push(membership === undefined ? { frame, conversationSid, identity: target } : { frame, conversationSid, identity: target, membership });
+          return event;
+        },
+        afterCommit: (effect) => effects.push(effect),
+      };
+      if (key === undefined) return yield* body(batch);
+      const argsHash = hash(canonicalJson({ ...args, idempotencyKey: undefined }));
+      const prior = yield* tx.getIdempotency(identity, key);
+      if (prior !== undefined) {
+        if (prior.op !== op || prior.args_hash !== argsHash) {
+          throw serverError('idempotency_key_conflict', 'this idempotency key was used for another operation or arguments');
+        }
+        deliveries.length = 0;
+        return JSON.parse(prior.result) as R;
+      }
+      const value = yield* body(batch);
+      yield* tx.insertIdempotency(identity, key, op, argsHash, JSON.stringify(value), now);
+      return value;
+    });
+    this.fanout.deliver(deliveries);
+    for (const effect of effects) this.runEffect(effect, op);
+    return result;
+  }
+
+  /** Reads consistently (one transaction) with the log head, for `asOfSeq`. */
+  *read<R>(body: (tx: StoreTx) => Step<R>): Step<{ value: R; asOfSeq: number }> {
+    return yield* this.store.read(function* (tx) {
+      const value = yield* body(tx);
+      return { value, asOfSeq: yield* tx.headSeq() };
+    });
+  }
+
+  *findConversation(tx: StoreTx, ref: ConversationRef): Step<ConversationRow> {
+    const row = 'sid' in ref && ref.sid !== undefined
+      ? yield* tx.getConversation(ref.sid)
+      : yield* tx.getConversationByUniqueName((ref as { uniqueName: string }).uniqueName);
+    if (row === undefined) throw serverError('conversation_not_found', 'no conversation has this sid or unique name');
+    return row;
+  }
+
+  /** The caller's participant row, or `not_a_participant` (SRV-3: only participants read or write). */
+  *requireParticipant(tx: StoreTx, conversation: ConversationRow, identity: string): Step<ParticipantRow> {
+    const participant = yield* tx.getParticipant(conversation.sid, identity);
+    if (participant === undefined) throw serverError('not_a_participant', 'only participants may do this');
+    return participant;
+  }
+
+  *requireAdmin(tx: StoreTx, conversation: ConversationRow, identity: string): Step<ParticipantRow> {
+    const participant = yield* this.requireParticipant(tx, conversation, identity);
+    if (participant.role !== 'admin') throw serverError('admin_required', 'only an admin of the conversation may do this');
+    return participant;
+  }
+
+  /** The conversation as one participant sees it. */
+  *conversationFor(tx: StoreTx, row: ConversationRow, participant: ParticipantRow): Step<Conversation> {
+    return toConversation(row, participant, yield* tx.unreadCount(row.sid, participant.last_read_message_index, participant.identity));
+  }
+
+  *user(tx: StoreTx, identity: string): Step<User | undefined> {
+    const row = yield* tx.getUser(identity);
+    if (row === undefined) return undefined;
+    return toUser(row, this.fanout.isOnline(identity), (yield* tx.countRegistrations(identity)) > 0);
+  }
+
+  /** Tells watchers a user changed (ephemeral `sig userUpdated`). */
+  *signalUser(identity: string, updateReasons: UserUpdateReason[]): Step<void> {
+    const user = yield* this.store.read((tx) => this.user(tx, identity));
+    if (user === undefined) return;
+    this.fanout.sendToWatchers(identity, JSON.stringify({ type: 'sig', kind: 'userUpdated', data: { user, updateReasons } }));
+  }
+
+  /**
+   * Reachability flipped (first connection opened or last one closed): bump the user's version so the
+   * change wins over older snapshots, and tell watchers.
+   */
+  reachabilityChanged(identity: string): void {
+    const core = this;
+    this.runEffect(function* () {
+      yield* core.store.write((tx) => tx.bumpUserVersion(identity));
+      yield* core.signalUser(identity, ['isOnline']);
+    }, 'reachability');
+  }
+
+  /**
+   * After a `messageAdded` commit: push to participants with no live connection (SRV-3). Expanding the
+   * targets reads every participant, so it is deferred: the sender's reply does not wait for it.
+   */
+  pushNewMessage(conversation: ConversationRow, message: Message): void {
+    const sender = this.pushSender;
+    if (sender === undefined) return;
+    this.defer(() => {
+      const core = this;
+      this.runEffect(function* () {
+        const targets = yield* core.store.read((tx) => tx.pushTargets(conversation.sid, message.author));
+        for (const target of targets) {
+          if (core.fanout.isOnline(target.identity)) continue;
+          core.track(sender, {
+            identity: target.identity,
+            type: target.type,
+            token: target.token,
+            payload: {
+              rxc: 1,
+              kind: 'newMessage',
+              conversationSid: conversation.sid,
+              conversationTitle: conversation.friendly_name ?? conversation.unique_name,
+              messageSid: message.sid,
+              messageIndex: message.index,
+              author: message.author,
+              body: message.body === null ? null : message.body.slice(0, PUSH_BODY_CHARS),
+            },
+          });
+        }
+      }, 'push');
+    });
+  }
+
+  /** Resolves once every push handed to the sender so far has settled. */
+  async drainPushes(): Promise<void> {
+    while (this.pendingPushes.size > 0) await Promise.all(this.pendingPushes);
+  }
+
+  /** Runs after-commit work; its failure is logged, never thrown into the write that committed. */
+  private runEffect(effect: () => Step<void>, what: string): void {
+    const failed = (err: unknown) => this.logger.error({ err, what }, 'after-commit effect failed');
+    try {
+      const outcome = run(effect());
+      if (outcome instanceof Promise) outcome.catch(failed);
+    } catch (err) {
+      failed(err);
+    }
+  }
+
+  private track(sender: PushSender, delivery: PushDelivery): void {
+    // The sender is called now (an async function runs to its first await); its failure is logged.
+    const sending = (async () => sender.send(delivery))()
+      .catch((err: unknown) => this.logger.warn({ err, identity: delivery.identity, type: delivery.type }, 'push delivery failed'))
+      .finally(() => this.pendingPushes.delete(sending));
+    this.pendingPushes.add(sending);
+  }
+}

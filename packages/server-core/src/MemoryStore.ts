@@ -1,0 +1,373 @@
+import type { PushType } from '@rx-conversations/protocol';
+import type { ConversationRow, MessageRow, ParticipantRow, UserRow } from './rows.js';
+import { done, type Step } from './Step.js';
+import type { IdempotencyRow, LoggedEvent, NewEvent, RegistrationRow, RetentionLimits, Store, StoreTx } from './Store.js';
+
+interface Registration extends RegistrationRow {
+  registered_at: number;
+  last_seen_at: number;
+}
+
+interface Interval {
+  readonly sid: string;
+  readonly from: number;
+  to: number | null;
+}
+
+interface StoredIdempotency extends IdempotencyRow {
+  created_at: number;
+}
+
+const key = (...parts: string[]): string => parts.join('\u0000');
+
+/** First index in `events` (ascending seq) whose seq is above `seq`. */
+function firstAfter(events: readonly LoggedEvent[], seq: number): number {
+  let lo = 0;
+  let hi = events.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (events[mid]!.seq <= seq) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
+/**
+ * The in-memory store (CORE-1): what the test kit's `FakeServer` runs on, browser-safe and synchronous.
+ * A write that throws is undone step by step, so a refused op leaves nothing behind, as a rolled-back
+ * transaction would.
+ */
+export class MemoryStore implements Store {
+  readonly synchronous = true;
+  private readonly conversations = new Map<string, ConversationRow>();
+  private readonly uniqueNames = new Map<string, string>();
+  private readonly participants = new Map<number, ParticipantRow>();
+  private readonly rosters = new Map<string, Map<string, number>>();
+  private readonly membershipsOf = new Map<string, Map<string, number>>();
+  private readonly messages = new Map<string, MessageRow[]>();
+  private readonly users = new Map<string, UserRow>();
+  private readonly registrations = new Map<string, Registration>();
+  private readonly idempotency = new Map<string, StoredIdempotency>();
+  private readonly log: LoggedEvent[] = [];
+  private readonly conversationLogs = new Map<string, LoggedEvent[]>();
+  private readonly userLogs = new Map<string, LoggedEvent[]>();
+  private readonly streamHeads = new Map<string, number>();
+  private readonly intervals = new Map<string, Interval[]>();
+  private readonly userFloors = new Map<string, number>();
+  private head = 0;
+  private floor = 1;
+  private nextParticipantId = 1;
+  private undo: Array<() => void> | null = null;
+  private readonly tx: StoreTx;
+
+  /** `maxEvents`: events kept in the log; older ones are dropped as new ones come (default: all). */
+  constructor(private readonly maxEvents = Number.POSITIVE_INFINITY) {
+    this.tx = this.createTx();
+  }
+
+  *write<R>(body: (tx: StoreTx) => Step<R>): Step<R> {
+    if (this.undo !== null) return yield* body(this.tx); // joins the enclosing write
+    this.undo = [];
+    try {
+      const result = yield* body(this.tx);
+      this.undo = null;
+      return result;
+    } catch (error) {
+      const undo = this.undo ?? [];
+      this.undo = null;
+      for (let i = undo.length - 1; i >= 0; i -= 1) undo[i]!();
+      throw error;
+    }
+  }
+
+  *read<R>(body: (tx: StoreTx) => Step<R>): Step<R> {
+    return yield* body(this.tx);
+  }
+
+  *prune(now: number, limits: { readonly events: RetentionLimits; readonly idempotencyTtlMs: number; readonly registrationIdleMs: number }): Step<void> {
+    const { maxEvents, maxAgeMs } = limits.events;
+    let drop = 0;
+    while (drop < this.log.length && (this.log.length - drop > maxEvents || this.log[drop]!.at < now - maxAgeMs)) drop += 1;
+    if (drop > 0) this.dropEvents(this.log[drop - 1]!.seq);
+    for (const [k, row] of this.idempotency) if (row.created_at < now - limits.idempotencyTtlMs) this.idempotency.delete(k);
+    for (const [k, row] of this.registrations) if (row.last_seen_at < now - limits.registrationIdleMs) this.registrations.delete(k);
+  }
+
+  /** Every event the user may see, oldest first (the test kit's `state.events`). */
+  eventsOf(identity: string): LoggedEvent[] {
+    return this.eventsAfter(identity, Math.max(this.floor, this.userFloors.get(identity) ?? 0, 1) - 1) ?? [];
+  }
+
+  /** Forgets the user's events but the newest `keep`: resuming from before them gets `resync`. */
+  trimUserLog(identity: string, keep: number): void {
+    const events = this.eventsOf(identity);
+    const firstKept = events[events.length - keep]?.seq ?? (keep === 0 ? this.head + 1 : 0);
+    if (firstKept > 0) this.userFloors.set(identity, firstKept);
+  }
+
+  /** Drops the oldest events of the whole log up to `seq` (retention). */
+  dropEvents(seq: number): void {
+    const drop = firstAfter(this.log, seq);
+    if (drop === 0) return;
+    this.log.splice(0, drop);
+    this.floor = seq + 1;
+    for (const logs of [this.conversationLogs, this.userLogs]) {
+      for (const [k, events] of logs) {
+        const n = firstAfter(events, seq);
+        if (n === events.length) logs.delete(k);
+        else if (n > 0) events.splice(0, n);
+      }
+    }
+    for (const [identity, intervals] of this.intervals) {
+      const open = intervals.filter((i) => i.to === null || i.to > seq);
+      if (open.length === 0) this.intervals.delete(identity);
+      else this.intervals.set(identity, open);
+    }
+  }
+
+  private eventsAfter(identity: string, afterSeq: number): LoggedEvent[] | null {
+    if (afterSeq < this.floor - 1 || afterSeq < (this.userFloors.get(identity) ?? 0) - 1) return null;
+    const own = this.userLogs.get(identity) ?? [];
+    const out = own.slice(firstAfter(own, afterSeq));
+    for (const interval of this.intervals.get(identity) ?? []) {
+      if (interval.to !== null && interval.to <= afterSeq) continue;
+      const events = this.conversationLogs.get(interval.sid) ?? [];
+      for (let i = firstAfter(events, Math.max(afterSeq, interval.from)); i < events.length; i += 1) {
+        const event = events[i]!;
+        if (interval.to !== null && event.seq > interval.to) break;
+        out.push(event);
+      }
+    }
+    return out.sort((a, b) => a.seq - b.seq);
+  }
+
+  /** Records how to put back what a write changes, in case it throws. */
+  private changed(restore: () => void): void {
+    this.undo?.push(restore);
+  }
+
+  private setIn<K, V>(map: Map<K, V>, k: K, value: V | undefined): void {
+    const had = map.has(k);
+    const before = map.get(k);
+    if (value === undefined) map.delete(k);
+    else map.set(k, value);
+    this.changed(() => {
+      if (had) map.set(k, before as V);
+      else map.delete(k);
+    });
+  }
+
+  private createTx(): StoreTx {
+    return {
+      getConversation: (sid) => done(this.conversations.get(sid)),
+      getConversationByUniqueName: (name) => done(this.conversations.get(this.uniqueNames.get(name) ?? '')),
+      insertConversation: (row) => done(this.putConversation(row)),
+      updateConversation: (row) => done(this.putConversation(row)),
+      deleteConversation: (sid) => {
+        const row = this.conversations.get(sid);
+        if (row !== undefined) {
+          if (row.unique_name !== null) this.setIn(this.uniqueNames, row.unique_name, undefined);
+          this.setIn(this.conversations, sid, undefined);
+          for (const id of [...(this.rosters.get(sid)?.values() ?? [])]) this.removeParticipant(id);
+          this.setIn(this.messages, sid, undefined);
+        }
+        return done(undefined);
+      },
+      getParticipant: (sid, identity) => done(this.participants.get(this.rosters.get(sid)?.get(identity) ?? 0)),
+      listParticipants: (sid) => done([...(this.rosters.get(sid)?.values() ?? [])].sort((a, b) => a - b).map((id) => this.participants.get(id)!)),
+      insertParticipant: (row) => {
+        const participant: ParticipantRow = { ...row, id: this.nextParticipantId };
+        this.nextParticipantId += 1;
+        this.setIn(this.participants, participant.id, participant);
+        this.setIn(this.roster(this.rosters, row.conversation_sid), row.identity, participant.id);
+        this.setIn(this.roster(this.membershipsOf, row.identity), row.conversation_sid, participant.id);
+        return done(participant);
+      },
+      updateParticipant: (row) => done(this.setIn(this.participants, row.id, row)),
+      deleteParticipant: (id) => done(this.removeParticipant(id)),
+      membershipsPage: (identity, afterId, limit) =>
+        done(
+          [...(this.membershipsOf.get(identity)?.values() ?? [])]
+            .filter((id) => id > afterId)
+            .sort((a, b) => a - b)
+            .slice(0, limit)
+            .map((id) => this.participants.get(id)!),
+        ),
+      conversationSidsOf: (identity) => done([...(this.membershipsOf.get(identity)?.keys() ?? [])]),
+      getMessage: (sid, index) => done(this.messages.get(sid)?.[index]),
+      insertMessage: (row) => {
+        let list = this.messages.get(row.conversation_sid);
+        if (list === undefined) {
+          list = [];
+          this.setIn(this.messages, row.conversation_sid, list);
+        }
+        const messages = list;
+        messages[row.idx] = row;
+        this.changed(() => messages.splice(row.idx, 1));
+        return done(undefined);
+      },
+      updateMessage: (row) => {
+        const messages = this.messages.get(row.conversation_sid);
+        const before = messages?.[row.idx];
+        if (messages !== undefined && before !== undefined) {
+          messages[row.idx] = row;
+          this.changed(() => {
+            messages[row.idx] = before;
+          });
+        }
+        return done(undefined);
+      },
+      messagesBefore: (sid, before, limit) => {
+        const out: MessageRow[] = [];
+        const messages = this.messages.get(sid) ?? [];
+        for (let i = Math.min(before, messages.length) - 1; i >= 0 && out.length < limit; i -= 1) {
+          const m = messages[i];
+          if (m !== undefined && m.removed === 0) out.push(m);
+        }
+        return done(out);
+      },
+      messagesAfter: (sid, after, limit) => {
+        const out: MessageRow[] = [];
+        const messages = this.messages.get(sid) ?? [];
+        for (let i = Math.max(0, after + 1); i < messages.length && out.length < limit; i += 1) {
+          const m = messages[i];
+          if (m !== undefined && m.removed === 0) out.push(m);
+        }
+        return done(out);
+      },
+      unreadCount: (sid, lastRead, identity) => {
+        let n = 0;
+        const messages = this.messages.get(sid) ?? [];
+        for (let i = messages.length - 1; i > (lastRead ?? -1); i -= 1) {
+          const m = messages[i];
+          if (m !== undefined && m.removed === 0 && m.author !== identity) n += 1;
+        }
+        return done(n);
+      },
+      getUser: (identity) => done(this.users.get(identity)),
+      ensureUser: (identity, now) => {
+        let user = this.users.get(identity);
+        if (user === undefined) {
+          user = { identity, friendly_name: null, attributes: '{}', version: 1, created_at: now };
+          this.setIn(this.users, identity, user);
+        }
+        return done(user);
+      },
+      updateUser: (row) => done(this.setIn(this.users, row.identity, row)),
+      bumpUserVersion: (identity) => {
+        const user = this.users.get(identity);
+        if (user !== undefined) this.setIn(this.users, identity, { ...user, version: user.version + 1 });
+        return done(undefined);
+      },
+      upsertRegistration: (identity, type, token, now) => {
+        const k = key(identity, type, token);
+        const prior = this.registrations.get(k);
+        this.setIn(this.registrations, k, { identity, type, token, registered_at: prior?.registered_at ?? now, last_seen_at: now });
+        return done(undefined);
+      },
+      deleteRegistration: (identity, type, token) => {
+        const k = key(identity, type, token);
+        const had = this.registrations.has(k);
+        if (had) this.setIn(this.registrations, k, undefined);
+        return done(had);
+      },
+      countRegistrations: (identity) => done([...this.registrations.values()].filter((r) => r.identity === identity).length),
+      pushTargets: (sid, author) => {
+        const targets: RegistrationRow[] = [];
+        for (const id of this.rosters.get(sid)?.values() ?? []) {
+          const p = this.participants.get(id)!;
+          if (p.identity === author || p.notification_level === 'muted') continue;
+          for (const r of this.registrations.values()) if (r.identity === p.identity) targets.push({ identity: r.identity, type: r.type as PushType, token: r.token });
+        }
+        return done(targets);
+      },
+      getIdempotency: (identity, k) => done(this.idempotency.get(key(identity, k))),
+      insertIdempotency: (identity, k, op, argsHash, result, now) =>
+        done(this.setIn(this.idempotency, key(identity, k), { op, args_hash: argsHash, result, created_at: now })),
+      appendEvent: (event) => done(this.append(event)),
+      openMembership: (identity, sid, fromSeq) => {
+        const intervals = this.intervals.get(identity) ?? [];
+        if (!this.intervals.has(identity)) this.setIn(this.intervals, identity, intervals);
+        intervals.push({ sid, from: fromSeq, to: null });
+        this.changed(() => intervals.pop());
+        return done(undefined);
+      },
+      closeMembership: (identity, sid, toSeq) => {
+        const open = this.intervals.get(identity)?.find((i) => i.sid === sid && i.to === null);
+        if (open !== undefined) {
+          open.to = toSeq;
+          this.changed(() => {
+            open.to = null;
+          });
+        }
+        return done(undefined);
+      },
+      headSeq: () => done(this.head),
+      eventsFor: (identity, afterSeq) => done(this.eventsAfter(identity, afterSeq)),
+    };
+  }
+
+  private append(event: NewEvent): LoggedEvent {
+    const conversationSid = 'conversation' in event.stream ? event.stream.conversation : null;
+    const streamKey = conversationSid === null ? `u:${(event.stream as { user: string }).user}` : `c:${conversationSid}`;
+    this.head += 1;
+    const logged: LoggedEvent = { seq: this.head, prev: this.streamHeads.get(streamKey) ?? 0, conversationSid, kind: event.kind, payload: event.payload, at: event.at };
+    this.setIn(this.streamHeads, streamKey, logged.seq);
+    const logs = conversationSid === null ? this.userLogs : this.conversationLogs;
+    const logKey = conversationSid ?? (event.stream as { user: string }).user;
+    const list = logs.get(logKey) ?? [];
+    if (!logs.has(logKey)) this.setIn(logs, logKey, list);
+    list.push(logged);
+    this.log.push(logged);
+    this.changed(() => {
+      list.pop();
+      this.log.pop();
+      this.head -= 1;
+    });
+    if (this.log.length > this.maxEvents) this.dropEvents(this.log[this.log.length - this.maxEvents - 1]!.seq);
+    return logged;
+  }
+
+  private putConversation(row: ConversationRow): void {
+    const before = this.conversations.get(row.sid);
+    if (before?.unique_name !== undefined && before.unique_name !== null && before.unique_name !== row.unique_name) {
+      this.setIn(this.uniqueNames, before.unique_name, undefined);
+    }
+    if (row.unique_name !== null) this.setIn(this.uniqueNames, row.unique_name, row.sid);
+    this.setIn(this.conversations, row.sid, row);
+  }
+
+  private roster(maps: Map<string, Map<string, number>>, k: string): Map<string, number> {
+    let roster = maps.get(k);
+    if (roster === undefined) {
+      roster = new Map();
+      this.setIn(maps, k, roster);
+    }
+    return roster;
+  }
+
+  private removeParticipant(id: number): void {
+    const row = this.participants.get(id);
+    if (row === undefined) return;
+    this.setIn(this.participants, id, undefined);
+    const roster = this.rosters.get(row.conversation_sid);
+    if (roster !== undefined) this.setIn(roster, row.identity, undefined);
+    const memberships = this.membershipsOf.get(row.identity);
+    if (memberships !== undefined) this.setIn(memberships, row.conversation_sid, undefined);
+  }
+
+  /** Read-only views of the data, for inspection (the test kit's `state`). */
+  get view(): {
+    readonly conversations: ReadonlyMap<string, ConversationRow>;
+    readonly users: ReadonlyMap<string, UserRow>;
+    readonly registrations: readonly Registration[];
+    messages(sid: string): readonly MessageRow[];
+  } {
+    return {
+      conversations: this.conversations,
+      users: this.users,
+      registrations: [...this.registrations.values()],
+      messages: (sid) => this.messages.get(sid) ?? [],
+    };
+  }
+}

@@ -1,0 +1,136 @@
+import type { PushType } from '@rx-conversations/protocol';
+import type { ConversationRow, MessageRow, ParticipantRow, UserRow } from './rows.js';
+import type { Step } from './Step.js';
+
+/** A push registration: what a push sender needs. */
+export interface RegistrationRow {
+  identity: string;
+  type: PushType;
+  token: string;
+}
+
+/** A stored idempotent result. */
+export interface IdempotencyRow {
+  op: string;
+  args_hash: string;
+  result: string;
+}
+
+/**
+ * Which stream an event belongs to: a conversation's (every member sees it, stored once whatever the
+ * member count) or one user's (membership changes and personal settings, seen by that user only).
+ */
+export type EventStream = { readonly conversation: string } | { readonly user: string };
+
+/** One durable event as stored: its frame is assembled around `payload` without parsing it. */
+export interface LoggedEvent {
+  /** Position in the server's one event order; gapless, and commit order equals position order. */
+  readonly seq: number;
+  /** The previous event of the same stream (0 for its first): lets a client see a gap in a stream. */
+  readonly prev: number;
+  /** The conversation for a conversation-stream event, null for a user-stream event. */
+  readonly conversationSid: string | null;
+  readonly kind: string;
+  /** The event's data, serialised once. */
+  readonly payload: string;
+  readonly at: number;
+}
+
+/** What an event append needs; `seq` and `prev` come from the store. */
+export interface NewEvent {
+  readonly stream: EventStream;
+  readonly kind: string;
+  readonly payload: string;
+  readonly at: number;
+}
+
+/**
+ * Everything the core reads and writes, inside one transaction. Methods do no authorisation; the core
+ * does. Each is a {@link Step}: embedded stores answer at once, networked ones yield a promise.
+ *
+ * The event log: {@link StoreTx.appendEvent} allocates the next position inside the write transaction,
+ * so positions are gapless and visible in order. A user's view of the log is derived on read from their
+ * membership intervals ({@link StoreTx.openMembership}), never written per recipient (CORE-2).
+ */
+export interface StoreTx {
+  getConversation(sid: string): Step<ConversationRow | undefined>;
+  getConversationByUniqueName(uniqueName: string): Step<ConversationRow | undefined>;
+  insertConversation(row: ConversationRow): Step<void>;
+  updateConversation(row: ConversationRow): Step<void>;
+  /** Deletes the conversation with its participants and messages. */
+  deleteConversation(sid: string): Step<void>;
+
+  getParticipant(conversationSid: string, identity: string): Step<ParticipantRow | undefined>;
+  /** Participants in join order. */
+  listParticipants(conversationSid: string): Step<ParticipantRow[]>;
+  insertParticipant(row: Omit<ParticipantRow, 'id'>): Step<ParticipantRow>;
+  updateParticipant(row: ParticipantRow): Step<void>;
+  deleteParticipant(id: number): Step<void>;
+  /** The user's memberships after keyset `afterId`, oldest first. */
+  membershipsPage(identity: string, afterId: number, limit: number): Step<ParticipantRow[]>;
+  /** Sids of every conversation the user belongs to (live fan-out registration). */
+  conversationSidsOf(identity: string): Step<string[]>;
+
+  getMessage(conversationSid: string, index: number): Step<MessageRow | undefined>;
+  insertMessage(row: MessageRow): Step<void>;
+  updateMessage(row: MessageRow): Step<void>;
+  /** Non-removed messages below `before` (exclusive), newest first. */
+  messagesBefore(conversationSid: string, before: number, limit: number): Step<MessageRow[]>;
+  /** Non-removed messages above `after` (exclusive), oldest first. */
+  messagesAfter(conversationSid: string, after: number, limit: number): Step<MessageRow[]>;
+  /** Non-removed messages by others above the horizon (all when it is null). */
+  unreadCount(conversationSid: string, lastRead: number | null, identity: string): Step<number>;
+
+  getUser(identity: string): Step<UserRow | undefined>;
+  /** The user's row, created on first sight. */
+  ensureUser(identity: string, now: number): Step<UserRow>;
+  updateUser(row: UserRow): Step<void>;
+  /** Marks a change of state kept outside the row (reachability, push): clients compare versions. */
+  bumpUserVersion(identity: string): Step<void>;
+
+  upsertRegistration(identity: string, type: PushType, token: string, now: number): Step<void>;
+  /** True when a registration was deleted. */
+  deleteRegistration(identity: string, type: PushType, token: string): Step<boolean>;
+  countRegistrations(identity: string): Step<number>;
+  /** Registrations of the conversation's participants other than `author`, unless muted. */
+  pushTargets(conversationSid: string, author: string): Step<RegistrationRow[]>;
+
+  getIdempotency(identity: string, key: string): Step<IdempotencyRow | undefined>;
+  insertIdempotency(identity: string, key: string, op: string, argsHash: string, result: string, now: number): Step<void>;
+
+  /** Appends one event to the log at the next position. */
+  appendEvent(event: NewEvent): Step<LoggedEvent>;
+  /** The user sees the conversation's events after position `fromSeq` (exclusive). */
+  openMembership(identity: string, conversationSid: string, fromSeq: number): Step<void>;
+  /** The user's open interval on the conversation ends at `toSeq` (inclusive). */
+  closeMembership(identity: string, conversationSid: string, toSeq: number): Step<void>;
+  /** The newest position in the log (0 before any event). */
+  headSeq(): Step<number>;
+  /**
+   * Every event the user may see after `afterSeq`, in order: their user stream plus each conversation's
+   * stream within their membership intervals. Null when retention already dropped events after
+   * `afterSeq` (the client must resync).
+   */
+  eventsFor(identity: string, afterSeq: number): Step<LoggedEvent[] | null>;
+}
+
+/** Retention bounds of the event log (SRV-4). */
+export interface RetentionLimits {
+  /** Events kept in the log (all users' together). */
+  readonly maxEvents: number;
+  /** Age after which events are dropped. */
+  readonly maxAgeMs: number;
+}
+
+/**
+ * A storage adapter (CORE-1): SQLite, PostgreSQL or memory. `write` runs its body as one transaction
+ * that commits when the body returns and rolls back when it throws; `read` sees one consistent state.
+ */
+export interface Store {
+  /** True when every step answers at once (the core then runs each op in one synchronous turn). */
+  readonly synchronous: boolean;
+  write<R>(body: (tx: StoreTx) => Step<R>): Step<R>;
+  read<R>(body: (tx: StoreTx) => Step<R>): Step<R>;
+  /** Drops events, idempotency keys and push registrations past their retention. */
+  prune(now: number, limits: { readonly events: RetentionLimits; readonly idempotencyTtlMs: number; readonly registrationIdleMs: number }): Step<void>;
+}

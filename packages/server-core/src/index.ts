@@ -1,0 +1,18 @@
+export { Core, eventFrame } from './Core.js';
+export type { CoreLogger, CoreOptions, SidPrefix, WriteBatch } from './Core.js';
+export { Session } from './Session.js';
+export type { SessionSettings, SessionTimers, SessionTransport, TokenVerifier } from './Session.js';
+export { Fanout } from './Fanout.js';
+export type { Delivery, LivePeer } from './Fanout.js';
+export { MemoryStore } from './MemoryStore.js';
+export type { EventStream, IdempotencyRow, LoggedEvent, NewEvent, RegistrationRow, RetentionLimits, Store, StoreTx } from './Store.js';
+export { done, run, runSync, wait } from './Step.js';
+export type { Step } from './Step.js';
+export { ServerError, closeCodeFor, serverError } from './ServerError.js';
+export type { PushSender } from './PushSender.js';
+export { operations } from './ops/operations.js';
+export type { OpContext, OpHandler, OpHandlers, SessionPeer } from './ops/OpContext.js';
+export { toConversation, toMessage, toParticipant, toUser } from './rows.js';
+export type { ConversationRow, MessageRow, ParticipantRow, UserRow } from './rows.js';
+export { canonicalJson } from './canonicalJson.js';
+export { TokenBucket } from './TokenBucket.js';

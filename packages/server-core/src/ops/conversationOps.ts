@@ -1,0 +1,285 @@
+import type { Conversation, ConversationUpdateReason, JsonValue } from '@rx-conversations/protocol';
+import type { Core, WriteBatch } from '../Core.js';
+import { toConversation, toParticipant, type ConversationRow, type ParticipantRow } from '../rows.js';
+import { serverError } from '../ServerError.js';
+import type { Step } from '../Step.js';
+import type { StoreTx } from '../Store.js';
+import type { OpHandlers } from './OpContext.js';
+
+const DEFAULT_CONVERSATIONS_PAGE = 50;
+const CURSOR = /^[0-9]{1,15}$/;
+
+const json = (value: JsonValue | undefined): string => JSON.stringify(value ?? {});
+
+/**
+ * A change to one member's own view of a conversation (notification level, read horizon, role): the
+ * conversation's version moves, so every later snapshot is newer, and only that member is told, on
+ * their user stream.
+ */
+export function* emitMembershipUpdated(
+  core: Core,
+  batch: WriteBatch,
+  conversation: ConversationRow,
+  participant: ParticipantRow,
+  updateReasons: ConversationUpdateReason[],
+): Step<Conversation> {
+  const next = { ...conversation, version: conversation.version + 1 };
+  yield* batch.tx.updateConversation(next);
+  const snapshot = yield* core.conversationFor(batch.tx, next, participant);
+  yield* batch.emit({ user: participant.identity }, 'conversationUpdated', { conversation: snapshot, updateReasons });
+  return snapshot;
+}
+
+/**
+ * Adds `identity` to the conversation: `conversationAdded` to the newcomer (which opens their view of
+ * the conversation's stream), then `participantJoined` on the stream, which everyone including the
+ * newcomer sees (SRV-3). A creator is not announced: `conversationAdded` says it all.
+ */
+export function* addParticipant(
+  core: Core,
+  batch: WriteBatch,
+  conversation: ConversationRow,
+  identity: string,
+  role: ParticipantRow['role'],
+  attributes: JsonValue | undefined,
+  announce = true,
+): Step<{ conversation: ConversationRow; participant: ParticipantRow }> {
+  const { tx } = batch;
+  yield* tx.ensureUser(identity, batch.now);
+  const participant = yield* tx.insertParticipant({
+    sid: core.newSid('MB'),
+    conversation_sid: conversation.sid,
+    identity,
+    role,
+    attributes: json(attributes),
+    notification_level: 'default',
+    last_read_message_index: null,
+    last_read_at: null,
+    joined_at: batch.now,
+    updated_at: batch.now,
+    version: 1,
+  });
+  const updated = { ...conversation, participants_count: conversation.participants_count + 1, version: conversation.version + 1 };
+  yield* tx.updateConversation(updated);
+  const snapshot = yield* core.conversationFor(tx, updated, participant);
+  yield* batch.emit({ user: identity }, 'conversationAdded', { conversation: snapshot }, { join: conversation.sid });
+  if (announce) yield* batch.emit({ conversation: conversation.sid }, 'participantJoined', { participant: toParticipant(participant) });
+  return { conversation: updated, participant };
+}
+
+/**
+ * Removes a participant: `conversationRemoved` to them (which closes their view of the stream), then
+ * `participantLeft` on the stream for those who remain.
+ */
+export function* removeParticipant(
+  batch: WriteBatch,
+  conversation: ConversationRow,
+  participant: ParticipantRow,
+  reason: 'left' | 'removed',
+): Step<void> {
+  const { tx } = batch;
+  yield* tx.deleteParticipant(participant.id);
+  yield* tx.updateConversation({ ...conversation, participants_count: conversation.participants_count - 1, version: conversation.version + 1 });
+  yield* batch.emit({ user: participant.identity }, 'conversationRemoved', { sid: conversation.sid, reason }, { leave: conversation.sid });
+  yield* batch.emit({ conversation: conversation.sid }, 'participantLeft', { conversationSid: conversation.sid, identity: participant.identity, sid: participant.sid });
+}
+
+function* unchanged(core: Core, tx: StoreTx, conversation: ConversationRow, participant: ParticipantRow): Step<Conversation> {
+  return yield* core.conversationFor(tx, conversation, participant);
+}
+
+/** Conversation operations (SRV-3). */
+export const conversationOps: OpHandlers<
+  | 'conversations.list'
+  | 'conversations.get'
+  | 'conversations.peek'
+  | 'conversations.create'
+  | 'conversations.update'
+  | 'conversations.delete'
+  | 'conversations.join'
+  | 'conversations.leave'
+  | 'conversations.setNotificationLevel'
+  | 'conversations.setLastRead'
+  | 'conversations.counts'
+  | 'conversations.typing'
+> = {
+  *'conversations.list'({ core, identity }, args) {
+    if (args.cursor !== undefined && !CURSOR.test(args.cursor)) {
+      throw serverError('invalid_argument', 'conversations.list: args.cursor is not a cursor this server issued', { path: 'args.cursor' });
+    }
+    const pageSize = args.pageSize ?? DEFAULT_CONVERSATIONS_PAGE;
+    const after = args.cursor === undefined ? 0 : Number(args.cursor);
+    // Keyset pagination on the membership row id: stable under concurrent joins and leaves, no OFFSET.
+    const { value, asOfSeq } = yield* core.read(function* (tx) {
+      const rows = yield* tx.membershipsPage(identity, after, pageSize + 1);
+      const page = rows.slice(0, pageSize);
+      const items: Conversation[] = [];
+      for (const participant of page) items.push(yield* core.conversationFor(tx, (yield* tx.getConversation(participant.conversation_sid))!, participant));
+      return { items, nextCursor: rows.length > pageSize ? String(page[page.length - 1]!.id) : null };
+    });
+    return { ...value, asOfSeq };
+  },
+
+  *'conversations.get'({ core, identity }, args) {
+    return yield* core.store.read(function* (tx) {
+      const conversation = yield* core.findConversation(tx, args);
+      return yield* core.conversationFor(tx, conversation, yield* core.requireParticipant(tx, conversation, identity));
+    });
+  },
+
+  // Same rule as get (no leak to non-participants); the difference is on the client, which does not
+  // subscribe the result into its store.
+  *'conversations.peek'({ core, identity }, args) {
+    return yield* core.store.read(function* (tx) {
+      const conversation = yield* core.findConversation(tx, args);
+      return yield* core.conversationFor(tx, conversation, yield* core.requireParticipant(tx, conversation, identity));
+    });
+  },
+
+  *'conversations.create'({ core, identity, conversationSid }, args) {
+    return yield* core.write(identity, 'conversations.create', args, function* (batch) {
+      const { tx } = batch;
+      if (args.uniqueName !== undefined && (yield* tx.getConversationByUniqueName(args.uniqueName)) !== undefined) {
+        throw serverError('unique_name_taken', 'another conversation already has this unique name', { path: 'args.uniqueName' });
+      }
+      const conversation: ConversationRow = {
+        sid: conversationSid ?? core.newSid('CH'),
+        unique_name: args.uniqueName ?? null,
+        friendly_name: args.friendlyName ?? null,
+        attributes: json(args.attributes),
+        created_by: identity,
+        created_at: batch.now,
+        updated_at: batch.now,
+        version: 0,
+        last_message_index: null,
+        last_message_at: null,
+        messages_count: 0,
+        participants_count: 0,
+      };
+      if ((yield* tx.getConversation(conversation.sid)) !== undefined) throw new TypeError(`a conversation ${conversation.sid} exists already`);
+      yield* tx.insertConversation(conversation);
+      // The creator joins as admin; addParticipant brings the version to 1 and emits conversationAdded.
+      const { conversation: created, participant } = yield* addParticipant(core, batch, conversation, identity, 'admin', undefined, false);
+      return yield* core.conversationFor(tx, created, participant);
+    });
+  },
+
+  *'conversations.update'({ core, identity }, args) {
+    return yield* core.write(identity, 'conversations.update', args, function* (batch) {
+      const { tx } = batch;
+      const conversation = yield* core.findConversation(tx, { sid: args.sid });
+      const caller = yield* core.requireAdmin(tx, conversation, identity);
+      const next = { ...conversation };
+      const reasons: ConversationUpdateReason[] = [];
+      if (args.friendlyName !== undefined && args.friendlyName !== conversation.friendly_name) {
+        next.friendly_name = args.friendlyName;
+        reasons.push('friendlyName');
+      }
+      if (args.uniqueName !== undefined && args.uniqueName !== conversation.unique_name) {
+        if (args.uniqueName !== null && (yield* tx.getConversationByUniqueName(args.uniqueName)) !== undefined) {
+          throw serverError('unique_name_taken', 'another conversation already has this unique name', { path: 'args.uniqueName' });
+        }
+        next.unique_name = args.uniqueName;
+        reasons.push('uniqueName');
+      }
+      if (args.attributes !== undefined && json(args.attributes) !== conversation.attributes) {
+        next.attributes = json(args.attributes);
+        reasons.push('attributes');
+      }
+      if (reasons.length === 0) return yield* unchanged(core, tx, conversation, caller);
+      next.version += 1;
+      next.updated_at = batch.now;
+      yield* tx.updateConversation(next);
+      // One event for every member: the shared fields, with `membership: null` (each keeps their own).
+      yield* batch.emit({ conversation: next.sid }, 'conversationUpdated', { conversation: toConversation(next, null, 0), updateReasons: reasons });
+      return yield* core.conversationFor(tx, next, caller);
+    });
+  },
+
+  *'conversations.delete'({ core, identity }, args) {
+    return yield* core.write(identity, 'conversations.delete', args, function* (batch) {
+      const conversation = yield* core.findConversation(batch.tx, { sid: args.sid });
+      yield* core.requireAdmin(batch.tx, conversation, identity);
+      yield* batch.emit({ conversation: conversation.sid }, 'conversationRemoved', { sid: conversation.sid, reason: 'deleted' }, { end: conversation.sid });
+      yield* batch.tx.deleteConversation(conversation.sid);
+      return { sid: conversation.sid };
+    });
+  },
+
+  // Conversations are open: anyone who knows the sid or unique name may join (SRV-3, docs/server.md).
+  *'conversations.join'({ core, identity }, args) {
+    return yield* core.write(identity, 'conversations.join', args, function* (batch) {
+      const conversation = yield* core.findConversation(batch.tx, args);
+      const existing = yield* batch.tx.getParticipant(conversation.sid, identity);
+      if (existing !== undefined) return yield* unchanged(core, batch.tx, conversation, existing);
+      const joined = yield* addParticipant(core, batch, conversation, identity, 'member', undefined);
+      return yield* core.conversationFor(batch.tx, joined.conversation, joined.participant);
+    });
+  },
+
+  *'conversations.leave'({ core, identity }, args) {
+    return yield* core.write(identity, 'conversations.leave', args, function* (batch) {
+      const conversation = yield* core.findConversation(batch.tx, { sid: args.sid });
+      yield* removeParticipant(batch, conversation, yield* core.requireParticipant(batch.tx, conversation, identity), 'left');
+      return { sid: conversation.sid };
+    });
+  },
+
+  *'conversations.setNotificationLevel'({ core, identity }, args) {
+    return yield* core.write(identity, 'conversations.setNotificationLevel', args, function* (batch) {
+      const conversation = yield* core.findConversation(batch.tx, { sid: args.sid });
+      const caller = yield* core.requireParticipant(batch.tx, conversation, identity);
+      if (caller.notification_level === args.level) return yield* unchanged(core, batch.tx, conversation, caller);
+      const next: ParticipantRow = { ...caller, notification_level: args.level, version: caller.version + 1, updated_at: batch.now };
+      yield* batch.tx.updateParticipant(next);
+      return yield* emitMembershipUpdated(core, batch, conversation, next, ['notificationLevel']);
+    });
+  },
+
+  *'conversations.setLastRead'({ core, identity }, args) {
+    return yield* core.write(identity, 'conversations.setLastRead', args, function* (batch) {
+      const conversation = yield* core.findConversation(batch.tx, { sid: args.sid });
+      const caller = yield* core.requireParticipant(batch.tx, conversation, identity);
+      const last = conversation.last_message_index;
+      // A horizon beyond the newest message would mark future messages read before they exist.
+      const wanted = args.index === null || last === null ? null : Math.min(args.index, last);
+      const current = caller.last_read_message_index;
+      const target = args.mode === 'advance' && (wanted === null || (current !== null && wanted <= current)) ? current : wanted;
+      if (target === current) return yield* unchanged(core, batch.tx, conversation, caller);
+      const next: ParticipantRow = {
+        ...caller,
+        last_read_message_index: target,
+        last_read_at: batch.now,
+        updated_at: batch.now,
+        version: caller.version + 1,
+      };
+      yield* batch.tx.updateParticipant(next);
+      const snapshot = yield* emitMembershipUpdated(core, batch, conversation, next, ['lastReadMessageIndex']);
+      yield* batch.emit({ conversation: conversation.sid }, 'participantUpdated', { participant: toParticipant(next), updateReasons: ['lastReadMessageIndex'] });
+      return snapshot;
+    });
+  },
+
+  *'conversations.counts'({ core, identity }, args) {
+    return yield* core.store.read(function* (tx) {
+      const conversation = yield* core.findConversation(tx, { sid: args.sid });
+      const caller = yield* core.requireParticipant(tx, conversation, identity);
+      return {
+        messagesCount: conversation.messages_count,
+        participantsCount: conversation.participants_count,
+        unreadMessagesCount: yield* tx.unreadCount(conversation.sid, caller.last_read_message_index, identity),
+      };
+    });
+  },
+
+  // A signal to the members online now: never stored, never replayed.
+  *'conversations.typing'({ core, identity }, args) {
+    const sid = yield* core.store.read(function* (tx) {
+      const conversation = yield* core.findConversation(tx, { sid: args.sid });
+      yield* core.requireParticipant(tx, conversation, identity);
+      return conversation.sid;
+    });
+    core.fanout.sendToMembers(sid, JSON.stringify({ type: 'sig', kind: 'typing', data: { conversationSid: sid, identity } }), identity);
+    return null;
+  },
+};

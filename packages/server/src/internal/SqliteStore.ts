@@ -1,0 +1,207 @@
+import type { Database, Statement } from 'better-sqlite3';
+import type { PushType } from '@rx-conversations/protocol';
+import {
+  done,
+  runSync,
+  type ConversationRow,
+  type IdempotencyRow,
+  type LoggedEvent,
+  type MessageRow,
+  type ParticipantRow,
+  type RegistrationRow,
+  type RetentionLimits,
+  type Step,
+  type Store,
+  type StoreTx,
+  type UserRow,
+} from '@rx-conversations/server-core';
+
+interface LogRow {
+  seq: number;
+  prev: number;
+  conversation_sid: string | null;
+  kind: string;
+  payload: string;
+  at: number;
+}
+
+const toEvent = (row: LogRow): LoggedEvent => ({
+  seq: row.seq,
+  prev: row.prev,
+  conversationSid: row.conversation_sid,
+  kind: row.kind,
+  payload: row.payload,
+  at: row.at,
+});
+
+/**
+ * The SQLite store (CORE-1), the embedded default: every statement prepared once, every step answered
+ * at once, so the core runs each op as one synchronous transaction. Count retention is paid at append,
+ * one position at a time, so the log never outgrows `maxEvents`.
+ */
+export class SqliteStore implements Store {
+  readonly synchronous = true;
+  private readonly tx: StoreTx;
+  private readonly runInTransaction: (fn: () => unknown) => unknown;
+
+  constructor(
+    readonly db: Database,
+    private readonly retention: RetentionLimits,
+  ) {
+    this.runInTransaction = db.transaction((fn: () => unknown) => fn());
+    this.tx = createTx(db, retention);
+  }
+
+  *write<R>(body: (tx: StoreTx) => Step<R>): Step<R> {
+    return this.runInTransaction(() => runSync(body(this.tx))) as R;
+  }
+
+  *read<R>(body: (tx: StoreTx) => Step<R>): Step<R> {
+    return this.runInTransaction(() => runSync(body(this.tx))) as R;
+  }
+
+  *prune(now: number, limits: { readonly events: RetentionLimits; readonly idempotencyTtlMs: number; readonly registrationIdleMs: number }): Step<void> {
+    const { db } = this;
+    this.runInTransaction(() => {
+      const cutoff = db.prepare<[number], { seq: number | null }>('SELECT MAX(seq) AS seq FROM log WHERE at < ?').get(now - limits.events.maxAgeMs)?.seq;
+      if (cutoff !== null && cutoff !== undefined) db.prepare('DELETE FROM log WHERE seq <= ?').run(cutoff);
+      // Intervals that ended before the oldest retained event can show nothing any more.
+      db.prepare('DELETE FROM memberships WHERE to_seq IS NOT NULL AND to_seq < (SELECT COALESCE(MIN(seq), 0) FROM log)').run();
+      db.prepare('DELETE FROM idempotency WHERE created_at < ?').run(now - limits.idempotencyTtlMs);
+      db.prepare('DELETE FROM push_registrations WHERE last_seen_at < ?').run(now - limits.registrationIdleMs);
+    });
+    return yield* done(undefined);
+  }
+}
+
+function createTx(db: Database, retention: RetentionLimits): StoreTx {
+  const p = <A extends unknown[], R = unknown>(sql: string) => db.prepare<A, R>(sql);
+  const s = {
+    getConversation: p<[string], ConversationRow>('SELECT * FROM conversations WHERE sid = ?'),
+    getConversationByUniqueName: p<[string], ConversationRow>('SELECT * FROM conversations WHERE unique_name = ?'),
+    insertConversation: p<[ConversationRow]>(`INSERT INTO conversations VALUES (@sid, @unique_name, @friendly_name, @attributes,
+      @created_by, @created_at, @updated_at, @version, @last_message_index, @last_message_at, @messages_count,
+      @participants_count)`),
+    updateConversation: p<[ConversationRow]>(`UPDATE conversations SET unique_name = @unique_name, friendly_name = @friendly_name,
+      attributes = @attributes, updated_at = @updated_at, version = @version,
+      last_message_index = @last_message_index, last_message_at = @last_message_at,
+      messages_count = @messages_count, participants_count = @participants_count WHERE sid = @sid`),
+    deleteConversation: p<[string]>('DELETE FROM conversations WHERE sid = ?'),
+    deleteConversationParticipants: p<[string]>('DELETE FROM participants WHERE conversation_sid = ?'),
+    deleteConversationMessages: p<[string]>('DELETE FROM messages WHERE conversation_sid = ?'),
+    getParticipant: p<[string, string], ParticipantRow>('SELECT * FROM participants WHERE conversation_sid = ? AND identity = ?'),
+    listParticipants: p<[string], ParticipantRow>('SELECT * FROM participants WHERE conversation_sid = ? ORDER BY id'),
+    insertParticipant: p<[Omit<ParticipantRow, 'id'>]>(`INSERT INTO participants (sid, conversation_sid, identity, role, attributes,
+      notification_level, last_read_message_index, last_read_at, joined_at, updated_at, version)
+      VALUES (@sid, @conversation_sid, @identity, @role, @attributes, @notification_level,
+      @last_read_message_index, @last_read_at, @joined_at, @updated_at, @version)`),
+    updateParticipant: p<[ParticipantRow]>(`UPDATE participants SET role = @role, attributes = @attributes,
+      notification_level = @notification_level, last_read_message_index = @last_read_message_index,
+      last_read_at = @last_read_at, updated_at = @updated_at, version = @version WHERE id = @id`),
+    deleteParticipant: p<[number]>('DELETE FROM participants WHERE id = ?'),
+    membershipsPage: p<[string, number, number], ParticipantRow>('SELECT * FROM participants WHERE identity = ? AND id > ? ORDER BY id LIMIT ?'),
+    conversationSidsOf: p<[string], { conversation_sid: string }>('SELECT conversation_sid FROM participants WHERE identity = ?'),
+    getMessage: p<[string, number], MessageRow>('SELECT * FROM messages WHERE conversation_sid = ? AND idx = ?'),
+    insertMessage: p<[MessageRow]>(`INSERT INTO messages VALUES (@conversation_sid, @idx, @sid, @author, @body, @attributes,
+      @created_at, @updated_at, @version, @removed, @idempotency_key)`),
+    updateMessage: p<[MessageRow]>(`UPDATE messages SET body = @body, attributes = @attributes, updated_at = @updated_at,
+      version = @version, removed = @removed WHERE conversation_sid = @conversation_sid AND idx = @idx`),
+    messagesBefore: p<[string, number, number], MessageRow>(`SELECT * FROM messages WHERE conversation_sid = ? AND idx < ? AND removed = 0
+      ORDER BY idx DESC LIMIT ?`),
+    messagesAfter: p<[string, number, number], MessageRow>(`SELECT * FROM messages WHERE conversation_sid = ? AND idx > ? AND removed = 0
+      ORDER BY idx ASC LIMIT ?`),
+    unreadCount: p<[string, number, string], { n: number }>(`SELECT COUNT(*) AS n FROM messages WHERE conversation_sid = ? AND idx > ? AND removed = 0
+      AND author != ?`),
+    getUser: p<[string], UserRow>('SELECT identity, friendly_name, attributes, version, created_at FROM users WHERE identity = ?'),
+    insertUser: p<[string, number]>('INSERT OR IGNORE INTO users (identity, created_at) VALUES (?, ?)'),
+    updateUser: p<[UserRow]>(`UPDATE users SET friendly_name = @friendly_name, attributes = @attributes, version = @version
+      WHERE identity = @identity`),
+    bumpUserVersion: p<[string]>('UPDATE users SET version = version + 1 WHERE identity = ?'),
+    upsertRegistration: p<[{ identity: string; type: string; token: string; now: number }]>(`INSERT INTO push_registrations VALUES (@identity, @type, @token, @now, @now)
+      ON CONFLICT (identity, type, token) DO UPDATE SET last_seen_at = excluded.last_seen_at`),
+    deleteRegistration: p<[string, string, string]>('DELETE FROM push_registrations WHERE identity = ? AND type = ? AND token = ?'),
+    countRegistrations: p<[string], { n: number }>('SELECT COUNT(*) AS n FROM push_registrations WHERE identity = ?'),
+    pushTargets: p<[string, string], RegistrationRow>(`SELECT r.identity, r.type, r.token FROM participants p
+      JOIN push_registrations r ON r.identity = p.identity
+      WHERE p.conversation_sid = ? AND p.identity != ? AND p.notification_level != 'muted'`),
+    getIdempotency: p<[string, string], IdempotencyRow>('SELECT op, args_hash, result FROM idempotency WHERE identity = ? AND key = ?'),
+    insertIdempotency: p<[string, string, string, string, string, number]>('INSERT INTO idempotency VALUES (?, ?, ?, ?, ?, ?)'),
+    streamHead: p<[string], { head: number }>('SELECT head FROM streams WHERE stream = ?'),
+    setStreamHead: p<[string, number]>('INSERT INTO streams VALUES (?, ?) ON CONFLICT (stream) DO UPDATE SET head = excluded.head'),
+    appendEvent: p<[string | null, string | null, number, string, string, number]>(
+      'INSERT INTO log (conversation_sid, identity, prev, kind, payload, at) VALUES (?, ?, ?, ?, ?, ?)',
+    ),
+    trimLog: p<[number]>('DELETE FROM log WHERE seq <= ?'),
+    openMembership: p<[string, string, number]>('INSERT INTO memberships (identity, conversation_sid, from_seq) VALUES (?, ?, ?)'),
+    closeMembership: p<[number, string, string]>('UPDATE memberships SET to_seq = ? WHERE identity = ? AND conversation_sid = ? AND to_seq IS NULL'),
+    head: p<[], { seq: number }>("SELECT seq FROM sqlite_sequence WHERE name = 'log'"),
+    oldest: p<[], { seq: number | null }>('SELECT MIN(seq) AS seq FROM log'),
+    eventsFor: p<[string, number, number, string, number], LogRow>(`
+      SELECT seq, prev, conversation_sid, kind, payload, at FROM log WHERE identity = ? AND seq > ?
+      UNION ALL
+      SELECT l.seq, l.prev, l.conversation_sid, l.kind, l.payload, l.at FROM memberships m
+        JOIN log l ON l.conversation_sid = m.conversation_sid AND l.seq > MAX(m.from_seq, ?)
+          AND (m.to_seq IS NULL OR l.seq <= m.to_seq)
+        WHERE m.identity = ? AND (m.to_seq IS NULL OR m.to_seq > ?)
+      ORDER BY seq`),
+  };
+  const head = (): number => s.head.get()?.seq ?? 0;
+  return {
+    getConversation: (sid) => done(s.getConversation.get(sid)),
+    getConversationByUniqueName: (name) => done(s.getConversationByUniqueName.get(name)),
+    insertConversation: (row) => done(void s.insertConversation.run(row)),
+    updateConversation: (row) => done(void s.updateConversation.run(row)),
+    deleteConversation: (sid) => {
+      s.deleteConversationMessages.run(sid);
+      s.deleteConversationParticipants.run(sid);
+      s.deleteConversation.run(sid);
+      return done(undefined);
+    },
+    getParticipant: (sid, identity) => done(s.getParticipant.get(sid, identity)),
+    listParticipants: (sid) => done(s.listParticipants.all(sid)),
+    insertParticipant: (row) => done({ ...row, id: Number(s.insertParticipant.run(row).lastInsertRowid) }),
+    updateParticipant: (row) => done(void s.updateParticipant.run(row)),
+    deleteParticipant: (id) => done(void s.deleteParticipant.run(id)),
+    membershipsPage: (identity, afterId, limit) => done(s.membershipsPage.all(identity, afterId, limit)),
+    conversationSidsOf: (identity) => done(s.conversationSidsOf.all(identity).map((r) => r.conversation_sid)),
+    getMessage: (sid, index) => done(s.getMessage.get(sid, index)),
+    insertMessage: (row) => done(void s.insertMessage.run(row)),
+    updateMessage: (row) => done(void s.updateMessage.run(row)),
+    messagesBefore: (sid, before, limit) => done(s.messagesBefore.all(sid, before, limit)),
+    messagesAfter: (sid, after, limit) => done(s.messagesAfter.all(sid, after, limit)),
+    unreadCount: (sid, lastRead, identity) => done(s.unreadCount.get(sid, lastRead ?? -1, identity)!.n),
+    getUser: (identity) => done(s.getUser.get(identity)),
+    ensureUser: (identity, now) => {
+      s.insertUser.run(identity, now);
+      return done(s.getUser.get(identity)!);
+    },
+    updateUser: (row) => done(void s.updateUser.run(row)),
+    bumpUserVersion: (identity) => done(void s.bumpUserVersion.run(identity)),
+    upsertRegistration: (identity, type: PushType, token, now) => done(void s.upsertRegistration.run({ identity, type, token, now })),
+    deleteRegistration: (identity, type, token) => done(s.deleteRegistration.run(identity, type, token).changes > 0),
+    countRegistrations: (identity) => done(s.countRegistrations.get(identity)!.n),
+    pushTargets: (sid, author) => done(s.pushTargets.all(sid, author)),
+    getIdempotency: (identity, key) => done(s.getIdempotency.get(identity, key)),
+    insertIdempotency: (identity, key, op, argsHash, result, now) => done(void s.insertIdempotency.run(identity, key, op, argsHash, result, now)),
+    appendEvent: (event) => {
+      const conversationSid = 'conversation' in event.stream ? event.stream.conversation : null;
+      const identity = 'user' in event.stream ? event.stream.user : null;
+      const stream = conversationSid === null ? `u:${identity!}` : `c:${conversationSid}`;
+      const prev = s.streamHead.get(stream)?.head ?? 0;
+      const seq = Number(s.appendEvent.run(conversationSid, identity, prev, event.kind, event.payload, event.at).lastInsertRowid);
+      s.setStreamHead.run(stream, seq);
+      // Count-based retention, paid one position at a time as the log grows past its bound.
+      if (seq > retention.maxEvents) s.trimLog.run(seq - retention.maxEvents);
+      return done({ seq, prev, conversationSid, kind: event.kind, payload: event.payload, at: event.at });
+    },
+    openMembership: (identity, sid, fromSeq) => done(void s.openMembership.run(identity, sid, fromSeq)),
+    closeMembership: (identity, sid, toSeq) => done(void s.closeMembership.run(toSeq, identity, sid)),
+    headSeq: () => done(head()),
+    eventsFor: (identity, afterSeq) => {
+      const oldest = s.oldest.get()?.seq ?? head() + 1;
+      // Retention dropped positions before `oldest`: some of them may have been this user's.
+      if (afterSeq < oldest - 1) return done(null);
+      return done(s.eventsFor.all(identity, afterSeq, afterSeq, identity, afterSeq).map(toEvent));
+    },
+  };
+}
