@@ -34,7 +34,7 @@ export interface FlakyLinkResult {
   /** Send → receive delay over every message, ms. */
   readonly medianDelayMs: number;
   readonly worstDelayMs: number;
-  /** From the last cut to the receiver holding every message, ms. */
+  /** From the last cut (the link heals then) to the receiver holding every message, ms. */
   readonly catchUpMs: number;
   /** Connections the relay accepted while it was cutting (both clients). */
   readonly connections: number;
@@ -75,22 +75,21 @@ export async function runFlakyLink(options: FlakyLinkOptions): Promise<FlakyLink
     const acceptedBefore = proxy.accepted;
     let cuts = 0;
     const outbox = sender.conversation(conversation.sid);
+    // The flaky period ends with a cut: both clients are down at the moment the link heals.
     await new Promise<void>((resolve) => {
       const started = Date.now();
       timers.push(setInterval(() => {
-        proxy.cutAll();
-        cuts += 1;
-      }, options.cutEveryMs));
-      timers.push(setInterval(() => {
-        if (Date.now() - started >= options.flakyForMs) {
-          timers.splice(0).forEach(clearInterval);
-          resolve();
-          return;
-        }
         const body = `m${sentAt.size}`;
         sentAt.set(body, Date.now());
         sends.push(outbox.sendMessage(body).catch(() => { failedSends += 1; }));
       }, options.sendEveryMs));
+      timers.push(setInterval(() => {
+        proxy.cutAll();
+        cuts += 1;
+        if (Date.now() - started < options.flakyForMs) return;
+        timers.splice(0).forEach(clearInterval);
+        resolve();
+      }, options.cutEveryMs));
     });
     const healedAt = Date.now();
     const connections = proxy.accepted - acceptedBefore;
