@@ -75,19 +75,22 @@ export async function runFlakyLink(options: FlakyLinkOptions): Promise<FlakyLink
     const acceptedBefore = proxy.accepted;
     let cuts = 0;
     const outbox = sender.conversation(conversation.sid);
-    // The flaky period ends with a cut: both clients are down at the moment the link heals.
+    const send = (): void => {
+      const body = `m${sentAt.size}`;
+      sentAt.set(body, Date.now());
+      sends.push(outbox.sendMessage(body).catch(() => { failedSends += 1; }));
+    };
+    // The flaky period ends with a cut and one more send: both clients are down when the link heals,
+    // and the receiver is caught up only once both have reconnected and that message went through.
     await new Promise<void>((resolve) => {
       const started = Date.now();
-      timers.push(setInterval(() => {
-        const body = `m${sentAt.size}`;
-        sentAt.set(body, Date.now());
-        sends.push(outbox.sendMessage(body).catch(() => { failedSends += 1; }));
-      }, options.sendEveryMs));
+      timers.push(setInterval(send, options.sendEveryMs));
       timers.push(setInterval(() => {
         proxy.cutAll();
         cuts += 1;
         if (Date.now() - started < options.flakyForMs) return;
         timers.splice(0).forEach(clearInterval);
+        send();
         resolve();
       }, options.cutEveryMs));
     });
