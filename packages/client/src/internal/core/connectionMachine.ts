@@ -180,7 +180,7 @@ export const PHASES: { readonly [P in Phase]: PhaseSpec } = {
   connected: {
     public: 'connected', requests: 'send', socket: true, retryTimer: false, authProbe: false, reconnecting: false,
     on: {
-      // Crash loop or lossy link (issue #20): see droppedByServer, cutByNetwork and droppedSilently.
+      // Crash loop or lossy link (CONN-3): coded closes and gaps are the server's; 1006 or silence after traffic is the network's.
       socketFailed: droppedByServer,
       socketClosed: (s, e) => (isDeniedCloseCode(e.code) ? deny(s) : e.code === ABNORMAL_CLOSURE ? droppedSilently(s) : droppedByServer(s)),
       heartbeatTimedOut: droppedSilently,
