@@ -216,6 +216,121 @@ describe('ClientCore: reconnection (CONN-3)', () => {
   });
 });
 
+describe('ClientCore: crash loop or lossy link (CONN-3)', () => {
+  /** Plays a server that welcomes every socket, answers every ping, and lets the test cut the link. */
+  const lossyLink = (overrides: Parameters<typeof harness>[0] = {}) => {
+    const h = harness({ heartbeat: undefined, reconnect: undefined, ...overrides });
+    const answered = new Map<unknown, number>();
+    /** One virtual millisecond step of the fake server: open and welcome new sockets, answer pings. */
+    const serve = (): void => {
+      const socket = h.socket();
+      if (socket.readyState === 0) h.connect();
+      if (socket.readyState !== 1) return;
+      const pings = socket.frames.filter((frame) => frame.type === 'ping').length;
+      for (let i = answered.get(socket) ?? 0; i < pings; i += 1) socket.receive({ type: 'pong', serverTime: T0 });
+      answered.set(socket, pings);
+    };
+    return { h, serve };
+  };
+
+  it('CONN-3: a link cut every 400 ms for 20 s after traffic keeps reconnecting within 400 ms; healed, it is connected at once', () => {
+    const { h, serve } = lossyLink();
+    serve();
+    const gaps: number[] = [];
+    let cutAt: number | null = null;
+    for (let t = 1; t <= 20_000; t += 1) {
+      h.clock.advance(1);
+      const socket = h.socket();
+      if (cutAt !== null && socket.readyState === 0) {
+        gaps.push(h.clock.now() - cutAt);
+        cutAt = null;
+      }
+      serve();
+      if (t % 400 === 0 && socket.readyState === 1) {
+        socket.serverClose(1006);
+        cutAt = h.clock.now();
+      }
+    }
+    // Every cut was followed by a reconnection, none waited more than the lossy link's 400 ms.
+    expect(gaps.length).toBeGreaterThanOrEqual(45);
+    expect(Math.max(...gaps)).toBeLessThanOrEqual(400);
+    expect(h.WS.sockets.length).toBeGreaterThanOrEqual(46);
+    // Healed: the last cut is followed by a connection within half a second.
+    const healedAt = h.clock.now();
+    while (h.core.connectionState !== 'connected' && h.clock.now() - healedAt < 5_000) {
+      h.clock.advance(1);
+      serve();
+    }
+    expect(h.clock.now() - healedAt).toBeLessThanOrEqual(400);
+  });
+
+  it('CONN-3: the same cuts with a server that never answers after its welcome are a crash loop, retried ever more slowly', () => {
+    const h = harness({ heartbeat: undefined, reconnect: undefined });
+    h.connect();
+    let sockets = 1;
+    for (let t = 1; t <= 20_000; t += 1) {
+      h.clock.advance(1);
+      if (h.socket().readyState === 0) {
+        h.connect();
+        sockets += 1;
+      }
+      if (t % 400 === 0 && h.socket().readyState === 1) h.socket().serverClose(1006);
+    }
+    // 100, 200, 400… 12.8 s: eight attempts in 20 s instead of fifty.
+    expect(sockets).toBe(8);
+  });
+
+  it('CONN-3: after a drop the client pings right after welcome, and its pong is what tells a lossy link from a crash loop', () => {
+    const h = harness({ reconnect: { initialDelayMs: 100, maxDelayMs: 30_000, multiplier: 2, jitter: 0.5, connectingPeriodMs: 600_000 } });
+    const first = h.connect();
+    expect(first.frames.map((frame) => frame.type)).toEqual(['hello']); // no probe on the first connection
+    first.serverClose(1006);
+    h.clock.advance(100);
+    const second = h.connect();
+    expect(second.frames.map((frame) => frame.type)).toEqual(['hello', 'ping']);
+    second.receive({ type: 'pong', serverTime: T0 });
+    second.serverClose(1006);
+    // Lossy: not one step further along the crash-loop backoff (200 ms), but a fresh fast retry.
+    h.clock.advance(99);
+    expect(h.WS.sockets).toHaveLength(2);
+    h.clock.advance(1);
+    expect(h.WS.sockets).toHaveLength(3);
+    // A server that closes with a code, traffic or not, is damped: 2 flaps in a row → 200 ms.
+    const third = h.connect();
+    third.receive({ type: 'pong', serverTime: T0 });
+    third.serverClose(4009, 'heartbeat_timeout');
+    h.clock.advance(199);
+    expect(h.WS.sockets).toHaveLength(3);
+    h.clock.advance(1);
+    expect(h.WS.sockets).toHaveLength(4);
+  });
+
+  it('CONN-3: a link that is down for 20 s after a cut is retried at least once a second, so healing is noticed within a second', () => {
+    const { h, serve } = lossyLink();
+    serve();
+    h.socket().receive({ type: 'pong', serverTime: T0 }); // this connection carried traffic
+    h.socket().serverClose(1006);
+    const attempts: number[] = [];
+    const downUntil = h.clock.now() + 20_000;
+    while (h.clock.now() < downUntil) {
+      h.clock.advance(1);
+      if (h.socket().readyState === 0) {
+        attempts.push(h.clock.now());
+        h.socket().fail();
+      }
+    }
+    const gaps = attempts.slice(1).map((at, i) => at - attempts[i]!);
+    expect(Math.max(...gaps)).toBe(1_000);
+    expect(attempts.length).toBeGreaterThanOrEqual(20);
+    const healedAt = h.clock.now();
+    while (h.core.connectionState !== 'connected') {
+      h.clock.advance(1);
+      serve();
+    }
+    expect(h.clock.now() - healedAt).toBeLessThanOrEqual(1_000);
+  });
+});
+
 describe('ClientCore: heartbeat (CONN-4)', () => {
   it('CONN-4: pings after the interval without sending, and stays connected while pongs come back', () => {
     const h = harness();

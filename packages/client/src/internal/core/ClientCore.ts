@@ -36,11 +36,12 @@ import type { ConnectionState } from '../../ConnectionState.js';
 import { ConversationsError } from '../../ConversationsError.js';
 import type { InboundFrame, RequestOptions, Session, SessionStart } from '../Session.js';
 import { authProbe } from './authProbe.js';
-import { backoffDelay, jittered } from './backoff.js';
+import { backoffDelay } from './backoff.js';
 import {
   INITIAL_STATE,
   PHASES,
   publicState,
+  retryDelay,
   transition,
   type MachineEvent,
   type MachineState,
@@ -59,7 +60,7 @@ export interface TokenExpiryNotice {
 
 /** setTimeout's limit (~24.8 days); a later deadline would fire at once, so it is not scheduled. */
 const MAX_TIMER_MS = 2 ** 31 - 1;
-/** How long a connection must stay up before a drop counts as a fresh failure rather than a flap. */
+/** How long a connection must stay up before a drop counts as a fresh failure rather than a flap or a loss. */
 const STABLE_CONNECTION_MS = 10_000;
 
 const shutDownError = (): ConversationsError => new ConversationsError('client_shut_down');
@@ -326,15 +327,15 @@ export class ClientCore implements Session {
     effect(
       (s) => (PHASES[s.phase].retryTimer ? `${s.cycle}/${s.attempt}` : null),
       () => {
-        const { attempt, periodElapsed } = this.state;
-        const delay = periodElapsed ? jittered(reconnect.maxDelayMs, reconnect.jitter, random) : backoffDelay(attempt, reconnect, random);
-        this.log.debug('retrying after backoff', { attempt, delayMs: delay });
+        const state = this.state;
+        const delay = retryDelay(state, reconnect, random);
+        this.log.debug('retrying after backoff', { attempt: state.attempt, lossyLink: state.lossyLink, delayMs: delay });
         return timer(delay, scheduler).pipe(tap(() => this.dispatch({ type: 'retryTimerFired' })));
       },
     );
     // A connection that stays up this long is stable: the next drop is retried fast again (flap damping).
     effect(
-      (s) => (s.phase === 'connected' && s.flaps > 0 ? s.socket : null),
+      (s) => (s.phase === 'connected' && (s.flaps > 0 || s.losses > 0) ? s.socket : null),
       () => timer(STABLE_CONNECTION_MS, scheduler).pipe(tap(() => this.dispatch({ type: 'connectionStable' }))),
     );
     effect(
@@ -493,6 +494,8 @@ export class ClientCore implements Session {
       }
     }
     emit();
+    // The server answered on this connection: if the line is cut now, it was the network (lossy link).
+    if (this.welcomed && !this.state.traffic && frames.some((frame) => frame.type !== 'welcome')) this.dispatch({ type: 'trafficReceived' });
   }
 
   private onWelcome(frame: WelcomeFrame): void {
@@ -514,6 +517,9 @@ export class ClientCore implements Session {
     this.link?.startPinging(interval);
     // Queued calls go out before anyone can observe `connected` and call again (order is kept).
     this.requests.flush(this.transmit);
+    // Back after a drop: ask for a pong at once, so that even a quiet connection shows within a round
+    // trip whether the server serves it (a crash loop welcomes and drops before answering).
+    if (this.state.flaps > 0 || this.state.losses > 0) this.link?.ping();
     this.dispatch({ type: 'welcomeReceived' });
     const session: SessionStart = { resume: frame.resume, headSeq: frame.headSeq, user: frame.user, connectionId: frame.connectionId };
     this.log.info('session started', { resume: frame.resume, headSeq: frame.headSeq, connectionId: frame.connectionId, pingIntervalMs: interval });

@@ -1,8 +1,10 @@
 import {
   INITIAL_STATE,
+  LOSSY_LINK_MAX_DELAY_MS,
   MACHINE_EVENT_TYPES,
   PHASES,
   publicState,
+  retryDelay,
   transition,
   type MachineEvent,
   type MachineState,
@@ -20,6 +22,7 @@ const EVENTS: Record<string, MachineEvent> = {
   heartbeatTimedOut: { type: 'heartbeatTimedOut' },
   sequenceGap: { type: 'sequenceGap' },
   connectionStable: { type: 'connectionStable' },
+  trafficReceived: { type: 'trafficReceived' },
   authInconclusive: { type: 'authInconclusive' },
   tokenRejected: { type: 'tokenRejected' },
   tokenUpdated: { type: 'tokenUpdated' },
@@ -36,55 +39,55 @@ const EXPECTED: Record<Phase, Record<keyof typeof EVENTS, string>> = {
   opening: {
     socketOpened: 'handshaking', welcomeReceived: '=', socketFailed: 'probing', 'socketClosed(1006)': 'probing',
     'socketClosed(1001)': 'probing', 'socketClosed(4001)': 'denied', 'socketClosed(4003)': 'denied', heartbeatTimedOut: 'backoff',
-    sequenceGap: '=', connectionStable: '=', authInconclusive: '=', tokenRejected: 'denied', tokenUpdated: 'opening+', retryTimerFired: '=',
+    sequenceGap: '=', connectionStable: '=', trafficReceived: '=', authInconclusive: '=', tokenRejected: 'denied', tokenUpdated: 'opening+', retryTimerFired: '=',
     connectingPeriodElapsed: 'opening*', networkOnline: '=', shutdownRequested: 'closing', shutdownCompleted: '=',
   },
   handshaking: {
     socketOpened: '=', welcomeReceived: 'connected', socketFailed: 'backoff', 'socketClosed(1006)': 'backoff',
     'socketClosed(1001)': 'backoff', 'socketClosed(4001)': 'denied', 'socketClosed(4003)': 'denied', heartbeatTimedOut: 'backoff',
-    sequenceGap: '=', connectionStable: '=', authInconclusive: '=', tokenRejected: 'denied', tokenUpdated: 'opening+', retryTimerFired: '=',
+    sequenceGap: '=', connectionStable: '=', trafficReceived: '=', authInconclusive: '=', tokenRejected: 'denied', tokenUpdated: 'opening+', retryTimerFired: '=',
     connectingPeriodElapsed: 'handshaking*', networkOnline: '=', shutdownRequested: 'closing', shutdownCompleted: '=',
   },
   connected: {
     socketOpened: '=', welcomeReceived: '=', socketFailed: 'backoff', 'socketClosed(1006)': 'backoff',
     'socketClosed(1001)': 'backoff', 'socketClosed(4001)': 'denied', 'socketClosed(4003)': 'denied', heartbeatTimedOut: 'backoff',
-    sequenceGap: 'backoff', connectionStable: 'connected', authInconclusive: '=', tokenRejected: 'denied', tokenUpdated: '=', retryTimerFired: '=',
+    sequenceGap: 'backoff', connectionStable: 'connected', trafficReceived: 'connected', authInconclusive: '=', tokenRejected: 'denied', tokenUpdated: '=', retryTimerFired: '=',
     connectingPeriodElapsed: '=', networkOnline: '=', shutdownRequested: 'closing', shutdownCompleted: '=',
   },
   probing: {
     socketOpened: '=', welcomeReceived: '=', socketFailed: '=', 'socketClosed(1006)': '=',
     'socketClosed(1001)': '=', 'socketClosed(4001)': '=', 'socketClosed(4003)': '=', heartbeatTimedOut: '=',
-    sequenceGap: '=', connectionStable: '=', authInconclusive: 'backoff', tokenRejected: 'denied', tokenUpdated: 'opening+', retryTimerFired: '=',
+    sequenceGap: '=', connectionStable: '=', trafficReceived: '=', authInconclusive: 'backoff', tokenRejected: 'denied', tokenUpdated: 'opening+', retryTimerFired: '=',
     connectingPeriodElapsed: 'probing*', networkOnline: '=', shutdownRequested: 'closing', shutdownCompleted: '=',
   },
   backoff: {
     socketOpened: '=', welcomeReceived: '=', socketFailed: '=', 'socketClosed(1006)': '=',
     'socketClosed(1001)': '=', 'socketClosed(4001)': '=', 'socketClosed(4003)': '=', heartbeatTimedOut: '=',
-    sequenceGap: '=', connectionStable: '=', authInconclusive: '=', tokenRejected: 'denied', tokenUpdated: 'opening+', retryTimerFired: 'opening+',
+    sequenceGap: '=', connectionStable: '=', trafficReceived: '=', authInconclusive: '=', tokenRejected: 'denied', tokenUpdated: 'opening+', retryTimerFired: 'opening+',
     connectingPeriodElapsed: 'backoff*', networkOnline: 'opening+', shutdownRequested: 'closing', shutdownCompleted: '=',
   },
   denied: {
     socketOpened: '=', welcomeReceived: '=', socketFailed: '=', 'socketClosed(1006)': '=',
     'socketClosed(1001)': '=', 'socketClosed(4001)': '=', 'socketClosed(4003)': '=', heartbeatTimedOut: '=',
-    sequenceGap: '=', connectionStable: '=', authInconclusive: '=', tokenRejected: '=', tokenUpdated: 'opening+', retryTimerFired: '=',
+    sequenceGap: '=', connectionStable: '=', trafficReceived: '=', authInconclusive: '=', tokenRejected: '=', tokenUpdated: 'opening+', retryTimerFired: '=',
     connectingPeriodElapsed: '=', networkOnline: '=', shutdownRequested: 'closing', shutdownCompleted: '=',
   },
   closing: {
     socketOpened: '=', welcomeReceived: '=', socketFailed: '=', 'socketClosed(1006)': '=',
     'socketClosed(1001)': '=', 'socketClosed(4001)': '=', 'socketClosed(4003)': '=', heartbeatTimedOut: '=',
-    sequenceGap: '=', connectionStable: '=', authInconclusive: '=', tokenRejected: '=', tokenUpdated: '=', retryTimerFired: '=',
+    sequenceGap: '=', connectionStable: '=', trafficReceived: '=', authInconclusive: '=', tokenRejected: '=', tokenUpdated: '=', retryTimerFired: '=',
     connectingPeriodElapsed: '=', networkOnline: '=', shutdownRequested: '=', shutdownCompleted: 'closed',
   },
   closed: {
     socketOpened: '=', welcomeReceived: '=', socketFailed: '=', 'socketClosed(1006)': '=',
     'socketClosed(1001)': '=', 'socketClosed(4001)': '=', 'socketClosed(4003)': '=', heartbeatTimedOut: '=',
-    sequenceGap: '=', connectionStable: '=', authInconclusive: '=', tokenRejected: '=', tokenUpdated: '=', retryTimerFired: '=',
+    sequenceGap: '=', connectionStable: '=', trafficReceived: '=', authInconclusive: '=', tokenRejected: '=', tokenUpdated: '=', retryTimerFired: '=',
     connectingPeriodElapsed: '=', networkOnline: '=', shutdownRequested: '=', shutdownCompleted: '=',
   },
 };
 
 const PHASE_NAMES = Object.keys(PHASES) as Phase[];
-const at = (phase: Phase): MachineState => ({ phase, attempt: 2, socket: 5, cycle: 3, periodElapsed: false, flaps: 1 });
+const at = (phase: Phase): MachineState => ({ phase, attempt: 2, socket: 5, cycle: 3, periodElapsed: false, flaps: 1, losses: 1, traffic: false, lossyLink: false });
 
 describe('connectionMachine', () => {
   it('CONN-2: the expected table covers every phase and every event type', () => {
@@ -159,8 +162,8 @@ describe('connectionMachine', () => {
   });
 
   it('CONN-2: a token update leaves denied on a fresh cycle', () => {
-    const denied: MachineState = { phase: 'denied', attempt: 4, socket: 7, cycle: 2, periodElapsed: true, flaps: 0 };
-    expect(transition(denied, { type: 'tokenUpdated' })).toEqual({ phase: 'opening', attempt: 0, socket: 8, cycle: 3, periodElapsed: false, flaps: 0 });
+    const denied: MachineState = { phase: 'denied', attempt: 4, socket: 7, cycle: 2, periodElapsed: true, flaps: 0, losses: 2, traffic: true, lossyLink: true };
+    expect(transition(denied, { type: 'tokenUpdated' })).toEqual({ phase: 'opening', attempt: 0, socket: 8, cycle: 3, periodElapsed: false, flaps: 0, losses: 2, traffic: true, lossyLink: false });
   });
 
   it('CONN-3: connections that drop before they are stable are retried ever more slowly; a stable one resets that', () => {
@@ -178,6 +181,71 @@ describe('connectionMachine', () => {
     for (const event of [{ type: 'retryTimerFired' }, { type: 'socketOpened' }, { type: 'welcomeReceived' }, { type: 'connectionStable' }]) state = transition(state, event as MachineEvent);
     expect(state).toMatchObject({ phase: 'connected', flaps: 0 });
     expect(transition(state, { type: 'socketClosed', code: 1006 })).toMatchObject({ phase: 'backoff', attempt: 1, flaps: 1 });
+  });
+
+  describe('crash loop or lossy link (CONN-3)', () => {
+    const CONFIG = { initialDelayMs: 100, maxDelayMs: 30_000, multiplier: 2, jitter: 0.5 };
+    const connectedAgain = (state: MachineState): MachineState =>
+      [{ type: 'retryTimerFired' }, { type: 'socketOpened' }, { type: 'welcomeReceived' }].reduce<MachineState>((s, event) => transition(s, event as MachineEvent), state);
+    const withTraffic = (state: MachineState): MachineState => transition(connectedAgain(state), { type: 'trafficReceived' });
+    const first = withTraffic(transition(transition(INITIAL_STATE, { type: 'socketOpened' }), { type: 'welcomeReceived' }));
+    const firstDelays = (end: (s: MachineState) => MachineState, times: number, from: MachineState) => {
+      const delays: number[] = [];
+      let state = from;
+      for (let i = 0; i < times; i++) {
+        state = end(state);
+        delays.push(retryDelay(state, CONFIG, () => 0));
+      }
+      return { delays, state };
+    };
+
+    it('CONN-3: a connection that carried traffic and was cut (1006) is a lossy link: the first retry grows only to 400 ms', () => {
+      const cut = (s: MachineState) => transition(withTraffic(s), { type: 'socketClosed', code: 1006 });
+      const { delays, state } = firstDelays(cut, 8, transition(first, { type: 'socketClosed', code: 1006 }));
+      expect(delays).toEqual([200, 400, 400, 400, 400, 400, 400, 400]);
+      expect(state).toMatchObject({ phase: 'backoff', losses: 9, flaps: 0, lossyLink: true });
+    });
+
+    it('CONN-3: a heartbeat timeout after traffic is a lossy link too; before any traffic it is a flap', () => {
+      expect(transition(first, { type: 'heartbeatTimedOut' })).toMatchObject({ losses: 1, flaps: 0, lossyLink: true });
+      expect(transition(connectedAgain(transition(first, { type: 'heartbeatTimedOut' })), { type: 'heartbeatTimedOut' })).toMatchObject({ losses: 1, flaps: 1, lossyLink: false });
+    });
+
+    it('CONN-3: the server’s doing is damped as before, traffic or not: coded closes, sequence gaps, a welcome then a cut with no traffic', () => {
+      const ends: ((s: MachineState) => MachineState)[] = [
+        (s) => transition(withTraffic(s), { type: 'socketClosed', code: 4009 }),
+        (s) => transition(withTraffic(s), { type: 'socketClosed', code: 1011 }),
+        (s) => transition(withTraffic(s), { type: 'socketClosed', code: 1001 }),
+        (s) => transition(withTraffic(s), { type: 'sequenceGap' }),
+        (s) => transition(connectedAgain(s), { type: 'socketClosed', code: 1006 }),
+      ];
+      for (const end of ends) {
+        const { delays, state } = firstDelays(end, 9, transition(first, { type: 'socketClosed', code: 4009 }));
+        expect(delays).toEqual([200, 400, 800, 1_600, 3_200, 6_400, 12_800, 25_600, 30_000]);
+        expect(state).toMatchObject({ flaps: 10, losses: 0, lossyLink: false });
+      }
+    });
+
+    it('CONN-3: after a network cut, failed attempts are capped at 1 s until the connecting period elapses; after a crash, at maxDelayMs', () => {
+      const failing = (s: MachineState) => transition(transition(transition(s, { type: 'retryTimerFired' }), { type: 'socketFailed' }), { type: 'authInconclusive' });
+      const lossy = firstDelays(failing, 8, transition(first, { type: 'socketClosed', code: 1006 }));
+      expect(lossy.delays).toEqual([200, 400, 800, LOSSY_LINK_MAX_DELAY_MS, 1_000, 1_000, 1_000, 1_000]);
+      expect(retryDelay(transition(lossy.state, { type: 'connectingPeriodElapsed' }), CONFIG, () => 0)).toBe(30_000);
+      const crash = firstDelays(failing, 8, transition(first, { type: 'socketClosed', code: 4009 }));
+      expect(crash.delays).toEqual([200, 400, 800, 1_600, 3_200, 6_400, 12_800, 25_600]);
+      // The short cap never exceeds maxDelayMs, nor goes below initialDelayMs.
+      expect(retryDelay({ ...lossy.state }, { ...CONFIG, maxDelayMs: 250 }, () => 0)).toBe(250);
+      expect(retryDelay({ ...lossy.state }, { ...CONFIG, initialDelayMs: 2_000, maxDelayMs: 60_000 }, () => 0)).toBe(2_000);
+    });
+
+    it('CONN-3: a stable connection forgets both flaps and losses', () => {
+      const cut = transition(withTraffic(transition(first, { type: 'socketClosed', code: 4009 })), { type: 'socketClosed', code: 1006 });
+      expect(cut).toMatchObject({ flaps: 1, losses: 1 });
+      const stable = transition(connectedAgain(cut), { type: 'connectionStable' });
+      expect(stable).toMatchObject({ phase: 'connected', flaps: 0, losses: 0 });
+      expect(transition(stable, { type: 'connectionStable' })).toBe(stable);
+      expect(transition(stable, { type: 'socketClosed', code: 1006 })).toMatchObject({ attempt: 1, flaps: 1, losses: 0 });
+    });
   });
 
   it('CONN-2: the connecting period elapsing twice changes nothing the second time', () => {

@@ -1,5 +1,6 @@
 import { isDeniedCloseCode } from '@rx-conversations/protocol';
 import type { ConnectionState } from '../../ConnectionState.js';
+import { backoffDelay, jittered, type BackoffConfig } from './backoff.js';
 
 /**
  * Internal phases of the connection, richer than the public {@link ConnectionState}:
@@ -29,11 +30,22 @@ export interface MachineState {
   /** The connecting period of this cycle ran out: publicly `disconnected`, retries at the cap. */
   readonly periodElapsed: boolean;
   /**
-   * Connections in a row that dropped before they were stable (see `connectionStable`). The first retry
-   * after a drop waits as if this many attempts had failed, so a server that welcomes and then drops
-   * (a crash loop, a proxy, a recurring sequence gap) is retried ever more slowly, not ten times a second.
+   * Connections since the last stable one (see `connectionStable`) that the server ended: a coded
+   * close, a sequence gap, or a welcome followed by nothing before the line went dead. The first retry
+   * after such a drop waits as if this many attempts had failed, so a server in a crash loop is retried
+   * ever more slowly, not ten times a second.
    */
   readonly flaps: number;
+  /**
+   * Connections since the last stable one that carried traffic and were then cut by the network
+   * (close 1006, or a heartbeat timeout). They say the link is lossy, not that the server is failing:
+   * the first retry grows with them only up to {@link LOSSY_LINK_MAX_FIRST_ATTEMPT}.
+   */
+  readonly losses: number;
+  /** The current connection received something after its `welcome` (an event, a reply, a pong…). */
+  readonly traffic: boolean;
+  /** This reconnection cycle began with a network cut: its retries are capped at {@link LOSSY_LINK_MAX_DELAY_MS}. */
+  readonly lossyLink: boolean;
 }
 
 /** Everything that can happen to the connection. */
@@ -50,6 +62,8 @@ export type MachineEvent =
   | { readonly type: 'sequenceGap' }
   /** The connection has stayed up long enough to count as stable: the next drop retries fast again. */
   | { readonly type: 'connectionStable' }
+  /** The first frame after `welcome` arrived: the server is serving this connection. */
+  | { readonly type: 'trafficReceived' }
   /** The auth probe could not tell that the token was at fault: a plain network failure. */
   | { readonly type: 'authInconclusive' }
   /** The token is refused (malformed, expired locally, 401 from the auth probe). */
@@ -69,7 +83,7 @@ export type MachineEventType = MachineEvent['type'];
 /** Every event type, for exhaustive tests. */
 export const MACHINE_EVENT_TYPES: readonly MachineEventType[] = [
   'socketOpened', 'welcomeReceived', 'socketFailed', 'socketClosed', 'heartbeatTimedOut', 'sequenceGap', 'connectionStable',
-  'authInconclusive', 'tokenRejected', 'tokenUpdated', 'retryTimerFired', 'connectingPeriodElapsed',
+  'trafficReceived', 'authInconclusive', 'tokenRejected', 'tokenUpdated', 'retryTimerFired', 'connectingPeriodElapsed',
   'networkOnline', 'shutdownRequested', 'shutdownCompleted',
 ];
 
@@ -98,14 +112,35 @@ const openSocket = (s: MachineState): MachineState => ({ ...s, phase: 'opening',
 const retryLater = (s: MachineState): MachineState => ({ ...s, phase: 'backoff', attempt: s.attempt + 1 });
 /** Flaps beyond this add nothing: the backoff delay has long reached its cap. */
 const MAX_FLAPS = 32;
+/** After a network cut, the first retry waits at most as long as this attempt would (100, 200, 400 ms by default). */
+export const LOSSY_LINK_MAX_FIRST_ATTEMPT = 3;
+/** Every retry of a cycle that began with a network cut waits at most this long (before jitter), until the connecting period elapses. */
+export const LOSSY_LINK_MAX_DELAY_MS = 1_000;
+/** Close 1006: the socket ended without a closing handshake, as when the network cuts it. */
+const ABNORMAL_CLOSURE = 1006;
 /**
- * A working connection dropped: a new reconnection cycle, first retry fast after a stable connection,
- * slower after each one that dropped before it was stable.
+ * The server ended a working connection (crash-loop damping): a new reconnection cycle, first retry
+ * fast after a stable connection, one step further along the backoff after each flap since.
  */
-const dropped = (s: MachineState): MachineState => {
+const droppedByServer = (s: MachineState): MachineState => {
   const flaps = Math.min(s.flaps + 1, MAX_FLAPS);
-  return { ...s, phase: 'backoff', attempt: flaps, flaps, cycle: s.cycle + 1, periodElapsed: false };
+  return { ...s, phase: 'backoff', attempt: flaps, flaps, cycle: s.cycle + 1, periodElapsed: false, lossyLink: false };
 };
+/**
+ * The network cut a connection that carried traffic (lossy link): a new reconnection cycle whose first
+ * retry stays fast however many cuts came before, and whose retries are capped low.
+ */
+const cutByNetwork = (s: MachineState): MachineState => {
+  const losses = Math.min(s.losses + 1, MAX_FLAPS);
+  const attempt = Math.min(losses, LOSSY_LINK_MAX_FIRST_ATTEMPT);
+  return { ...s, phase: 'backoff', attempt, losses, cycle: s.cycle + 1, periodElapsed: false, lossyLink: true };
+};
+/**
+ * How a working connection ended decides which of the two it was. Only a connection that carried
+ * traffic and then died without a word from the server (1006, or silence) counts as a lossy link;
+ * a coded close, or a welcome followed by nothing, is the server's doing.
+ */
+const droppedSilently = (s: MachineState): MachineState => (s.traffic ? cutByNetwork(s) : droppedByServer(s));
 const deny = (s: MachineState): MachineState => ({ ...s, phase: 'denied' });
 const shutDown = (s: MachineState): MachineState => ({ ...s, phase: 'closing' });
 const periodElapsed = (s: MachineState): MachineState => (s.periodElapsed ? s : { ...s, periodElapsed: true });
@@ -132,7 +167,7 @@ export const PHASES: { readonly [P in Phase]: PhaseSpec } = {
   handshaking: {
     public: 'connecting', requests: 'queue', socket: true, retryTimer: false, authProbe: false, reconnecting: true,
     on: {
-      welcomeReceived: (s) => ({ ...s, phase: 'connected', attempt: 0, periodElapsed: false }),
+      welcomeReceived: (s) => ({ ...s, phase: 'connected', attempt: 0, periodElapsed: false, traffic: false }),
       socketFailed: retryLater,
       socketClosed: closedWhileReconnecting,
       heartbeatTimedOut: retryLater,
@@ -145,11 +180,13 @@ export const PHASES: { readonly [P in Phase]: PhaseSpec } = {
   connected: {
     public: 'connected', requests: 'send', socket: true, retryTimer: false, authProbe: false, reconnecting: false,
     on: {
-      socketFailed: dropped,
-      socketClosed: (s, e) => (isDeniedCloseCode(e.code) ? deny(s) : dropped(s)),
-      heartbeatTimedOut: dropped,
-      sequenceGap: dropped,
-      connectionStable: (s) => (s.flaps === 0 ? s : { ...s, flaps: 0 }),
+      // Crash loop or lossy link (CONN-3): coded closes and gaps are the server's; 1006 or silence after traffic is the network's.
+      socketFailed: droppedByServer,
+      socketClosed: (s, e) => (isDeniedCloseCode(e.code) ? deny(s) : e.code === ABNORMAL_CLOSURE ? droppedSilently(s) : droppedByServer(s)),
+      heartbeatTimedOut: droppedSilently,
+      sequenceGap: droppedByServer,
+      trafficReceived: (s) => (s.traffic ? s : { ...s, traffic: true }),
+      connectionStable: (s) => (s.flaps === 0 && s.losses === 0 ? s : { ...s, flaps: 0, losses: 0 }),
       tokenRejected: deny,
       shutdownRequested: shutDown,
     },
@@ -178,7 +215,7 @@ export const PHASES: { readonly [P in Phase]: PhaseSpec } = {
   denied: {
     public: 'denied', requests: 'queue', socket: false, retryTimer: false, authProbe: false, reconnecting: false,
     on: {
-      tokenUpdated: (s) => ({ ...s, phase: 'opening', socket: s.socket + 1, attempt: 0, cycle: s.cycle + 1, periodElapsed: false }),
+      tokenUpdated: (s) => ({ ...s, phase: 'opening', socket: s.socket + 1, attempt: 0, cycle: s.cycle + 1, periodElapsed: false, lossyLink: false }),
       shutdownRequested: shutDown,
     },
   },
@@ -193,7 +230,9 @@ export const PHASES: { readonly [P in Phase]: PhaseSpec } = {
 };
 
 /** The state a new client starts in: opening its first socket. */
-export const INITIAL_STATE: MachineState = { phase: 'opening', attempt: 0, socket: 1, cycle: 1, periodElapsed: false, flaps: 0 };
+export const INITIAL_STATE: MachineState = {
+  phase: 'opening', attempt: 0, socket: 1, cycle: 1, periodElapsed: false, flaps: 0, losses: 0, traffic: false, lossyLink: false,
+};
 
 /**
  * The pure transition function: the next state after `event`. Returns `state` itself (same
@@ -211,4 +250,19 @@ export function transition(state: MachineState, event: MachineEvent): MachineSta
 export function publicState(state: MachineState): ConnectionState {
   const spec = PHASES[state.phase];
   return spec.reconnecting && state.periodElapsed ? 'disconnected' : spec.public;
+}
+
+/**
+ * How long the retry timer of `state` waits (CONN-3): the jittered backoff of its attempt, capped at
+ * {@link LOSSY_LINK_MAX_DELAY_MS} while the cycle began with a network cut, so a link that comes back is
+ * noticed within about a second; at `maxDelayMs` once the connecting period has elapsed.
+ *
+ * @example
+ * retryDelay({ ...INITIAL_STATE, phase: 'backoff', attempt: 9, lossyLink: true }, { initialDelayMs: 100, maxDelayMs: 30_000, multiplier: 2, jitter: 0.5 }, () => 0); // 1000
+ */
+export function retryDelay(state: MachineState, config: BackoffConfig, random: () => number): number {
+  if (state.periodElapsed) return jittered(config.maxDelayMs, config.jitter, random);
+  if (!state.lossyLink) return backoffDelay(state.attempt, config, random);
+  const cap = Math.min(config.maxDelayMs, Math.max(config.initialDelayMs, LOSSY_LINK_MAX_DELAY_MS));
+  return backoffDelay(state.attempt, { ...config, maxDelayMs: cap }, random);
 }
