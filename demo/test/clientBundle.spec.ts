@@ -6,8 +6,11 @@ import { build } from 'esbuild';
  * PERF-7: the client for browsers, ESM, minified + gzip, rxjs and immer included as used. The entry
  * re-exports the package's whole public surface, so this is the most an app can pull in.
  */
+/** PERF-7's budget, in the bench's units (1 KB = 1,000 bytes; `npm run bench` reports the same figure). */
+const BUDGET_BYTES = 40_000;
+
 describe('@rx-conversations/client browser bundle', () => {
-  it('PERF-7: builds for browsers with no Node built-ins and prints its gzip size', async () => {
+  it('PERF-7: builds for browsers with no Node built-ins, within 40 KB minified + gzip', async () => {
     const result = await build({
       stdin: { contents: "export * from '@rx-conversations/client';", resolveDir: process.cwd(), loader: 'ts' },
       bundle: true,
@@ -27,11 +30,13 @@ describe('@rx-conversations/client browser bundle', () => {
     const inputs = Object.keys(result.metafile.inputs);
     const fromPackage = (name: string): number => inputs.filter((path) => path.includes(`node_modules/${name}/`)).length;
 
+    // Sizes do not depend on how busy the machine is: this budget is enforced here, timings only in the bench.
     console.log(
-      `PERF-7 @rx-conversations/client browser bundle: ${(bundle.contents.length / 1024).toFixed(1)} KiB minified, ` +
-        `${(gzip / 1024).toFixed(1)} KiB gzip (budget 40 KB; ${inputs.length} modules, rxjs ${fromPackage('rxjs')}, immer ${fromPackage('immer')})`,
+      `PERF-7 @rx-conversations/client browser bundle: ${(bundle.contents.length / 1000).toFixed(1)} KB minified, ` +
+        `${(gzip / 1000).toFixed(1)} KB gzip of ${BUDGET_BYTES / 1000} KB (headroom ${BUDGET_BYTES - gzip} B; ` +
+        `${inputs.length} modules, rxjs ${fromPackage('rxjs')}, immer ${fromPackage('immer')})`,
     );
     expect(inputs.some((path) => path.includes('node_modules/ws/'))).toBe(false);
-    expect(gzip).toBeGreaterThan(0);
+    expect(gzip).toBeLessThanOrEqual(BUDGET_BYTES);
   });
 });

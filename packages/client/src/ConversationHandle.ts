@@ -12,7 +12,7 @@ import { ConversationsError } from './ConversationsError.js';
 import type { MessageView, SentMessage } from './MessageView.js';
 import type { Paginator } from './Paginator.js';
 import type { StoreRuntime } from './internal/store/StoreRuntime.js';
-import type { PendingSend, Roster } from './internal/store/StoreState.js';
+import type { MessageWindow, PendingSend, Roster } from './internal/store/StoreState.js';
 import { MessageViews } from './internal/store/messageViews.js';
 import { entryAt, isTombstone } from './internal/store/messageWindow.js';
 import { crGet, crKeys } from './internal/store/chunkedRecord.js';
@@ -57,12 +57,18 @@ export interface SendMessageOptions {
 
 const DEFAULT_PAGE = 30;
 /**
- * Above this many held messages, `messages$` emits at most once per frame (16 ms): the array is
- * re-assembled per emission (~8 ns per message, ~1 ms at 100k), so a burst of batches costs one
- * assembly per frame, not one per batch. Below it, every applied batch emits at once.
+ * Above this many held messages, `messages$` coalesces bursts: each emission is a new array of every
+ * held message, and copying it costs as much as allocating it (~20 ns per message on a busy 2-core VM:
+ * ~2 ms at 100k) however few messages changed. A burst waits one 16 ms frame per started
+ * {@link MESSAGES_PER_FRAME} held, so the copies' share of a burst stays about the same at any size
+ * (PERF-2): 5k–25k emit once per frame, 100k once per 4 frames (~15 per second). Below
+ * {@link LARGE_WINDOW}, and for the first batch of a burst, every applied batch emits at once.
  */
 const LARGE_WINDOW = 5_000;
-const LARGE_WINDOW_FRAME_MS = 16;
+const MESSAGES_PER_FRAME = 25_000;
+const FRAME_MS = 16;
+const coalesceDelay = (w: MessageWindow | undefined): number =>
+  w === undefined || w.count <= LARGE_WINDOW ? 0 : FRAME_MS * Math.ceil(w.count / MESSAGES_PER_FRAME);
 const EMPTY_IDENTITIES: readonly string[] = Object.freeze([]);
 
 /**
@@ -90,7 +96,8 @@ export class ConversationHandle {
    * at most `maxWindowMessages` (default 2,000) messages: live messages push the oldest out, and
    * scrolling back with `loadOlder()` pushes the newest out and detaches the window from the live end
    * (see `messagesWindow$`) until `loadNewer()` reaches it again (STORE-12). Windows of more than
-   * 5,000 messages emit at most once per 16 ms frame during bursts.
+   * 5,000 messages emit at most once per 16 ms frame during bursts (100k: once per 64 ms); every
+   * command's effect shows before it resolves.
    */
   readonly messages$: Observable<readonly MessageView[]>;
   /** Whether older messages exist before the window, and whether it is detached from the live end. */
@@ -120,7 +127,7 @@ export class ConversationHandle {
     this.views = new MessageViews((pending) => this.resend(pending));
     this.state$ = store.conversations.select(sid).pipe(map((c) => c ?? null));
     this.messages$ = store.windows.select(sid).pipe(
-      coalesceLarge((w) => w !== undefined && w.count > LARGE_WINDOW, runtime.scheduler, LARGE_WINDOW_FRAME_MS, this.settled),
+      coalesceLarge(coalesceDelay, runtime.scheduler, this.settled),
       map((w) => this.views.assemble(w)),
       distinctUntilChanged(),
     );
@@ -235,7 +242,7 @@ export class ConversationHandle {
   private viewOf(m: Message): SentMessage {
     const w = this.runtime.store.state.windows[m.conversationSid];
     const e = w === undefined ? null : entryAt(w, m.index);
-    return this.views.sentView(e !== null && !isTombstone(e) && e.version >= m.version ? e : m);
+    return this.views.sentView(e !== null && !isTombstone(e) && e.version >= m.version ? e : m, w);
   }
 
   // ───────────────────────────── messages ─────────────────────────────

@@ -1,10 +1,10 @@
 import { BehaviorSubject, Subject, type Observable } from 'rxjs';
 import type { Conversation, User } from '@rx-conversations/protocol';
-import { conversationKeyOf, type StoreAction } from './StoreAction.js';
+import type { StoreAction } from './StoreAction.js';
 import { initialStoreState, type MessageWindow, type Roster, type StoreState } from './StoreState.js';
-import { reduceBatch, type ReduceSettings } from './rootReducer.js';
+import { reduceBatch, type BatchChanges, type ReduceSettings } from './rootReducer.js';
 import { KeyedSubjects } from './KeyedSubjects.js';
-import { crGet, crKeys } from './chunkedRecord.js';
+import { crGet } from './chunkedRecord.js';
 
 /** One applied batch, for effects and event streams that run after the state is committed. */
 export interface AppliedBatch {
@@ -79,31 +79,18 @@ export class Store {
 
   private apply(actions: readonly StoreAction[]): void {
     const before = this.current;
-    const after = reduceBatch(before, actions, this.identity(), this.settings);
+    const changes: BatchChanges = { conversations: new Set(), users: new Set() };
+    const after = reduceBatch(before, actions, this.identity(), this.settings, changes);
     if (after === before) return;
     this.current = after;
-    const touched = new Set<string>();
-    let everything = false;
-    const identities = new Set<string>();
-    for (const a of actions) {
-      const key = conversationKeyOf(a);
-      if (key !== undefined) touched.add(key);
-      else if (a.type === 'conversationsPageLoaded') for (const c of a.items) touched.add(c.sid);
-      else if (a.type === 'conversationsListSynced') everything = true;
-      else if (a.type === 'usersLoaded') for (const u of a.users) identities.add(u.identity);
-      else if (a.type === 'userSignal' || a.type === 'meUpdated' || a.type === 'meFetched') identities.add(a.user.identity);
-      else if (a.type === 'userUnwatched') identities.add(a.identity);
-    }
-    if (everything) {
-      for (const sid of crKeys(before.conversations.entities)) touched.add(sid);
-    }
+    const touched = changes.conversations;
     for (const sid of touched) {
       if (before.conversations !== after.conversations) this.conversations.notify(sid);
       if (before.windows !== after.windows) this.windows.notify(sid);
       if (before.participants !== after.participants) this.rosters.notify(sid);
       if (before.typing !== after.typing) this.typing.notify(sid);
     }
-    if (before.users !== after.users) for (const identity of identities) this.users.notify(identity);
+    if (before.users !== after.users) for (const identity of changes.users) this.users.notify(identity);
     this.stateSubject.next(after);
     this.appliedSubject.next({ actions, before, after, touched });
   }

@@ -5,7 +5,8 @@ import { ConversationsError } from '../../ConversationsError.js';
 import type { Discontinuity } from '../../ClientEvents.js';
 import { retryWithBackoff } from '../../operators/retryWithBackoff.js';
 import { Store, type AppliedBatch } from './Store.js';
-import { conversationKeyOf, type ActionOf, type StoreAction } from './StoreAction.js';
+import type { StoreAction } from './StoreAction.js';
+import { conversationKeyOf, entryOf } from './actionCatalog.js';
 import { routeFrames } from './routeFrames.js';
 import { EventStreams } from './EventStreams.js';
 import { crGet } from './chunkedRecord.js';
@@ -45,13 +46,6 @@ const RESYNC_WINDOW_PAGE = 50;
 const RESYNC_CATCH_UP_PAGES = 4;
 /** Reads of a conversation that events kept overtaking before its snapshot is taken as it is. */
 const DISCOVERY_ATTEMPTS = 5;
-
-/** Durable events that concern a conversation without carrying it (see `discover`). */
-type ConversationEvent = ActionOf<'messageAdded' | 'messageUpdated' | 'messageRemoved' | 'participantJoined' | 'participantUpdated' | 'participantLeft'>;
-const CONVERSATION_EVENTS = new Set<StoreAction['type']>([
-  'messageAdded', 'messageUpdated', 'messageRemoved', 'participantJoined', 'participantUpdated', 'participantLeft',
-]);
-const isConversationEvent = (action: StoreAction): action is ConversationEvent => CONVERSATION_EVENTS.has(action.type);
 
 /**
  * The store and its effects, on top of a {@link Session}: routes inbound batches into the store,
@@ -307,12 +301,19 @@ export class StoreRuntime {
     const { actions, before, after } = batch;
     let unknown: Set<string> | null = null;
     let listed = false;
+    /** The last sid found held in `after` (events come in runs for one conversation). */
+    let known: string | undefined;
     for (const action of actions) {
-      if (isConversationEvent(action)) {
+      if (entryOf(action).discovers === true) {
         const sid = conversationKeyOf(action)!;
+        // Held now: nothing to find (checked first: a stream of events for held conversations pays one lookup each).
+        if (sid === known || crGet(after.conversations.entities, sid) !== undefined) {
+          known = sid;
+          continue;
+        }
         // Not when the store already knew something newer for it (a removal): the event is stale.
-        const stale = (crGet(before.conversations.lastSeq, sid) ?? -1) >= action.seq;
-        if (!stale && crGet(after.conversations.entities, sid) === undefined) (unknown ??= new Set()).add(sid);
+        const stale = (crGet(before.conversations.lastSeq, sid) ?? -1) >= (action as { seq: number }).seq;
+        if (!stale) (unknown ??= new Set()).add(sid);
       } else if (action.type === 'conversationRemoved' || action.type === 'conversationRemovedLocally') {
         unknown?.delete(action.sid);
         this.undiscovered.delete(action.sid);

@@ -1,15 +1,15 @@
 import { Observable, type MonoTypeOperatorFunction, type SchedulerLike, type Subscription } from 'rxjs';
 
 /**
- * Passes the first value and every "small" value at once; when values are large (`isLarge`), emits
- * only the latest one per `delayMs` (a frame, for `messages$`). `messages$` uses it so that a burst of batches into a
- * window of 100k messages assembles the array once per turn instead of once per batch (PERF-2): every
- * emission is still a whole, applied state, and a new subscriber still gets the current one at once.
+ * Passes the first value and every value whose `delayOf` is 0 at once; for the others, emits only the
+ * latest one, `delayOf(value)` after the first of a burst. `messages$` uses it so that a burst of
+ * batches into a large window assembles the array once per period instead of once per batch (PERF-2):
+ * every emission is still a whole, applied state, and a new subscriber still gets the current one at once.
  */
 export function coalesceLarge<T>(
-  isLarge: (value: T) => boolean,
+  /** How long a value may wait for later ones (ms); 0: emitted at once. */
+  delayOf: (value: T) => number,
   scheduler: SchedulerLike,
-  delayMs = 0,
   /** Emits the held value at once (a command resolving: read-your-writes, STORE-6). */
   flushes?: Observable<unknown>,
 ): MonoTypeOperatorFunction<T> {
@@ -31,13 +31,14 @@ export function coalesceLarge<T>(
       const sub = source.subscribe({
         next: (value) => {
           latest = value;
-          if (first || !isLarge(value)) {
-            first = false;
+          const delay = first ? 0 : delayOf(value);
+          first = false;
+          if (delay <= 0) {
             pending?.unsubscribe();
             pending = null;
             subscriber.next(value);
           } else if (pending === null) {
-            pending = scheduler.schedule(flush, delayMs);
+            pending = scheduler.schedule(flush, delay);
           }
         },
         error: (e: unknown) => subscriber.error(e),

@@ -1,6 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
 import fc from 'fast-check';
-import { reduceBatch } from './rootReducer.js';
+import { reduceBatch, type BatchChanges } from './rootReducer.js';
 import { initialStoreState, type StoreState } from './StoreState.js';
 import type { StoreAction } from './StoreAction.js';
 import { entryAt, highestIndex, lowestIndex } from './messageWindow.js';
@@ -15,6 +15,31 @@ function withConversations(...cs: ReturnType<typeof conv>[]): StoreState {
 }
 
 describe('rootReducer (STORE-1)', () => {
+  it('PERF-3: reports the keys a batch changed, and only those (keyed observers are notified by them)', () => {
+    const s = withConversations(conv('c1'), conv('c2'), conv('c3'));
+    const reduce = (state: StoreState, ...actions: StoreAction[]) => {
+      const changes: BatchChanges = { conversations: new Set(), users: new Set() };
+      return { state: reduceBatch(state, actions, me, undefined, changes), changes };
+    };
+    // A page reports the conversations it changed, not the ones it listed unchanged.
+    const page = reduce(s, { type: 'conversationsPageLoaded', items: [conv('c1'), conv('c2', { friendlyName: 'new', version: 2 })], asOfSeq: 0 });
+    expect([...page.changes.conversations]).toEqual(['c2']);
+    // A synced list reports what it removed, not every conversation held.
+    const synced = reduce(s, { type: 'conversationsListSynced', listed: ['c1', 'c3'], asOfSeq: 0 });
+    expect([...synced.changes.conversations]).toEqual(['c2']);
+    expect(crGet(synced.state.conversations.entities, 'c2')).toBeUndefined();
+    // Events report the conversation they name; user actions the identities.
+    const events = reduce(
+      s,
+      { type: 'messageAdded', seq: 1, message: msg('c3', 0) },
+      { type: 'typingSignal', conversationSid: 'c1', identity: 'bob', at: 1 },
+      { type: 'usersLoaded', users: [] },
+      { type: 'userUnwatched', identity: 'carol' },
+    );
+    expect([...events.changes.conversations].sort()).toEqual(['c1', 'c3']);
+    expect([...events.changes.users]).toEqual(['carol']);
+  });
+
   it('STORE-1: a no-op batch returns the same state reference', () => {
     const s = withConversations(conv('c1'));
     expect(apply(s, { type: 'conversationsPageLoaded', items: [conv('c1')], asOfSeq: 0 })).toBe(s);

@@ -7,6 +7,7 @@ import { participantsReducer } from './participantsReducer.js';
 import { meReducer, usersReducer } from './usersReducer.js';
 import { typingReducer } from './typingReducer.js';
 import { syncReducer } from './syncReducer.js';
+import { ACTION_CATALOG, entryOf, type SliceName } from './actionCatalog.js';
 
 // Our own instance: the app's global immer settings are none of our business, and theirs not ours.
 // No auto-freeze: V8 copies frozen arrays and objects 7–70× slower (a frozen 64-slot array slices in
@@ -15,27 +16,25 @@ import { syncReducer } from './syncReducer.js';
 const immer = new Immer({ autoFreeze: false });
 immer.setUseStrictIteration(false);
 
-/** Action types each slice reacts to; a slice whose draft is never touched keeps its identity for free. */
-const TOUCHES_WINDOWS = new Set<StoreAction['type']>([
-  'windowOpened', 'messageAdded', 'sendSucceeded', 'messageUpdated', 'messageFetched', 'messageRemoved',
-  'messageRemovedLocally', 'messagesPageLoaded', 'pageRequested', 'pageSettled', 'sendQueued', 'sendFailed',
-  'sendRetried', 'windowTrimmed', 'conversationRemoved', 'conversationRemovedLocally', 'conversationsListSynced',
-]);
-const TOUCHES_ROSTERS = new Set<StoreAction['type']>([
-  'participantsRequested', 'participantsLoaded', 'participantJoined', 'participantUpdated', 'participantLeft',
-  'participantFetched', 'participantRemovedLocally', 'rosterDropped',
-  'conversationRemoved', 'conversationRemovedLocally', 'conversationsListSynced',
-]);
-const TOUCHES_USERS = new Set<StoreAction['type']>(['usersLoaded', 'userSignal', 'meUpdated', 'meFetched', 'userUnwatched']);
-const TOUCHES_ME = new Set<StoreAction['type']>(['sessionStarted', 'meFetched', 'meUpdated', 'userSignal', 'usersLoaded']);
-const TOUCHES_TYPING = new Set<StoreAction['type']>([
-  'typingSignal', 'typingExpired', 'messageAdded', 'conversationRemoved', 'conversationRemovedLocally', 'conversationsListSynced',
-]);
-const TOUCHES_CONVERSATIONS = new Set<StoreAction['type']>([
-  'conversationAdded', 'conversationUpdated', 'conversationRemoved', 'conversationRemovedLocally', 'messageAdded',
-  'messageRemoved', 'participantJoined', 'participantLeft', 'conversationsPageLoaded', 'conversationsListSynced',
-  'conversationFetched',
-]);
+// The catalog's slice lists as bit masks, for the per-action test in the loop below.
+const CONVERSATIONS = 1;
+const WINDOWS = 2;
+const PARTICIPANTS = 4;
+const USERS = 8;
+const ME = 16;
+const TYPING = 32;
+const BIT: Readonly<Record<SliceName, number>> = { conversations: CONVERSATIONS, windows: WINDOWS, participants: PARTICIPANTS, users: USERS, me: ME, typing: TYPING };
+const SLICES = new Map<StoreAction['type'], number>(
+  Object.entries(ACTION_CATALOG).map(([type, entry]) => [type as StoreAction['type'], entry.slices.reduce((m, s) => m | BIT[s], 0)]),
+);
+
+/** The keys a batch changed, as the reducers report them: what keyed observers are notified by (PERF-3). */
+export interface BatchChanges {
+  /** Conversation sids whose conversation, window, roster or typing set the batch may have changed. */
+  readonly conversations: Set<string>;
+  /** Identities whose watched user or `me` the batch may have changed. */
+  readonly users: Set<string>;
+}
 
 /** Settings of the reducers (the client's options). */
 export interface ReduceSettings {
@@ -54,6 +53,8 @@ export function reduceBatch(
   actions: readonly StoreAction[],
   identity: string,
   settings: ReduceSettings = UNBOUNDED,
+  /** Filled with the keys the batch changed, when given. */
+  changes?: BatchChanges,
 ): StoreState {
   if (actions.length === 0) return state;
   const ctx: ReduceContext = { identity, before: state, resort: new Set(), headSeq: state.sync.headSeq, removedNow: [] };
@@ -71,12 +72,21 @@ export function reduceBatch(
         conversationsMessagesAdded(draft.conversations, actions.slice(i, end) as Extract<StoreAction, { type: 'messageAdded' }>[], ctx);
       }
       if ('seq' in action && action.seq > ctx.headSeq) ctx.headSeq = action.seq;
-      if (t !== 'messageAdded' && TOUCHES_CONVERSATIONS.has(t)) conversationsReducer(draft.conversations, action, ctx);
-      if (TOUCHES_WINDOWS.has(t)) windowsReducer(windows, action, ctx);
-      if (TOUCHES_ROSTERS.has(t)) participantsReducer(draft.participants, action, ctx);
-      if (TOUCHES_USERS.has(t)) usersReducer(draft.users, action, ctx);
-      if (TOUCHES_ME.has(t)) meReducer(draft.me, action, ctx);
-      if (TOUCHES_TYPING.has(t)) typingReducer(draft.typing, action, ctx);
+      const slices = SLICES.get(t)!;
+      if (t !== 'messageAdded' && (slices & CONVERSATIONS) !== 0) conversationsReducer(draft.conversations, action, ctx);
+      if ((slices & WINDOWS) !== 0) windowsReducer(windows, action, ctx);
+      if ((slices & PARTICIPANTS) !== 0) participantsReducer(draft.participants, action, ctx);
+      if ((slices & USERS) !== 0) usersReducer(draft.users, action, ctx);
+      if ((slices & ME) !== 0) meReducer(draft.me, action, ctx);
+      if ((slices & TYPING) !== 0) typingReducer(draft.typing, action, ctx);
+      if (changes !== undefined) {
+        const entry = entryOf(action);
+        const sid = entry.conversation?.(action);
+        if (sid !== undefined) changes.conversations.add(sid);
+        // What the conversations reducer removed (with its window, roster and typing set).
+        for (const removed of ctx.removedNow) changes.conversations.add(removed);
+        if (entry.users !== undefined) for (const identity of entry.users(action)) changes.users.add(identity);
+      }
     }
     // Windows are persistent chunked structures (see messageWindow.ts): frozen leaves for immer.
     const finished = windows.finish();
@@ -85,6 +95,8 @@ export function reduceBatch(
       for (const action of actions) syncReducer(draft.sync, action, ctx);
     }
   });
+  // The conversations reducer reports every sid it added, replaced or removed in `resort`.
+  if (changes !== undefined) for (const sid of ctx.resort) changes.conversations.add(sid);
   if (ctx.resort.size > 0) {
     const c = next.conversations;
     const ids = sortConversationIds(c.ids, c.entities, ctx.resort);
