@@ -46,7 +46,7 @@ export class ConversationsService {
   private session = 0;
   private destroyed = false;
 
-  /** @internal Use `provideConversations()`: the constructor must run in its injection context. */
+  /** Use `provideConversations()`, which runs the constructor in its injection context (it injects `DestroyRef`). */
   constructor(private readonly config: ConversationsConfig) {
     this.client$ = this.current.asObservable();
     this.client = toSignal(this.current, { requireSync: true });
