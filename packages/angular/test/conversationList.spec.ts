@@ -130,4 +130,13 @@ describe('NG-1: the client-owning service, rendered by TestBed (zoneless, OnPush
     await expect(chat.signIn()).rejects.toMatchObject({ code: 'client_shut_down' });
     expect(fake.connections).toHaveLength(1);
   });
+  it('NG-1: a sign-in overtaken by a sign-out rejects, and no client is left behind', async () => {
+    const chat = TestBed.inject(ConversationsService);
+    const signingIn = chat.signIn(); // still waiting for its token
+    await chat.signOut();
+    await expect(signingIn).rejects.toMatchObject({ code: 'client_shut_down' });
+    expect(chat.client()).toBeNull();
+    expect(chat.connectionState()).toBe('disconnected');
+    expect(fake.connections).toEqual([]);
+  });
 });

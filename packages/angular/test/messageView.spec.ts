@@ -6,7 +6,7 @@
  */
 import './support/jsdomGlobals.js';
 import { chatProviders, initAngularTesting, rendered, textsOf } from './support/angularTesting.js';
-import { afterEveryRender, ChangeDetectionStrategy, Component, effect, Input, input, signal } from '@angular/core';
+import { afterEveryRender, ChangeDetectionStrategy, Component, computed, effect, Input, input, signal } from '@angular/core';
 import { TestBed } from '@angular/core/testing';
 import { FakeServer } from '@rx-conversations/testing';
 import { ConversationsService, injectConversation } from '../src/index.js';
@@ -55,6 +55,25 @@ class ConversationComponent {
 })
 class HostComponent {
   readonly sid = signal('');
+}
+
+/** A conversation's details, shown on demand: the roster and a server counter. */
+@Component({
+  selector: 'app-details',
+  changeDetection: ChangeDetectionStrategy.OnPush,
+  template: `
+    <h2>{{ conversation.state()?.friendlyName }}</h2>
+    @if (open()) {
+      <p class="roster">{{ names() }}</p>
+      <p class="count">{{ conversation.messagesCount() ?? '…' }} messages</p>
+    }
+  `,
+})
+class DetailsComponent {
+  static sid = '';
+  readonly conversation = injectConversation(DetailsComponent.sid);
+  readonly open = signal(false);
+  protected readonly names = computed(() => this.conversation.participants().map((p) => p.identity).join(', '));
 }
 
 describe('NG-1: a message view with injectConversation, rendered by TestBed (zoneless, OnPush)', () => {
@@ -140,5 +159,17 @@ describe('NG-1: a message view with injectConversation, rendered by TestBed (zon
     expect(conversation.handle()).toBeNull();
     await expect(conversation.sendMessage('anyone?')).rejects.toMatchObject({ code: 'client_shut_down' });
     expect(fake.state.messages(general)).toHaveLength(1);
+  });
+  it('NG-1: the roster and the counters are fetched only once a template reads them', async () => {
+    DetailsComponent.sid = general;
+    const fixture = TestBed.createComponent(DetailsComponent);
+    await TestBed.inject(ConversationsService).signIn();
+    await rendered(fixture, () => textsOf(fixture, 'h2')[0] === 'General', 'the title');
+    const fetches = () => fake.requests.map((r) => r.op).filter((op) => op === 'participants.list' || op === 'conversations.counts');
+    expect(fetches()).toEqual([]);
+
+    fixture.componentInstance.open.set(true);
+    await rendered(fixture, () => textsOf(fixture, '.roster')[0] === 'alice, bob' && textsOf(fixture, '.count')[0] === '1 messages', 'the details');
+    expect(fetches().sort()).toEqual(['conversations.counts', 'participants.list']);
   });
 });
