@@ -15,6 +15,11 @@ import { ConversationsService } from './ConversationsService.js';
  * One conversation of the signed-in user as signals, plus its most used commands (NG-1). Each signal
  * follows the handle's observable of the same name (see `ConversationHandle`), and is subscribed on
  * its first read, so a view that never reads `participants` or a counter never fetches them.
+ *
+ * @example
+ * const conversation: ConversationSignals = injectConversation(sid);
+ * const unread = computed(() => conversation.state()?.membership?.unreadMessagesCount ?? 0);
+ * await conversation.sendMessage('hello'); // in `messages()` at once as 'sending', then 'sent'
  */
 export interface ConversationSignals {
   /** The handle for the current sid and client, for the commands not listed here; null while signed out. */
