@@ -25,7 +25,7 @@ const project = (name: string, dir: string, testMatch: string[]): Config => ({
   },
 });
 
-const packages = ['protocol', 'token', 'client', 'server-core', 'testing', 'server'].map((name) =>
+const packages = ['protocol', 'token', 'client', 'server-core', 'testing', 'server', 'angular'].map((name) =>
   project(name, `packages/${name}`, ['<rootDir>/src/**/*.spec.ts', '<rootDir>/test/**/*.spec.ts']),
 );
 
