@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// The benchmark suite (SPEC §7, PERF-1..8): `npm run bench [-- --quick] [-- --only PERF-2,PERF-6]`.
+// The benchmark suite (SPEC §7, PERF-1..9): `npm run bench [-- --quick] [-- --only PERF-2,PERF-6]`.
 //
 // Bundles each TypeScript bench entry with esbuild (workspace packages from source through the
 // `source` export condition, real npm dependencies left external), runs each figure in its own node
@@ -76,6 +76,16 @@ const FIGURES = [
     rows: [
       { figure: 'PERF-6', unit: 'MiB', target: '≤ 1,024 MiB @10k connections' },
       { figure: 'PERF-6 latency', unit: 'ms p99', target: '≤ 5 ms p99, ≤ 1 ms p50 @10k idle' },
+    ],
+  },
+  {
+    id: 'PERF-9',
+    entry: 'figures/audience',
+    procs: ['procs/benchServer'],
+    timeoutS: { full: 300, quick: 90 },
+    rows: [
+      { figure: 'PERF-9', unit: 'ms ack', target: '≤ 3× (1,000 vs 2 members)' },
+      { figure: 'PERF-9 huge', unit: 'ms ack', target: '(diagnostic) 5,000 vs 2 members' },
     ],
   },
   {

@@ -1,7 +1,9 @@
-// The real server in its own process, for the figures that measure it (PERF-4/5/6): an SQLite file in
+// The real server in its own process, for the figures that measure it (PERF-4/5/6/9): an SQLite file in
 // the bench's scratch directory, default durability, the bench key. Answers `memory` with its resident
-// set after a full GC, and `close`.
+// set after a full GC, `busy` with the event loop's busy time since the previous `busy`, and `close`.
+// A second argument `unlimited` lifts the per-connection rate limit (for building big conversations).
 import path from 'node:path';
+import { performance } from 'node:perf_hooks';
 import { startServer } from '@rx-conversations/server';
 import { readConfig } from '../lib/config.js';
 import { onParentMessage, tellParent } from '../lib/child.js';
@@ -9,10 +11,16 @@ import { collectGarbage } from '../lib/stats.js';
 import { BENCH_KEYS } from '../lib/tokens.js';
 
 const config = readConfig();
-const [name = 'bench'] = process.argv.slice(2);
+const [name = 'bench', limits = 'default'] = process.argv.slice(2);
 const database = path.join(config.tmpDir, `${name}-${process.pid}.sqlite`);
 
-const server = await startServer({ port: 0, database, keys: BENCH_KEYS });
+const server = await startServer({
+  port: 0,
+  database,
+  keys: BENCH_KEYS,
+  ...(limits === 'unlimited' ? { rateLimit: { ratePerSecond: 1e9, burst: 1e9 } } : {}),
+});
+let utilization = performance.eventLoopUtilization();
 tellParent({ type: 'listening', url: server.url, port: server.port, database });
 
 onParentMessage(async (command) => {
@@ -22,6 +30,11 @@ onParentMessage(async (command) => {
     collectGarbage();
     const usage = process.memoryUsage();
     tellParent({ type: 'memory', rss: usage.rss, heapUsed: usage.heapUsed, external: usage.external, arrayBuffers: usage.arrayBuffers });
+  } else if (command.type === 'busy') {
+    const now = performance.eventLoopUtilization();
+    const delta = performance.eventLoopUtilization(now, utilization);
+    utilization = now;
+    tellParent({ type: 'busy', activeMs: delta.active, idleMs: delta.idle });
   } else if (command.type === 'close') {
     await server.close();
     tellParent({ type: 'closed' });
