@@ -2,6 +2,7 @@ import { describe, expect, it } from '@jest/globals';
 import type { EventFrame } from '@rx-conversations/protocol';
 import { startServer } from '../src/index.js';
 import { connectUser, key } from './helpers/connectUser.js';
+import { expectStreamsIntact } from './helpers/expectStreamsIntact.js';
 import { tempDatabase } from './helpers/tempDatabase.js';
 import { KEYS } from './helpers/testKeys.js';
 import { useServers } from './helpers/useServers.js';
@@ -41,6 +42,92 @@ describe('resume from the per-user log (CONN-5, SRV-4)', () => {
     const live = await again.waitForEvent('messageAdded', (e) => e.data.message.body === 'live');
     expect(live.seq).toBe(seen + 5);
     expect(again.events().map((e) => e.seq)).toEqual([1, 2, 3, 4, 5].map((i) => seen + i));
+  });
+
+  // CORE-2: a user's view of the log is derived from their membership intervals, so a resume that
+  // spans a membership change must show exactly what the user was allowed to see, when.
+  const describeEvent = (e: EventFrame): string =>
+    e.kind === 'messageAdded'
+      ? `message ${(e as EventFrame<'messageAdded'>).data.message.body}`
+      : e.kind === 'conversationRemoved'
+        ? `removed (${(e as EventFrame<'conversationRemoved'>).data.reason})`
+        : e.kind === 'participantJoined'
+          ? `joined ${(e as EventFrame<'participantJoined'>).data.participant.identity}`
+          : e.kind === 'participantLeft'
+            ? `left ${(e as EventFrame<'participantLeft'>).data.identity}`
+            : e.kind;
+
+  it('CONN-5, CORE-2: added while offline: the resume brings conversationAdded and what follows, nothing from before', async () => {
+    const server = await start();
+    const alice = await connect(server, 'alice');
+    const { sid } = await alice.request('conversations.create', {});
+    await alice.request('messages.send', { sid, body: 'before', idempotencyKey: key() });
+    const bob = await connect(server, 'bob');
+    const seen = bob.lastSeq();
+    await bob.close();
+
+    await alice.request('participants.add', { sid, identity: 'bob' });
+    await alice.request('messages.send', { sid, body: 'after', idempotencyKey: key() });
+    await alice.request('messages.send', { sid: (await alice.request('conversations.create', {})).sid, body: 'elsewhere', idempotencyKey: key() });
+
+    const again = await connect(server, 'bob', { lastSeq: seen });
+    expect(again.welcome.resume).toBe('resumed');
+    await again.waitForEvent('messageAdded', (e) => e.data.message.body === 'after');
+    expect(again.events().map(describeEvent)).toEqual(['conversationAdded', 'joined bob', 'message after']);
+    expectStreamsIntact(again.events(), 'bob');
+    // Live events of the conversation follow at once.
+    await alice.request('messages.send', { sid, body: 'live', idempotencyKey: key() });
+    await again.waitForEvent('messageAdded', (e) => e.data.message.body === 'live');
+  });
+
+  it('CONN-5, CORE-2: removed while offline: the resume brings what came before the removal and the removal, nothing after', async () => {
+    const server = await start();
+    const alice = await connect(server, 'alice');
+    const { sid } = await alice.request('conversations.create', {});
+    await alice.request('participants.add', { sid, identity: 'bob' });
+    const bob = await connect(server, 'bob');
+    const seen = bob.lastSeq();
+    await bob.close();
+
+    await alice.request('messages.send', { sid, body: 'while a member', idempotencyKey: key() });
+    await alice.request('participants.remove', { sid, identity: 'bob' });
+    await alice.request('messages.send', { sid, body: 'after removal', idempotencyKey: key() });
+    await alice.request('conversations.update', { sid, friendlyName: 'secret plans' });
+
+    const again = await connect(server, 'bob', { lastSeq: seen });
+    expect(again.welcome.resume).toBe('resumed');
+    await again.waitForEvent('conversationRemoved');
+    await again.barrier();
+    expect(again.events().map(describeEvent)).toEqual(['message while a member', 'removed (removed)']);
+    // Nothing of the conversation reaches him live either.
+    await alice.request('messages.send', { sid, body: 'still secret', idempotencyKey: key() });
+    await again.barrier();
+    expect(again.events()).toHaveLength(2);
+  });
+
+  it('CONN-5, CORE-2: removed and added again while offline: the gap in between stays hidden', async () => {
+    const server = await start();
+    const alice = await connect(server, 'alice');
+    const { sid } = await alice.request('conversations.create', {});
+    await alice.request('participants.add', { sid, identity: 'bob' });
+    const bob = await connect(server, 'bob');
+    const seen = bob.lastSeq();
+    await bob.close();
+
+    await alice.request('messages.send', { sid, body: 'one', idempotencyKey: key() });
+    await alice.request('participants.remove', { sid, identity: 'bob' });
+    await alice.request('messages.send', { sid, body: 'hidden', idempotencyKey: key() });
+    await alice.request('participants.add', { sid, identity: 'bob' });
+    await alice.request('messages.send', { sid, body: 'three', idempotencyKey: key() });
+
+    const again = await connect(server, 'bob', { lastSeq: seen });
+    await again.waitForEvent('messageAdded', (e) => e.data.message.body === 'three');
+    expect(again.events().map(describeEvent)).toEqual(['message one', 'removed (removed)', 'conversationAdded', 'joined bob', 'message three']);
+    expectStreamsIntact(again.events(), 'bob');
+    // A fresh replay of bob's whole view agrees with the resume.
+    const everything = await connect(server, 'bob', { lastSeq: 0 });
+    await everything.waitForEvent('messageAdded', (e) => e.data.message.body === 'three');
+    expect(everything.events().map(describeEvent)).not.toContain('message hidden');
   });
 
   it('CONN-5: a resume racing with live writes neither loses nor duplicates an event', async () => {

@@ -123,6 +123,16 @@ export class TestClient {
     return events.length === 0 ? this.welcome.headSeq : events[events.length - 1]!.seq;
   }
 
+  /**
+   * Resolves once everything the server queued for this socket before now has arrived: it answers a
+   * ping on the same ordered queue, after whatever earlier writes caused.
+   */
+  async barrier(): Promise<void> {
+    const pongs = this.frames.filter((f) => f.type === 'pong').length;
+    this.send({ type: 'ping' });
+    await this.waitFor((f) => f.type === 'pong' && this.frames.filter((g) => g.type === 'pong').length > pongs);
+  }
+
   async close(): Promise<void> {
     if (this.socket.readyState === WebSocket.CLOSED) return;
     this.socket.close(1000);
