@@ -12,8 +12,9 @@
 //    installed @rx-conversations/server, serves each build: the tsc outputs, both bundles, a Node ESM
 //    script and a CommonJS script that require()s the client.
 //
-// Usage: node scripts/consumer-check.mjs   (after npm run build; CI runs it from .ci/run)
-// Exit code 1 when any step fails. RXC_CONSUMER_KEEP=1 keeps the scratch folder for a look.
+// Usage: node scripts/consumer-check.mjs [--fail-fast]   (after npm run build; CI runs it from .ci/run)
+// Exit code 1 when any step fails; --fail-fast stops at the first. RXC_CONSUMER_KEEP=1 keeps the
+// scratch folder for a look.
 import { spawnSync } from 'node:child_process';
 import { copyFileSync, cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -25,6 +26,7 @@ import { nodeResolve } from '@rollup/plugin-node-resolve';
 import { publishedPackages, root } from './lib/workspaces.mjs';
 
 const started = Date.now();
+const failFast = process.argv.includes('--fail-fast');
 const scratch = mkdtempSync(join(tmpdir(), 'rxc-consumer-'));
 const tarballs = join(scratch, 'tarballs');
 const app = join(scratch, 'app');
@@ -54,7 +56,7 @@ async function step(name, fn, { fatal = false } = {}) {
   }
   console.log(`FAIL ${name} (${ms} ms)\n  ${problems.join('\n').replaceAll('\n', '\n  ')}`);
   failures.push(name);
-  if (fatal) finish();
+  if (fatal || failFast) finish();
 }
 
 function finish() {
