@@ -123,6 +123,7 @@ await step('install the tarballs into a scratch app (Angular-style, its own rxjs
       ...Object.fromEntries(packages.map((pkg) => [pkg.name, `file:${relative(app, tarballOf.get(pkg.name))}`])),
       // What `ng new` puts in an app: Angular and its own rxjs.
       '@angular/core': dev['@angular/core'],
+      '@angular/compiler': dev['@angular/compiler'],
       rxjs: '~7.8.0',
       ws: packages.find((p) => p.short === 'server')?.manifest.dependencies?.ws ?? '^8.18.0',
       '@types/node': dev['@types/node'],
@@ -197,6 +198,8 @@ await step('every export in the types exists at run time (ESM import and CommonJ
     join(app, 'exports-runtime.cjs'),
     `const out = {};
      (async () => {
+       // Partially compiled Angular libraries link at import time in Node and need the JIT compiler.
+       await import('@angular/compiler').catch(() => {});
        for (const name of ${JSON.stringify(names)}) {
          const esm = Object.keys(await import(name)).sort();
          let cjs; try { cjs = Object.keys(require(name)).filter((k) => k !== '__esModule' && k !== 'module.exports').sort(); } catch (e) { cjs = String(e); }
