@@ -109,6 +109,15 @@ await step('@arethetypeswrong/cli every tarball', () =>
 );
 
 // ── 2. one scratch app, installed from the tarballs ──
+function rxjsFloor() {
+  const ranges = packages.map((pkg) => pkg.manifest.peerDependencies?.rxjs).filter(Boolean);
+  const floors = ranges.map((range) => /^\^(\d+\.\d+\.\d+)$/.exec(range)?.[1]);
+  if (floors.length === 0 || floors.some((f) => f === undefined) || new Set(floors).size !== 1) {
+    throw new Error(`rxjs peer ranges must all be one ^x.y.z range, found: ${ranges.join(', ') || 'none'}`);
+  }
+  return floors[0];
+}
+
 await step('install the tarballs into a scratch app (Angular-style, its own rxjs)', () => {
   mkdirSync(join(app, 'src'), { recursive: true });
   for (const file of ['client.ts', 'client.mjs', 'client.cjs', 'harness.mjs']) {
@@ -124,7 +133,8 @@ await step('install the tarballs into a scratch app (Angular-style, its own rxjs
       // What `ng new` puts in an app: Angular and its own rxjs.
       '@angular/core': dev['@angular/core'],
       '@angular/compiler': dev['@angular/compiler'],
-      rxjs: '~7.8.0',
+      // The lowest rxjs our peer range admits (the repo's own tests run the newest), so the range is tested.
+      rxjs: rxjsFloor(),
       ws: packages.find((p) => p.short === 'server')?.manifest.dependencies?.ws ?? '^8.18.0',
       '@types/node': dev['@types/node'],
       '@types/ws': dev['@types/ws'],
