@@ -92,7 +92,7 @@ for (const c of cases) {
     failed += 1;
     console.log(`FAIL ${c.name}: ${error instanceof Error ? error.message : error}`);
   } finally {
-    rmSync(dir, { recursive: true, force: true });
+    if (process.env.RXC_SELFTEST_KEEP !== "1") rmSync(dir, { recursive: true, force: true });
   }
 }
 console.log(`release checks self-test: ${passed} passed, ${failed} failed`);

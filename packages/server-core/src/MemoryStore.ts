@@ -3,7 +3,8 @@ import type { ConversationRow, MessageRow, ParticipantRow, UserRow } from './row
 import { done, type Step } from './Step.js';
 import type { IdempotencyRow, LoggedEvent, NewEvent, RegistrationRow, RetentionLimits, Store, StoreTx } from './Store.js';
 
-interface Registration extends RegistrationRow {
+/** A stored push registration, as the memory store keeps it. */
+export interface StoredRegistration extends RegistrationRow {
   registered_at: number;
   last_seen_at: number;
 }
@@ -46,7 +47,7 @@ export class MemoryStore implements Store {
   private readonly membershipsOf = new Map<string, Map<string, number>>();
   private readonly messages = new Map<string, MessageRow[]>();
   private readonly users = new Map<string, UserRow>();
-  private readonly registrations = new Map<string, Registration>();
+  private readonly registrations = new Map<string, StoredRegistration>();
   private readonly idempotency = new Map<string, StoredIdempotency>();
   private readonly log: LoggedEvent[] = [];
   private readonly conversationLogs = new Map<string, LoggedEvent[]>();
@@ -360,7 +361,7 @@ export class MemoryStore implements Store {
   get view(): {
     readonly conversations: ReadonlyMap<string, ConversationRow>;
     readonly users: ReadonlyMap<string, UserRow>;
-    readonly registrations: readonly Registration[];
+    readonly registrations: readonly StoredRegistration[];
     messages(sid: string): readonly MessageRow[];
   } {
     return {

@@ -5,6 +5,7 @@ export type { SessionSettings, SessionTimers, SessionTransport, TokenVerifier } 
 export { Fanout } from './Fanout.js';
 export type { Delivery, LivePeer } from './Fanout.js';
 export { MemoryStore } from './MemoryStore.js';
+export type { StoredRegistration } from './MemoryStore.js';
 export type { EventStream, IdempotencyRow, LoggedEvent, NewEvent, RegistrationRow, RetentionLimits, Store, StoreTx } from './Store.js';
 export { done, run, runSync, wait } from './Step.js';
 export type { Step } from './Step.js';
