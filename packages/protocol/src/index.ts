@@ -1,4 +1,4 @@
-export { LIMITS } from './limits.js';
+export { LIMITS, MAX_TIMER_MS } from './limits.js';
 export type { Limits } from './limits.js';
 export { ERROR_CODES, isErrorCode, isRetryable } from './errorCodes.js';
 export type { ErrorCode } from './errorCodes.js';

@@ -40,3 +40,9 @@ export const LIMITS = {
 
 /** The type of {@link LIMITS}. */
 export type Limits = typeof LIMITS;
+
+/**
+ * The longest delay `setTimeout` accepts (2³¹ − 1 ms, about 24.8 days); a longer one fires at once. Clients
+ * and servers arm timers against token expiry with it: a wait beyond it is re-armed, or never needed.
+ */
+export const MAX_TIMER_MS = 2 ** 31 - 1;

@@ -1,4 +1,5 @@
 import {
+  MAX_TIMER_MS,
   PROTOCOL_VERSION,
   parseClientFrame,
   type HelloFrame,
@@ -53,8 +54,6 @@ export interface SessionSettings {
 type Phase = 'handshake' | 'live' | 'closed';
 type TimerName = 'handshake' | 'notice' | 'expiry';
 
-// setTimeout cannot wait longer than this; longer waits are re-armed when they fire.
-const MAX_TIMER_MS = 2_147_483_647;
 
 /**
  * One authenticated connection, whatever carries it (CORE-1): the hello/welcome handshake and resume

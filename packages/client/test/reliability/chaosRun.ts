@@ -29,6 +29,7 @@ export interface ChaosOptions {
 }
 
 export interface ChaosResult {
+  /** Messages the server holds at the end (read back from it, not the number sent). */
   readonly messages: number;
   /** Sends whose promise (or retry) resolved; the rest failed on the client but were committed. */
   readonly acknowledged: number;
@@ -188,7 +189,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosResult> {
     }
     if (problems.length > 0) throw new Error(`chaos (seed ${options.seed}) found ${problems.length} problem(s):\n${problems.slice(0, 20).join('\n')}`);
     return {
-      messages: total,
+      messages: truth.length,
       acknowledged: acked.size,
       failedThenRetried: retried.size,
       clientFailures: failures,

@@ -16,6 +16,7 @@ import {
   timer,
 } from 'rxjs';
 import {
+  MAX_TIMER_MS,
   StreamPositions,
   AUTH_SUBPROTOCOL_PREFIX,
   errorCodeForClose,
@@ -58,8 +59,6 @@ export interface TokenExpiryNotice {
   readonly expiresAt: number;
 }
 
-/** setTimeout's limit (~24.8 days); a later deadline would fire at once, so it is not scheduled. */
-const MAX_TIMER_MS = 2 ** 31 - 1;
 /** How long a connection must stay up before a drop counts as a fresh failure rather than a flap or a loss. */
 const STABLE_CONNECTION_MS = 10_000;
 
