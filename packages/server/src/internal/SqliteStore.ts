@@ -63,8 +63,14 @@ export class SqliteStore implements Store {
   *prune(now: number, limits: { readonly events: RetentionLimits; readonly idempotencyTtlMs: number; readonly registrationIdleMs: number }): Step<void> {
     const { db } = this;
     this.runInTransaction(() => {
-      const cutoff = db.prepare<[number], { seq: number | null }>('SELECT MAX(seq) AS seq FROM log WHERE at < ?').get(now - limits.events.maxAgeMs)?.seq;
-      if (cutoff !== null && cutoff !== undefined) db.prepare('DELETE FROM log WHERE seq <= ?').run(cutoff);
+      // Positions follow commit order, and so (one clock) do times: walk from the oldest event and stop
+      // at the first young one, so pruning costs what it drops, not the size of the log.
+      let cutoff: number | undefined;
+      for (const row of db.prepare<[], { seq: number; at: number }>('SELECT seq, at FROM log ORDER BY seq').iterate()) {
+        if (row.at >= now - limits.events.maxAgeMs) break;
+        cutoff = row.seq;
+      }
+      if (cutoff !== undefined) db.prepare('DELETE FROM log WHERE seq <= ?').run(cutoff);
       // Intervals that ended before the oldest retained event can show nothing any more.
       db.prepare('DELETE FROM memberships WHERE to_seq IS NOT NULL AND to_seq < (SELECT COALESCE(MIN(seq), 0) FROM log)').run();
       db.prepare('DELETE FROM idempotency WHERE created_at < ?').run(now - limits.idempotencyTtlMs);
