@@ -57,14 +57,21 @@ describe('resume from the per-user log (CONN-5, SRV-4)', () => {
             ? `left ${(e as EventFrame<'participantLeft'>).data.identity}`
             : e.kind;
 
-  it('CONN-5, CORE-2: added while offline: the resume brings conversationAdded and what follows, nothing from before', async () => {
+  /** Alice's conversation (bob a member or not), and bob gone offline after seeing everything so far. */
+  async function bobGoesOffline(bobIsMember: boolean) {
     const server = await start();
     const alice = await connect(server, 'alice');
     const { sid } = await alice.request('conversations.create', {});
-    await alice.request('messages.send', { sid, body: 'before', idempotencyKey: key() });
+    if (bobIsMember) await alice.request('participants.add', { sid, identity: 'bob' });
     const bob = await connect(server, 'bob');
     const seen = bob.lastSeq();
     await bob.close();
+    return { server, alice, sid, seen };
+  }
+
+  it('CONN-5, CORE-2: added while offline: the resume brings conversationAdded and what follows, nothing from before', async () => {
+    const { server, alice, sid, seen } = await bobGoesOffline(false);
+    await alice.request('messages.send', { sid, body: 'before', idempotencyKey: key() });
 
     await alice.request('participants.add', { sid, identity: 'bob' });
     await alice.request('messages.send', { sid, body: 'after', idempotencyKey: key() });
@@ -81,14 +88,7 @@ describe('resume from the per-user log (CONN-5, SRV-4)', () => {
   });
 
   it('CONN-5, CORE-2: removed while offline: the resume brings what came before the removal and the removal, nothing after', async () => {
-    const server = await start();
-    const alice = await connect(server, 'alice');
-    const { sid } = await alice.request('conversations.create', {});
-    await alice.request('participants.add', { sid, identity: 'bob' });
-    const bob = await connect(server, 'bob');
-    const seen = bob.lastSeq();
-    await bob.close();
-
+    const { server, alice, sid, seen } = await bobGoesOffline(true);
     await alice.request('messages.send', { sid, body: 'while a member', idempotencyKey: key() });
     await alice.request('participants.remove', { sid, identity: 'bob' });
     await alice.request('messages.send', { sid, body: 'after removal', idempotencyKey: key() });
@@ -106,14 +106,7 @@ describe('resume from the per-user log (CONN-5, SRV-4)', () => {
   });
 
   it('CONN-5, CORE-2: removed and added again while offline: the gap in between stays hidden', async () => {
-    const server = await start();
-    const alice = await connect(server, 'alice');
-    const { sid } = await alice.request('conversations.create', {});
-    await alice.request('participants.add', { sid, identity: 'bob' });
-    const bob = await connect(server, 'bob');
-    const seen = bob.lastSeq();
-    await bob.close();
-
+    const { server, alice, sid, seen } = await bobGoesOffline(true);
     await alice.request('messages.send', { sid, body: 'one', idempotencyKey: key() });
     await alice.request('participants.remove', { sid, identity: 'bob' });
     await alice.request('messages.send', { sid, body: 'hidden', idempotencyKey: key() });
