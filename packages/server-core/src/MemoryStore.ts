@@ -96,7 +96,7 @@ export class MemoryStore implements Store {
 
   /** Every event the user may see, oldest first (the test kit's `state.events`). */
   eventsOf(identity: string): LoggedEvent[] {
-    return this.eventsAfter(identity, Math.max(this.floor, this.userFloors.get(identity) ?? 0, 1) - 1) ?? [];
+    return this.eventsOfAfter(identity, Math.max(this.floor, this.userFloors.get(identity) ?? 0, 1) - 1) ?? [];
   }
 
   /** Forgets the user's events but the newest `keep`: resuming from before them gets `resync`. */
@@ -126,7 +126,7 @@ export class MemoryStore implements Store {
     }
   }
 
-  private eventsAfter(identity: string, afterSeq: number): LoggedEvent[] | null {
+  private eventsOfAfter(identity: string, afterSeq: number): LoggedEvent[] | null {
     if (afterSeq < this.floor - 1 || afterSeq < (this.userFloors.get(identity) ?? 0) - 1) return null;
     const own = this.userLogs.get(identity) ?? [];
     const out = own.slice(firstAfter(own, afterSeq));
@@ -304,7 +304,12 @@ export class MemoryStore implements Store {
         return done(undefined);
       },
       headSeq: () => done(this.head),
-      eventsFor: (identity, afterSeq) => done(this.eventsAfter(identity, afterSeq)),
+      eventsFor: (identity, afterSeq) => done(this.eventsOfAfter(identity, afterSeq)),
+      eventsAfter: (afterSeq, limit) => {
+        if (afterSeq < this.floor - 1) return done(null);
+        const from = firstAfter(this.log, afterSeq);
+        return done(this.log.slice(from, from + limit));
+      },
     };
   }
 
@@ -312,7 +317,8 @@ export class MemoryStore implements Store {
     const conversationSid = 'conversation' in event.stream ? event.stream.conversation : null;
     const streamKey = conversationSid === null ? `u:${(event.stream as { user: string }).user}` : `c:${conversationSid}`;
     this.head += 1;
-    const logged: LoggedEvent = { seq: this.head, prev: this.streamHeads.get(streamKey) ?? 0, conversationSid, kind: event.kind, payload: event.payload, at: event.at };
+    const identity = conversationSid === null ? (event.stream as { user: string }).user : null;
+    const logged: LoggedEvent = { seq: this.head, prev: this.streamHeads.get(streamKey) ?? 0, conversationSid, identity, kind: event.kind, payload: event.payload, at: event.at };
     this.setIn(this.streamHeads, streamKey, logged.seq);
     const logs = conversationSid === null ? this.userLogs : this.conversationLogs;
     const logKey = conversationSid ?? (event.stream as { user: string }).user;

@@ -30,6 +30,8 @@ export interface LoggedEvent {
   readonly prev: number;
   /** The conversation for a conversation-stream event, null for a user-stream event. */
   readonly conversationSid: string | null;
+  /** The user for a user-stream event, null for a conversation-stream event. */
+  readonly identity: string | null;
   readonly kind: string;
   /** The event's data, serialised once. */
   readonly payload: string;
@@ -112,6 +114,11 @@ export interface StoreTx {
    * `afterSeq` (the client must resync).
    */
   eventsFor(identity: string, afterSeq: number): Step<LoggedEvent[] | null>;
+  /**
+   * Up to `limit` events of every stream after `afterSeq`, in order: how a node catches up on events
+   * other nodes wrote (several nodes). Null when retention already dropped events after `afterSeq`.
+   */
+  eventsAfter(afterSeq: number, limit: number): Step<LoggedEvent[] | null>;
 }
 
 /** Retention bounds of the event log (SRV-4). */

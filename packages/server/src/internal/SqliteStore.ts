@@ -20,6 +20,7 @@ interface LogRow {
   seq: number;
   prev: number;
   conversation_sid: string | null;
+  identity: string | null;
   kind: string;
   payload: string;
   at: number;
@@ -29,6 +30,7 @@ const toEvent = (row: LogRow): LoggedEvent => ({
   seq: row.seq,
   prev: row.prev,
   conversationSid: row.conversation_sid,
+  identity: row.identity,
   kind: row.kind,
   payload: row.payload,
   at: row.at,
@@ -143,13 +145,14 @@ function createTx(db: Database, retention: RetentionLimits): StoreTx {
     head: p<[], { seq: number }>("SELECT seq FROM sqlite_sequence WHERE name = 'log'"),
     oldest: p<[], { seq: number | null }>('SELECT MIN(seq) AS seq FROM log'),
     eventsFor: p<[string, number, number, string, number], LogRow>(`
-      SELECT seq, prev, conversation_sid, kind, payload, at FROM log WHERE identity = ? AND seq > ?
+      SELECT seq, prev, conversation_sid, identity, kind, payload, at FROM log WHERE identity = ? AND seq > ?
       UNION ALL
-      SELECT l.seq, l.prev, l.conversation_sid, l.kind, l.payload, l.at FROM memberships m
+      SELECT l.seq, l.prev, l.conversation_sid, l.identity, l.kind, l.payload, l.at FROM memberships m
         JOIN log l ON l.conversation_sid = m.conversation_sid AND l.seq > MAX(m.from_seq, ?)
           AND (m.to_seq IS NULL OR l.seq <= m.to_seq)
         WHERE m.identity = ? AND (m.to_seq IS NULL OR m.to_seq > ?)
       ORDER BY seq`),
+    eventsAfter: p<[number, number], LogRow>('SELECT seq, prev, conversation_sid, identity, kind, payload, at FROM log WHERE seq > ? ORDER BY seq LIMIT ?'),
   };
   const head = (): number => s.head.get()?.seq ?? 0;
   return {
@@ -198,7 +201,7 @@ function createTx(db: Database, retention: RetentionLimits): StoreTx {
       s.setStreamHead.run(stream, seq);
       // Count-based retention, paid one position at a time as the log grows past its bound.
       if (seq > retention.maxEvents) s.trimLog.run(seq - retention.maxEvents);
-      return done({ seq, prev, conversationSid, kind: event.kind, payload: event.payload, at: event.at });
+      return done({ seq, prev, conversationSid, identity, kind: event.kind, payload: event.payload, at: event.at });
     },
     openMembership: (identity, sid, fromSeq) => done(void s.openMembership.run(identity, sid, fromSeq)),
     closeMembership: (identity, sid, toSeq) => done(void s.closeMembership.run(toSeq, identity, sid)),
@@ -208,6 +211,11 @@ function createTx(db: Database, retention: RetentionLimits): StoreTx {
       // Retention dropped positions before `oldest`: some of them may have been this user's.
       if (afterSeq < oldest - 1) return done(null);
       return done(s.eventsFor.all(identity, afterSeq, afterSeq, identity, afterSeq).map(toEvent));
+    },
+    eventsAfter: (afterSeq, limit) => {
+      const oldest = s.oldest.get()?.seq ?? head() + 1;
+      if (afterSeq < oldest - 1) return done(null);
+      return done(s.eventsAfter.all(afterSeq, limit).map(toEvent));
     },
   };
 }
