@@ -27,7 +27,7 @@ describe('Core: a write costs the same whatever the audience (CORE-2)', () => {
     for (const identity of ['member-1', 'member-500', 'member-998']) {
       const frames: string[] = [];
       received.set(identity, frames);
-      core.fanout.add({ identity, enqueue: (frame) => frames.push(frame) }, [sid]);
+      core.fanout.add({ identity, floor: 0, enqueue: (frame) => frames.push(frame), drop: () => {} }, [sid]);
     }
 
     const before = head();

@@ -9,14 +9,18 @@ import type {
   User,
   UserUpdateReason,
 } from '@rx-conversations/protocol';
+import { localBus, type Bus, type BusSignal } from './Bus.js';
 import { canonicalJson } from './canonicalJson.js';
 import type { Delivery } from './Fanout.js';
 import { Fanout } from './Fanout.js';
+import { localPresence, type Presence } from './Presence.js';
 import type { PushSender } from './PushSender.js';
+import { Relay } from './Relay.js';
 import { toConversation, toUser, type ConversationRow, type ParticipantRow } from './rows.js';
 import { serverError } from './ServerError.js';
-import { run, type Step } from './Step.js';
+import { run, runSync, type Step } from './Step.js';
 import type { EventStream, LoggedEvent, Store, StoreTx } from './Store.js';
+export { eventFrame } from './eventFrame.js';
 
 /** Prefixes of the sids the core makes. */
 export type SidPrefix = 'CH' | 'MB' | 'IM' | 'CN';
@@ -45,6 +49,10 @@ export interface CoreOptions {
   readonly pushSender?: PushSender;
   /** Runs work after the current turn (push expansion, off the sender's path). Default: at once. */
   readonly defer?: (work: () => void) => void;
+  /** How this node hears of other nodes' commits and signals. Default: none (a single node). */
+  readonly bus?: Bus;
+  /** Who is online across nodes. Default: this node's own connections. */
+  readonly presence?: Presence;
 }
 
 /** Collects a write's events inside its transaction and what to do once it commits. */
@@ -74,21 +82,14 @@ const NO_LOG: CoreLogger = {
 };
 
 /**
- * The event frame of a logged event, assembled around its stored payload: serialised once however
- * many connections receive it, and replay never parses what it only forwards (CORE-2).
- */
-export function eventFrame(event: LoggedEvent): string {
-  const stream = event.conversationSid === null ? '' : `"stream":${JSON.stringify(event.conversationSid)},`;
-  return `{"type":"ev","seq":${event.seq},"prev":${event.prev},${stream}"kind":"${event.kind}","data":${event.payload},"at":${event.at}}`;
-}
-
-/**
  * The server's behaviour over any store (CORE-1): every write follows one rule — apply, append events,
  * commit, then queue events to live connections, then reply (PERF-4, STORE-6). Knows neither storage
  * nor transport; the server and the test kit's `FakeServer` run this same class.
  */
 export class Core {
   readonly fanout = new Fanout();
+  /** Delivers committed events to this node's connections in log order, whichever node wrote them. */
+  readonly relay: Relay;
   readonly store: Store;
   readonly clock: () => number;
   readonly newSid: (prefix: SidPrefix) => string;
@@ -97,6 +98,8 @@ export class Core {
   private readonly pushSender: PushSender | undefined;
   private readonly defer: (work: () => void) => void;
   private readonly pendingPushes = new Set<Promise<void>>();
+  private readonly bus: Bus;
+  private readonly presence: Presence;
 
   constructor(options: CoreOptions) {
     this.store = options.store;
@@ -106,6 +109,21 @@ export class Core {
     this.logger = options.logger ?? NO_LOG;
     this.pushSender = options.pushSender;
     this.defer = options.defer ?? ((work) => work());
+    this.bus = options.bus ?? localBus;
+    this.presence = options.presence ?? localPresence(this.fanout);
+    // An embedded store knows its head now; a networked one is read in start().
+    const head = this.store.synchronous ? runSync(this.store.read((tx) => tx.headSeq())) : 0;
+    this.relay = new Relay(this.store, this.fanout, this.logger, head);
+    this.bus.listen({
+      events: (events) => this.relay.ingest(events),
+      signal: (signal) => this.deliverSignal(signal),
+      reconnected: () => void this.relay.poll(),
+    });
+  }
+
+  /** Reads where the log stands (networked stores): live delivery starts from there. */
+  async start(): Promise<void> {
+    this.relay.startAt(await run(this.store.read((tx) => tx.headSeq())));
   }
 
   /**
@@ -116,7 +134,7 @@ export class Core {
   *write<R>(identity: string, op: OpName, args: object, body: (batch: WriteBatch) => Step<R>): Step<R> {
     const key = (args as { idempotencyKey?: string }).idempotencyKey;
     const now = this.clock();
-    const deliveries: Delivery[] = [];
+    const events: LoggedEvent[] = [];
     const effects: Array<() => Step<void>> = [];
     const hash = this.hash;
     const result = yield* this.store.write(function* (tx: StoreTx): Step<R> {
@@ -125,15 +143,13 @@ export class Core {
         tx,
         *emit(stream, kind, data, membership) {
           const event = yield* tx.appendEvent({ stream, kind, payload: JSON.stringify(data), at: now });
-          const conversationSid = 'conversation' in stream ? stream.conversation : null;
           const target = 'user' in stream ? stream.user : null;
           if (membership !== undefined && target !== null && 'join' in membership) yield* tx.openMembership(target, membership.join, event.seq);
           if (membership !== undefined && target !== null && 'leave' in membership) yield* tx.closeMembership(target, membership.leave, event.seq);
           if (membership !== undefined && 'end' in membership) {
             for (const p of yield* tx.listParticipants(membership.end)) yield* tx.closeMembership(p.identity, membership.end, event.seq);
           }
-          const frame = eventFrame(event);
-          deliveries.push(membership === undefined ? { frame, conversationSid, identity: target } : { frame, conversationSid, identity: target, membership });
+          events.push(event);
           return event;
         },
         afterCommit: (effect) => effects.push(effect),
@@ -145,14 +161,18 @@ export class Core {
         if (prior.op !== op || prior.args_hash !== argsHash) {
           throw serverError('idempotency_key_conflict', 'this idempotency key was used for another operation or arguments');
         }
-        deliveries.length = 0;
+        events.length = 0;
         return JSON.parse(prior.result) as R;
       }
       const value = yield* body(batch);
       yield* tx.insertIdempotency(identity, key, op, argsHash, JSON.stringify(value), now);
       return value;
     });
-    this.fanout.deliver(deliveries);
+    if (events.length > 0) {
+      this.bus.publishEvents(events);
+      this.relay.ingest(events);
+      yield* this.relay.reached(events[events.length - 1]!.seq);
+    }
     for (const effect of effects) this.runEffect(effect, op);
     return result;
   }
@@ -194,14 +214,30 @@ export class Core {
   *user(tx: StoreTx, identity: string): Step<User | undefined> {
     const row = yield* tx.getUser(identity);
     if (row === undefined) return undefined;
-    return toUser(row, this.fanout.isOnline(identity), (yield* tx.countRegistrations(identity)) > 0);
+    return toUser(row, yield* this.isOnline(identity), (yield* tx.countRegistrations(identity)) > 0);
+  }
+
+  /** Online on any node (SCALE-4). */
+  isOnline(identity: string): Step<boolean> {
+    return this.presence.isOnline(identity);
+  }
+
+  /** Sends an ephemeral frame to its recipients on this node and on every other. */
+  signal(signal: BusSignal): void {
+    this.deliverSignal(signal);
+    this.bus.publishSignal(signal);
+  }
+
+  private deliverSignal(signal: BusSignal): void {
+    if (signal.to === 'members') this.fanout.sendToMembers(signal.conversationSid, signal.frame, signal.except);
+    else this.fanout.sendToWatchers(signal.identity, signal.frame);
   }
 
   /** Tells watchers a user changed (ephemeral `sig userUpdated`). */
   *signalUser(identity: string, updateReasons: UserUpdateReason[]): Step<void> {
     const user = yield* this.store.read((tx) => this.user(tx, identity));
     if (user === undefined) return;
-    this.fanout.sendToWatchers(identity, JSON.stringify({ type: 'sig', kind: 'userUpdated', data: { user, updateReasons } }));
+    this.signal({ to: 'watchers', identity, frame: JSON.stringify({ type: 'sig', kind: 'userUpdated', data: { user, updateReasons } }) });
   }
 
   /**
@@ -209,6 +245,7 @@ export class Core {
    * change wins over older snapshots, and tell watchers.
    */
   reachabilityChanged(identity: string): void {
+    this.presence.changed(identity, this.fanout.isOnline(identity));
     const core = this;
     this.runEffect(function* () {
       yield* core.store.write((tx) => tx.bumpUserVersion(identity));
@@ -228,7 +265,7 @@ export class Core {
       this.runEffect(function* () {
         const targets = yield* core.store.read((tx) => tx.pushTargets(conversation.sid, message.author));
         for (const target of targets) {
-          if (core.fanout.isOnline(target.identity)) continue;
+          if (yield* core.isOnline(target.identity)) continue;
           core.track(sender, {
             identity: target.identity,
             type: target.type,

@@ -1,8 +1,12 @@
 /** What fan-out needs of a live (welcomed) connection. */
 export interface LivePeer {
   readonly identity: string;
+  /** Events up to this position reached the peer another way (its handshake replay): not sent again. */
+  readonly floor: number;
   /** Queues a serialised frame on the connection. */
   enqueue(frame: string): void;
+  /** Ends the connection so that its client resumes (this node lost events it cannot replay). */
+  drop(): void;
 }
 
 /**
@@ -11,6 +15,7 @@ export interface LivePeer {
  * so a newcomer receives the events after their `conversationAdded` and a leaver none after theirs.
  */
 export interface Delivery {
+  readonly seq: number;
   readonly frame: string;
   readonly conversationSid: string | null;
   readonly identity: string | null;
@@ -63,27 +68,35 @@ export class Fanout {
     return true;
   }
 
-  /** Queues committed events on their recipients' live connections, in log order. */
-  deliver(deliveries: readonly Delivery[]): void {
-    for (const delivery of deliveries) {
-      const m = delivery.membership;
-      if (m !== undefined && 'join' in m && delivery.identity !== null && this.isOnline(delivery.identity)) this.join(delivery.identity, m.join);
-      if (delivery.identity !== null) this.sendTo(delivery.identity, delivery.frame);
-      else if (delivery.conversationSid !== null) {
-        for (const identity of this.members.get(delivery.conversationSid) ?? []) this.sendTo(identity, delivery.frame);
-      }
-      if (m !== undefined && 'leave' in m && delivery.identity !== null) this.leave(delivery.identity, m.leave);
-      if (m !== undefined && 'end' in m) {
-        for (const identity of this.members.get(m.end) ?? []) this.conversationsOf.get(identity)?.delete(m.end);
-        this.members.delete(m.end);
-      }
+  /** Queues a committed event on its recipients' live connections; called in log order. */
+  deliver(delivery: Delivery): void {
+    const m = delivery.membership;
+    if (m !== undefined && 'join' in m && delivery.identity !== null && this.isOnline(delivery.identity)) this.join(delivery.identity, m.join);
+    if (delivery.identity !== null) this.sendEvent(delivery.identity, delivery);
+    else if (delivery.conversationSid !== null) {
+      for (const identity of this.members.get(delivery.conversationSid) ?? []) this.sendEvent(identity, delivery);
     }
+    if (m !== undefined && 'leave' in m && delivery.identity !== null) this.leave(delivery.identity, m.leave);
+    if (m !== undefined && 'end' in m) {
+      for (const identity of this.members.get(m.end) ?? []) this.conversationsOf.get(identity)?.delete(m.end);
+      this.members.delete(m.end);
+    }
+  }
+
+  /** Ends every live connection so that each resumes (events were lost to this node). */
+  dropAll(): void {
+    for (const peers of [...this.byIdentity.values()]) for (const peer of [...peers]) peer.drop();
   }
 
   /** Queues a frame on every live connection of `identity`. */
   sendTo(identity: string, frame: string): void {
     const peers = this.byIdentity.get(identity);
     if (peers !== undefined) for (const peer of peers) peer.enqueue(frame);
+  }
+
+  private sendEvent(identity: string, delivery: Delivery): void {
+    const peers = this.byIdentity.get(identity);
+    if (peers !== undefined) for (const peer of peers) if (delivery.seq > peer.floor) peer.enqueue(delivery.frame);
   }
 
   /** Queues a frame on the live connections of a conversation's online members except `except`. */

@@ -1,4 +1,5 @@
 import {
+  CLOSE_CODES,
   MAX_TIMER_MS,
   PROTOCOL_VERSION,
   parseClientFrame,
@@ -8,7 +9,9 @@ import {
   type WelcomeFrame,
   type WireError,
 } from '@rx-conversations/protocol';
-import { eventFrame, type Core, type CoreLogger } from './Core.js';
+import type { Core, CoreLogger } from './Core.js';
+import { eventFrame } from './eventFrame.js';
+import type { Delivery } from './Fanout.js';
 import type { OpContext, SessionPeer } from './ops/OpContext.js';
 import { operations } from './ops/operations.js';
 import { closeCodeFor, serverError, ServerError } from './ServerError.js';
@@ -65,6 +68,8 @@ export class Session implements SessionPeer {
   readonly watched = new Set<string>();
   /** When a frame last arrived, by the core's clock (heartbeat, CONN-4). */
   lastHeardAt: number;
+  /** Events up to this position reached this connection in its handshake replay. */
+  floor = 0;
   /** The hello received, once it has been. */
   hello: HelloFrame | null = null;
   /** How the handshake resumed, once welcomed. */
@@ -117,6 +122,11 @@ export class Session implements SessionPeer {
   /** Queues a serialised frame. */
   enqueue(frame: string): void {
     if (this.phase !== 'closed') this.transport.send(frame);
+  }
+
+  /** This node lost events it cannot replay: close so that the client resumes (and resyncs). */
+  drop(): void {
+    this.close(CLOSE_CODES.goingAway, 'events_lost');
   }
 
   /** Ends the session with the close code of `error` (after sending what is queued). */
@@ -228,31 +238,42 @@ export class Session implements SessionPeer {
   }
 
   /**
-   * Reads the missed events and registers for live fan-out in one step: on an embedded store that is one
-   * synchronous turn, so no event can fall between the replay and the live stream, nor arrive twice
-   * (CONN-5). A networked store (several nodes) needs the live events buffered while it reads, then
-   * merged by position.
+   * Replays the missed events and joins live fan-out without a gap or a repeat (CONN-5, SCALE-2). The
+   * relay records what it delivers from before the read; the read (one snapshot) gives the head, the
+   * user's conversations and the missed events up to it; then the recorded events past the head are
+   * merged in, with the user's membership followed through them, and later ones arrive live. On an
+   * embedded store this all happens in one turn and nothing is recorded; on a networked store other
+   * nodes' events go by while the read waits.
    */
   private *handshake(frame: HelloFrame): Step<void> {
     const { core } = this.settings;
     const now = core.clock();
     const identity = this.identity;
-    const online = core.fanout.isOnline(identity);
-    const read = yield* core.store.write(function* (tx) {
-      yield* tx.ensureUser(identity, now);
-      const head = yield* tx.headSeq();
-      const conversationSids = online ? null : yield* tx.conversationSidsOf(identity);
-      const lastSeq = frame.lastSeq;
-      if (lastSeq === undefined) return { head, conversationSids, resume: 'fresh' as const, replay: [], ahead: false };
-      if (lastSeq > head) return { head, conversationSids, resume: 'resync' as const, replay: [], ahead: true };
-      const missed = yield* tx.eventsFor(identity, lastSeq);
-      return { head, conversationSids, resume: missed === null ? ('resync' as const) : ('resumed' as const), replay: missed ?? [], ahead: false };
-    });
+    if ((yield* core.store.read((tx) => tx.getUser(identity))) === undefined) yield* core.store.write((tx) => tx.ensureUser(identity, now));
+    const held = core.relay.hold();
+    let read;
+    try {
+      read = yield* core.store.read(function* (tx) {
+        const head = yield* tx.headSeq();
+        const conversationSids = yield* tx.conversationSidsOf(identity);
+        const lastSeq = frame.lastSeq;
+        if (lastSeq === undefined) return { head, conversationSids, resume: 'fresh' as const, replay: [], ahead: false };
+        if (lastSeq > head) return { head, conversationSids, resume: 'resync' as const, replay: [], ahead: true };
+        const missed = yield* tx.eventsFor(identity, lastSeq);
+        return { head, conversationSids, resume: missed === null ? ('resync' as const) : ('resumed' as const), replay: missed ?? [], ahead: false };
+      });
+    } finally {
+      core.relay.release(held);
+    }
     if (this.phase === 'closed') return;
     if (read.ahead) this.replyError(null, { code: 'resume_sequence_invalid', message: `lastSeq is ahead of the log (head ${read.head})` });
+    const conversations = new Set(read.conversationSids);
+    const merged = mergeHeld(held, read.head, identity, conversations);
+    // Events up to the head came in the replay; the relay may not have delivered them here yet.
+    this.floor = read.head;
     this.phase = 'live';
     this.resume = read.resume;
-    if (core.fanout.add(this, read.conversationSids)) core.reachabilityChanged(identity);
+    if (core.fanout.add(this, [...conversations])) core.reachabilityChanged(identity);
     const user = (yield* core.store.read((tx) => core.user(tx, identity)))!;
     const welcome: WelcomeFrame = {
       type: 'welcome',
@@ -268,9 +289,10 @@ export class Session implements SessionPeer {
     };
     this.enqueue(JSON.stringify(welcome));
     this.transport.sendBacklog(read.replay.map(eventFrame));
+    for (const frame of merged) this.enqueue(frame);
     this.armTokenNotice();
     if (core.logger.isLevelEnabled('debug')) {
-      this.logger.debug({ resume: read.resume, head: read.head, lastSeq: frame.lastSeq, replayed: read.replay.length }, 'welcomed');
+      this.logger.debug({ resume: read.resume, head: read.head, lastSeq: frame.lastSeq, replayed: read.replay.length, merged: merged.length }, 'welcomed');
     }
   }
 
@@ -379,4 +401,25 @@ export class Session implements SessionPeer {
     }
     this.onClosed(this);
   }
+}
+
+/**
+ * The frames among `held` (deliveries recorded during a handshake's read) that a user whose membership
+ * was `conversations` at position `head` must receive, in order; follows their membership through them.
+ */
+function mergeHeld(held: readonly Delivery[], head: number, identity: string, conversations: Set<string>): string[] {
+  const frames: string[] = [];
+  for (const delivery of held) {
+    if (delivery.seq <= head) continue;
+    const m = delivery.membership;
+    if (delivery.identity === identity) {
+      if (m !== undefined && 'join' in m) conversations.add(m.join);
+      if (m !== undefined && 'leave' in m) conversations.delete(m.leave);
+      frames.push(delivery.frame);
+    } else if (delivery.identity === null && delivery.conversationSid !== null && conversations.has(delivery.conversationSid)) {
+      frames.push(delivery.frame);
+      if (m !== undefined && 'end' in m) conversations.delete(m.end);
+    }
+  }
+  return frames;
 }

@@ -279,7 +279,7 @@ export const conversationOps: OpHandlers<
       yield* core.requireParticipant(tx, conversation, identity);
       return conversation.sid;
     });
-    core.fanout.sendToMembers(sid, JSON.stringify({ type: 'sig', kind: 'typing', data: { conversationSid: sid, identity } }), identity);
+    core.signal({ to: 'members', conversationSid: sid, except: identity, frame: JSON.stringify({ type: 'sig', kind: 'typing', data: { conversationSid: sid, identity } }) });
     return null;
   },
 };

@@ -61,7 +61,7 @@ export const userOps: OpHandlers<
       if (reasons.length === 0) return (yield* core.user(tx, identity))!;
       next.version += 1;
       yield* tx.updateUser(next);
-      const user = toUser(next, core.fanout.isOnline(identity), (yield* tx.countRegistrations(identity)) > 0);
+      const user = toUser(next, yield* core.isOnline(identity), (yield* tx.countRegistrations(identity)) > 0);
       yield* batch.emit({ user: identity }, 'userUpdated', { user, updateReasons: reasons });
       batch.afterCommit(() => core.signalUser(identity, reasons));
       return user;
