@@ -81,6 +81,10 @@ export class Session implements SessionPeer {
   private readonly context: OpContext;
   private childLogger: CoreLogger | undefined;
   private detached = false;
+  /** Live frames that arrive between joining fan-out and sending the welcome (networked stores). */
+  private early: string[] | null = null;
+  /** The requests still running, in arrival order (networked stores): each starts after the previous. */
+  private running: Promise<void> | null = null;
 
   constructor(
     private readonly transport: SessionTransport,
@@ -119,9 +123,11 @@ export class Session implements SessionPeer {
     return this.tokenExpiresAt;
   }
 
-  /** Queues a serialised frame. */
+  /** Queues a serialised frame (behind the welcome and the replay while the handshake finishes). */
   enqueue(frame: string): void {
-    if (this.phase !== 'closed') this.transport.send(frame);
+    if (this.phase === 'closed') return;
+    if (this.early !== null) this.early.push(frame);
+    else this.transport.send(frame);
   }
 
   /** This node lost events it cannot replay: close so that the client resumes (and resyncs). */
@@ -273,8 +279,15 @@ export class Session implements SessionPeer {
     this.floor = read.head;
     this.phase = 'live';
     this.resume = read.resume;
+    this.early = [];
     if (core.fanout.add(this, [...conversations])) core.reachabilityChanged(identity);
-    const user = (yield* core.store.read((tx) => core.user(tx, identity)))!;
+    let user;
+    try {
+      user = (yield* core.store.read((tx) => core.user(tx, identity)))!;
+    } catch (err) {
+      this.early = null;
+      throw err;
+    }
     const welcome: WelcomeFrame = {
       type: 'welcome',
       v: PROTOCOL_VERSION,
@@ -287,9 +300,12 @@ export class Session implements SessionPeer {
       heartbeatIntervalMs: this.settings.heartbeatIntervalMs,
       serverTime: now,
     };
-    this.enqueue(JSON.stringify(welcome));
+    const early = this.early;
+    this.early = null;
+    if (this.isClosed) return;
+    this.transport.send(JSON.stringify(welcome));
     this.transport.sendBacklog(read.replay.map(eventFrame));
-    for (const frame of merged) this.enqueue(frame);
+    for (const frame of [...merged, ...early]) this.transport.send(frame);
     this.armTokenNotice();
     if (core.logger.isLevelEnabled('debug')) {
       this.logger.debug({ resume: read.resume, head: read.head, lastSeq: frame.lastSeq, replayed: read.replay.length, merged: merged.length }, 'welcomed');
@@ -310,25 +326,41 @@ export class Session implements SessionPeer {
       this.replyError(frame.id, injected);
       return;
     }
+    // One connection's requests run in the order they came, as on an embedded store, where each runs to
+    // its end in one turn: a networked store must not let a later send overtake an earlier one.
+    if (this.running === null) this.track(this.execute(frame));
+    else this.track(this.running.then(() => this.execute(frame)));
+  }
+
+  /** Runs a request to its reply: at once on an embedded store, else as a promise. */
+  private execute(frame: RequestFrame): Promise<void> | undefined {
     const handler = operations[frame.op] as (ctx: OpContext, args: unknown) => Step<unknown>;
     let result: unknown;
     try {
       result = run(handler(this.context, frame.args));
     } catch (err) {
       this.requestFailed(frame.id, frame.op, err);
-      return;
+      return undefined;
     }
-    if (result instanceof Promise) {
-      result
-        .then(
-          (value: unknown) => this.reply(frame.id, value),
-          (err: unknown) => this.requestFailed(frame.id, frame.op, err),
-        )
-        .catch((err: unknown) => this.logger.error({ err }, 'reply failed'));
-    } else {
+    if (!(result instanceof Promise)) {
       // Any events of this write are already queued: the reply goes after them (STORE-6).
       this.reply(frame.id, result);
+      return undefined;
     }
+    return result.then(
+      (value: unknown) => this.reply(frame.id, value),
+      (err: unknown) => this.requestFailed(frame.id, frame.op, err),
+    );
+  }
+
+  private track(work: Promise<void> | undefined): void {
+    if (work === undefined) return;
+    const tail: Promise<void> = work
+      .catch((err: unknown) => this.logger.error({ err }, 'reply failed'))
+      .then(() => {
+        if (this.running === tail) this.running = null;
+      });
+    this.running = tail;
   }
 
   private reply(id: number, result: unknown): void {
