@@ -63,9 +63,14 @@ export class Relay {
 
   /** Takes events committed here or reported by the bus, in any order, repeats included. */
   ingest(events: readonly LoggedEvent[]): void {
-    for (const event of events) if (event.seq > this.cursor) this.ahead.set(event.seq, event);
+    let newest = 0;
+    for (const event of events) {
+      if (event.seq <= this.cursor) continue;
+      this.ahead.set(event.seq, event);
+      newest = Math.max(newest, event.seq);
+    }
     this.drain();
-    if (this.ahead.size > 0) this.catchUp(Math.max(...this.ahead.keys()));
+    if (this.ahead.size > 0) void this.catchUp(newest);
   }
 
   /** Waits until position `seq` has been delivered here (a write's reply goes after its events). */
@@ -74,9 +79,18 @@ export class Relay {
     yield* wait(new Promise<void>((resolve) => this.waiters.push({ seq, resolve })));
   }
 
-  /** Reads the log head and catches up to it: the repair for whatever the bus did not bring. */
+  /**
+   * Reads the log head and catches up to it: the repair for whatever the bus did not bring. Never
+   * rejects: a store that cannot be read now is logged, and the next poll tries again.
+   */
   async poll(): Promise<void> {
-    const head = await run(this.store.read((tx) => tx.headSeq()));
+    let head: number;
+    try {
+      head = await run(this.store.read((tx) => tx.headSeq()));
+    } catch (err) {
+      this.logger.warn({ err, position: this.cursor }, 'reading the event log head failed; the next poll retries');
+      return;
+    }
     if (head > this.cursor) await this.catchUp(head);
     else await this.catchingUp;
   }

@@ -4,8 +4,8 @@ import type { LevelWithSilent } from 'pino';
 import { startServer, type RunningServer } from './startServer.js';
 
 /**
- * Environment variables the CLI reads (normally `process.env`): `RXC_PORT`, `RXC_HOST`, `RXC_DATABASE`,
- * `RXC_KEYS`, `RXC_LOG_LEVEL`, `RXC_MAX_CONNECTIONS`, `RXC_MAX_CONNECTIONS_PER_IDENTITY`.
+ * Environment variables the CLI reads (normally `process.env`): `RXC_PORT`, `RXC_HOST`, `RXC_DATABASE_URL`
+ * (or `RXC_DATABASE`), `RXC_BROKER_URL`, `RXC_KEYS`, `RXC_LOG_LEVEL`, `RXC_MAX_CONNECTIONS`, `RXC_MAX_CONNECTIONS_PER_IDENTITY`.
  *
  * @example
  * const env: CliEnvironment = { RXC_KEYS: JSON.stringify({ SKdev: secret }), RXC_PORT: '0' };
@@ -43,12 +43,15 @@ const LEVELS: readonly string[] = ['silent', 'fatal', 'error', 'warn', 'info', '
 
 const HELP = `Usage: rx-conversations-server [options]
 
-Runs the rx-conversations server (websocket + HTTP on one port, SQLite storage).
+Runs the rx-conversations server (websocket + HTTP on one port). One process on an SQLite file by
+default; several nodes behind one URL with a postgres:// database and a redis:// broker (docs/scaling.md).
 
 Options (each also read from the environment variable in brackets):
   --port <n>            port to listen on, 0 for any free port       [RXC_PORT]      default 8080
   --host <addr>         interface to listen on                       [RXC_HOST]      default 127.0.0.1
-  --database <path>     SQLite file, or :memory:                     [RXC_DATABASE]  default ./data/rx-conversations.db
+  --database <where>    SQLite file, :memory:, or postgres://user@host:5432/db
+                                                 [RXC_DATABASE_URL or RXC_DATABASE] default ./data/rx-conversations.db
+  --broker <url>        redis://host:6379, links nodes sharing a postgres database  [RXC_BROKER_URL]
   --key-id <id>         API key id that signs tokens (repeatable, pairs with --key-secret)
   --key-secret <s>      its HS256 secret, at least 32 bytes (repeatable)
   --keys-file <path>    JSON file { "SKxxx": "secret", ... }
@@ -89,6 +92,7 @@ function parseCli(argv: readonly string[], env: CliEnvironment) {
       port: { type: 'string' },
       host: { type: 'string' },
       database: { type: 'string' },
+      broker: { type: 'string' },
       'key-id': { type: 'string', multiple: true },
       'key-secret': { type: 'string', multiple: true },
       'keys-file': { type: 'string' },
@@ -117,6 +121,8 @@ function parseCli(argv: readonly string[], env: CliEnvironment) {
     values['max-connections-per-identity'] ?? env['RXC_MAX_CONNECTIONS_PER_IDENTITY'],
   );
 
+  const broker = values.broker ?? (env['RXC_BROKER_URL'] === '' ? undefined : env['RXC_BROKER_URL']);
+
   const keys: Record<string, string> = {};
   if (env['RXC_KEYS'] !== undefined && env['RXC_KEYS'] !== '') Object.assign(keys, readKeys(env['RXC_KEYS'], 'RXC_KEYS'));
   if (values['keys-file'] !== undefined) {
@@ -142,7 +148,8 @@ function parseCli(argv: readonly string[], env: CliEnvironment) {
     help: false as const,
     port,
     host: values.host ?? env['RXC_HOST'] ?? '127.0.0.1',
-    database: values.database ?? env['RXC_DATABASE'] ?? './data/rx-conversations.db',
+    database: values.database ?? env['RXC_DATABASE_URL'] ?? env['RXC_DATABASE'] ?? './data/rx-conversations.db',
+    ...(broker === undefined ? {} : { broker }),
     logLevel: logLevel as LevelWithSilent,
     keys,
     ...(maxConnections === undefined ? {} : { maxConnections }),
@@ -178,10 +185,22 @@ export async function runCli(
   try {
     const { help: _help, ...options } = config;
     const server = await startServer(options);
-    output.out(`rx-conversations server listening on ${server.url} (database ${config.database})`);
+    output.out(`rx-conversations server listening on ${server.url} (database ${withoutPassword(config.database)})`);
     return { exitCode: 0, server };
   } catch (err) {
     output.err(`rx-conversations-server: could not start: ${(err as Error).message}`);
     return { exitCode: 1 };
+  }
+}
+
+/** A database URL as it may be printed: its password replaced. */
+function withoutPassword(database: string): string {
+  if (!/^[a-z]+:\/\//i.test(database)) return database;
+  try {
+    const url = new URL(database);
+    if (url.password !== '') url.password = '***';
+    return url.toString();
+  } catch {
+    return database;
   }
 }

@@ -11,8 +11,8 @@ import { abortHandshake } from './internal/abortHandshake.js';
 import { Connection } from './internal/Connection.js';
 import { createTokenVerifier, type VerifiedToken } from './internal/createTokenVerifier.js';
 import { createHttpHandler } from './internal/handleHttpRequest.js';
-import { openDatabase } from './internal/openDatabase.js';
-import { SqliteStore } from './internal/SqliteStore.js';
+import { isPostgresUrl, openStore } from './internal/openStore.js';
+import { RedisBroker } from './internal/RedisBroker.js';
 
 /**
  * Options of {@link startServer}. Only `keys` is required; see `docs/server.md` for each one.
@@ -25,8 +25,17 @@ export interface StartServerOptions {
   readonly port?: number;
   /** Interface to listen on. Default `127.0.0.1`. */
   readonly host?: string;
-  /** SQLite file (its directory is created), or `':memory:'`. Default `./data/rx-conversations.db`. */
+  /**
+   * Where data lives: an SQLite file (its directory is created) or `':memory:'` for one process, or a
+   * `postgres://` URL that several nodes share (SCALE-1). Default `./data/rx-conversations.db`.
+   */
   readonly database?: string;
+  /**
+   * A `redis://` URL: how nodes sharing a PostgreSQL database tell each other of commits, typing and
+   * presence at once. Without it, nodes on one PostgreSQL database still see each other's writes, by
+   * polling (about a second late). Needs a `postgres://` database.
+   */
+  readonly broker?: string;
   /** Keys that verify access tokens: `{ [keyId]: hs256Secret }` or a full `TokenKeys`. */
   readonly keys: TokenKeys | TokenSecrets;
   /** A pino logger. Default: a new one at `logLevel`. */
@@ -76,6 +85,8 @@ export interface StartServerOptions {
   readonly handshakeTimeoutMs?: number;
   /** @internal How often retention pruning runs. Default 60000. */
   readonly pruneIntervalMs?: number;
+  /** @internal How often a node on a shared database polls the log for what the broker did not bring. Default 1000. */
+  readonly pollIntervalMs?: number;
 }
 
 /**
@@ -147,8 +158,21 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
     if (!(err instanceof ServerError)) throw err;
   });
 
-  const db = openDatabase(options.database ?? './data/rx-conversations.db', durability);
-  const store = new SqliteStore(db, retention);
+  const pollIntervalMs = positive(options.pollIntervalMs, 1000, 'pollIntervalMs');
+  const database = options.database ?? './data/rx-conversations.db';
+  if (typeof database !== 'string' || database === '') throw new TypeError('`database` must be a file path or a postgres:// URL.');
+  if (options.broker !== undefined && !isPostgresUrl(database)) {
+    throw new TypeError('A `broker` links nodes that share a database: it needs a postgres:// `database`.');
+  }
+  const opened = await openStore(database, retention, durability, logger);
+  const { store } = opened;
+  let broker: RedisBroker | undefined;
+  try {
+    if (options.broker !== undefined) broker = await RedisBroker.open(options.broker, opened.namespace, logger, clock);
+  } catch (err) {
+    await opened.close();
+    throw err;
+  }
   const core = new Core({
     store,
     clock,
@@ -157,7 +181,9 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
     hash: (text) => createHash('sha256').update(text).digest('base64url'),
     ...(options.pushSender === undefined ? {} : { pushSender: options.pushSender }),
     defer: (work) => setImmediate(work),
+    ...(broker === undefined ? {} : { bus: broker, presence: broker }),
   });
+  if (opened.shared) await core.start();
   const settings: SessionSettings = {
     core,
     verifyToken,
@@ -201,9 +227,12 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
         return;
       }
       perIdentity.set(verified.identity, (perIdentity.get(verified.identity) ?? 0) + 1);
+      broker?.opened(verified.identity);
       connections.add(
         new Connection(ws, verified.identity, verified.expiresAt, settings, maxBufferedBytes, logger, (c) => {
-          if (connections.delete(c)) released(verified.identity);
+          if (!connections.delete(c)) return;
+          released(verified.identity);
+          broker?.closedConnection(verified.identity);
         }),
       );
     });
@@ -222,10 +251,13 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
     const token = offered.find((p) => p.startsWith(AUTH_SUBPROTOCOL_PREFIX))?.slice(AUTH_SUBPROTOCOL_PREFIX.length);
     upgrading += 1;
     verifyToken(token).finally(() => (upgrading -= 1)).then(
-      (verified) => {
+      async (verified) => {
+        // The identity's connections on other nodes count too (SCALE-4); this node's own are counted below,
+        // in the same tick as the accept.
+        const others = broker === undefined ? 0 : await broker.remoteConnectionsOf(verified.identity);
         if (closing) return abortHandshake(socket, 503, 'server_shutting_down');
         if (socket.destroyed) return;
-        const held = perIdentity.get(verified.identity) ?? 0;
+        const held = (perIdentity.get(verified.identity) ?? 0) + others;
         if (held >= maxConnectionsPerIdentity) {
           logger.info({ held, maxConnectionsPerIdentity }, 'connection refused: too many for one identity');
           return abortHandshake(socket, 503, 'too_many_connections');
@@ -261,16 +293,22 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
   sweep.unref();
 
   const prune = (): void => {
+    const failed = (err: unknown) => logger.error({ err }, 'retention pruning failed');
     try {
       const now = clock();
-      void run(store.prune(now, { events: retention, idempotencyTtlMs: IDEMPOTENCY_TTL_MS, registrationIdleMs: PUSH_REGISTRATION_IDLE_MS }));
+      const pruning = run(store.prune(now, { events: retention, idempotencyTtlMs: IDEMPOTENCY_TTL_MS, registrationIdleMs: PUSH_REGISTRATION_IDLE_MS }));
+      if (pruning instanceof Promise) pruning.catch(failed);
     } catch (err) {
-      logger.error({ err }, 'retention pruning failed');
+      failed(err);
     }
   };
   prune();
   const pruneTimer = setInterval(prune, pruneIntervalMs);
   pruneTimer.unref();
+  // Other nodes write to a shared database: read whatever the broker did not bring (or all of it, with
+  // no broker). The relay logs its own failures and the next poll retries.
+  const pollTimer = opened.shared ? setInterval(() => void core.relay.poll(), pollIntervalMs) : undefined;
+  pollTimer?.unref();
 
   try {
     await new Promise<void>((resolve, reject) => {
@@ -283,7 +321,9 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
   } catch (err) {
     clearInterval(sweep);
     clearInterval(pruneTimer);
-    db.close();
+    clearInterval(pollTimer);
+    await broker?.close();
+    await opened.close();
     throw err;
   }
   http.on('error', (err) => logger.error({ err }, 'http server error'));
@@ -297,6 +337,7 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
       closing = true;
       clearInterval(sweep);
       clearInterval(pruneTimer);
+      clearInterval(pollTimer);
       const stopped = new Promise<void>((resolve) => http.close(() => resolve()));
       const all = [...connections];
       for (const connection of all) connection.session.close(CLOSE_CODES.goingAway, 'server_shutting_down');
@@ -307,7 +348,8 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
       http.closeAllConnections();
       await stopped;
       wss.close();
-      db.close();
+      await broker?.close();
+      await opened.close();
       logger.info('rx-conversations server closed');
     })();
     return closed;

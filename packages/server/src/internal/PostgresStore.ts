@@ -1,0 +1,500 @@
+import pg, { type PoolClient, type QueryResultRow } from 'pg';
+import type { PushType } from '@rx-conversations/protocol';
+import {
+  wait,
+  type ConversationRow,
+  type IdempotencyRow,
+  type LoggedEvent,
+  type MessageRow,
+  type ParticipantRow,
+  type RegistrationRow,
+  type RetentionLimits,
+  type Step,
+  type Store,
+  type StoreTx,
+  type UserRow,
+} from '@rx-conversations/server-core';
+import { migratePostgres } from './pgMigrations.js';
+
+/**
+ * The transaction advisory lock every write takes first ('rxc' + 2). Holding it until commit makes
+ * the writes of every node one serial order, as SQLite's single writer is: the ops' read-then-write
+ * logic stays correct, and since positions are allocated under it, commit order equals position order
+ * (if position n is visible, 1..n are) — what lets a node poll `eventsAfter` without skipping one.
+ */
+const WRITE_LOCK_KEY = 0x72786302;
+
+/** Where a logger is wanted: the pool's background errors (a dropped idle connection). */
+export interface PostgresStoreLogger {
+  error(details: object, message: string): void;
+}
+
+/** Options of {@link openPostgresStore}. */
+export interface PostgresStoreOptions {
+  /** Event log retention (SRV-4): count retention is paid at append, like SQLite's. */
+  readonly retention: RetentionLimits;
+  /** Connections in the pool. Default 10. */
+  readonly poolSize?: number;
+  /** How long start-up and each checkout wait for a connection. Default 5000 ms. */
+  readonly connectTimeoutMs?: number;
+  readonly logger?: PostgresStoreLogger;
+}
+
+interface LogRow {
+  seq: number;
+  prev: number;
+  conversation_sid: string | null;
+  identity: string | null;
+  kind: string;
+  payload: string;
+  at: number;
+}
+
+const toEvent = (row: LogRow): LoggedEvent => ({
+  seq: row.seq,
+  prev: row.prev,
+  conversationSid: row.conversation_sid,
+  identity: row.identity,
+  kind: row.kind,
+  payload: row.payload,
+  at: row.at,
+});
+
+/** BIGINT (int8) as a JS number, as SQLite gives integers; every value stored fits in 2^53. */
+const INT8_OID = 20;
+
+/**
+ * The PostgreSQL store (CORE-1, SCALE-1): several nodes share one database. Every step yields a
+ * promise, so the core awaits it (`synchronous` false). Writes are serialised across all nodes by one
+ * advisory lock (see {@link WRITE_LOCK_KEY}); reads run in a read-only REPEATABLE READ transaction, so
+ * every statement of a read sees one snapshot. Each transaction holds one pooled connection from BEGIN
+ * to COMMIT and does no other I/O. Open it with {@link openPostgresStore}.
+ */
+export class PostgresStore implements Store {
+  readonly synchronous = false;
+
+  /** @internal Use {@link openPostgresStore}: it migrates the schema and checks the connection. */
+  constructor(
+    private readonly pool: pg.Pool,
+    private readonly retention: RetentionLimits,
+  ) {}
+
+  /** Runs `body` as one transaction; the step ends only once COMMIT has returned. */
+  *write<R>(body: (tx: StoreTx) => Step<R>): Step<R> {
+    return yield* this.transaction(`BEGIN; SELECT pg_advisory_xact_lock(${WRITE_LOCK_KEY})`, body);
+  }
+
+  *read<R>(body: (tx: StoreTx) => Step<R>): Step<R> {
+    return yield* this.transaction('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY', body);
+  }
+
+  *prune(now: number, limits: { readonly events: RetentionLimits; readonly idempotencyTtlMs: number; readonly registrationIdleMs: number }): Step<void> {
+    yield* this.write(function* (tx) {
+      const { client } = tx as PgTx;
+      // Positions follow commit order, and so (roughly, one clock per node) do times: the first young
+      // event in log order bounds what goes, found from the oldest end, so pruning costs what it drops.
+      yield* wait(
+        client.query({
+          name: 'pruneLog',
+          text: `DELETE FROM log WHERE seq < COALESCE((SELECT seq FROM log WHERE at >= $1 ORDER BY seq LIMIT 1),
+            (SELECT seq FROM log_head) + 1)`,
+          values: [now - limits.events.maxAgeMs],
+        }),
+      );
+      // Intervals that ended before the oldest retained event can show nothing any more.
+      yield* wait(client.query('DELETE FROM memberships WHERE to_seq IS NOT NULL AND to_seq < (SELECT COALESCE(MIN(seq), 0) FROM log)'));
+      yield* wait(client.query('DELETE FROM idempotency WHERE created_at < $1', [now - limits.idempotencyTtlMs]));
+      yield* wait(client.query('DELETE FROM push_registrations WHERE last_seen_at < $1', [now - limits.registrationIdleMs]));
+    });
+  }
+
+  /** Ends the pool: waits for checked-out connections to be released, then closes them all. */
+  async close(): Promise<void> {
+    await this.pool.end();
+  }
+
+  private *transaction<R>(begin: string, body: (tx: StoreTx) => Step<R>): Step<R> {
+    const client = yield* wait(this.pool.connect());
+    // Until the transaction has ended one way or the other, the connection may hold an open
+    // transaction (and the write lock): released then, it is destroyed rather than reused.
+    let ended = false;
+    try {
+      yield* wait(client.query(begin));
+      let result: R;
+      try {
+        result = yield* body(new PgTx(client, this.retention));
+      } catch (error) {
+        yield* wait(client.query('ROLLBACK'));
+        ended = true;
+        throw error;
+      }
+      yield* wait(client.query('COMMIT'));
+      ended = true;
+      return result;
+    } finally {
+      client.release(!ended);
+    }
+  }
+}
+
+/**
+ * Opens the PostgreSQL store at `url` (`postgres://user:password@host:port/database`), checks that the
+ * database answers and brings its schema up to date (safe when several nodes start at once). Fails fast
+ * with a clear message on a malformed URL, an unreachable database or a schema newer than this server.
+ *
+ * @example
+ * const store = await openPostgresStore('postgres://rxc@db:5432/rxc', { retention: { maxEvents: 1_000_000, maxAgeMs: 7 * 86_400_000 } });
+ * await store.close();
+ */
+export async function openPostgresStore(url: string, options: PostgresStoreOptions): Promise<PostgresStore> {
+  const where = describeUrl(url);
+  const types = new pg.TypeOverrides();
+  types.setTypeParser(INT8_OID, (value: string) => Number(value));
+  const pool = new pg.Pool({
+    connectionString: url,
+    max: options.poolSize ?? 10,
+    connectionTimeoutMillis: options.connectTimeoutMs ?? 5_000,
+    // A node stuck mid-transaction would hold the write lock for every node: PostgreSQL ends it.
+    idle_in_transaction_session_timeout: 30_000,
+    application_name: 'rx-conversations',
+    types,
+  });
+  // An idle connection that drops (database restart) is reported here; unhandled, it would crash the
+  // process. The pool replaces it on the next checkout.
+  pool.on('error', (err) => options.logger?.error({ err }, 'PostgreSQL idle connection failed'));
+  // A connection that drops while checked out also emits 'error' (besides failing its query, which the
+  // transaction reports): heard here, it cannot crash the process either.
+  pool.on('connect', (connection) => connection.on('error', (err) => options.logger?.error({ err }, 'PostgreSQL connection failed')));
+  let client: PoolClient;
+  try {
+    client = await pool.connect();
+  } catch (cause) {
+    await pool.end().catch(() => undefined);
+    throw new Error(`could not connect to PostgreSQL at ${where}: ${(cause as Error).message}`, { cause });
+  }
+  try {
+    await migratePostgres(client);
+  } catch (err) {
+    client.release(true);
+    await pool.end().catch(() => undefined);
+    throw err;
+  }
+  client.release();
+  return new PostgresStore(pool, options.retention);
+}
+
+/** `host:port/database` for messages (never the password); throws on a URL that is not PostgreSQL's. */
+function describeUrl(url: string): string {
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    throw new Error('invalid PostgreSQL URL: expected postgres://user:password@host:port/database');
+  }
+  if (parsed.protocol !== 'postgres:' && parsed.protocol !== 'postgresql:') {
+    throw new Error(`invalid PostgreSQL URL: the scheme is ${parsed.protocol.slice(0, -1)}, expected postgres or postgresql`);
+  }
+  if (parsed.hostname === '' && !parsed.searchParams.has('host')) {
+    throw new Error('invalid PostgreSQL URL: it names no host');
+  }
+  return `${parsed.host}${parsed.pathname}`;
+}
+
+/**
+ * One transaction's view of the store: every method is one statement (or a few) on the transaction's
+ * connection. Named queries are prepared once per connection.
+ */
+class PgTx implements StoreTx {
+  constructor(
+    readonly client: PoolClient,
+    private readonly retention: RetentionLimits,
+  ) {}
+
+  private *rows<T extends QueryResultRow>(name: string, text: string, values: unknown[]): Step<T[]> {
+    return (yield* wait(this.client.query<T>({ name, text, values }))).rows;
+  }
+
+  private *first<T extends QueryResultRow>(name: string, text: string, values: unknown[]): Step<T | undefined> {
+    return (yield* this.rows<T>(name, text, values))[0];
+  }
+
+  private *exec(name: string, text: string, values: unknown[]): Step<number> {
+    return (yield* wait(this.client.query({ name, text, values }))).rowCount ?? 0;
+  }
+
+  getConversation(sid: string): Step<ConversationRow | undefined> {
+    return this.first('getConversation', 'SELECT * FROM conversations WHERE sid = $1', [sid]);
+  }
+
+  getConversationByUniqueName(uniqueName: string): Step<ConversationRow | undefined> {
+    return this.first('getConversationByUniqueName', 'SELECT * FROM conversations WHERE unique_name = $1', [uniqueName]);
+  }
+
+  *insertConversation(row: ConversationRow): Step<void> {
+    yield* this.exec(
+      'insertConversation',
+      `INSERT INTO conversations (sid, unique_name, friendly_name, attributes, created_by, created_at, updated_at, version,
+        last_message_index, last_message_at, messages_count, participants_count) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)`,
+      [row.sid, row.unique_name, row.friendly_name, row.attributes, row.created_by, row.created_at, row.updated_at, row.version,
+        row.last_message_index, row.last_message_at, row.messages_count, row.participants_count],
+    );
+  }
+
+  *updateConversation(row: ConversationRow): Step<void> {
+    yield* this.exec(
+      'updateConversation',
+      `UPDATE conversations SET unique_name = $2, friendly_name = $3, attributes = $4, updated_at = $5, version = $6,
+        last_message_index = $7, last_message_at = $8, messages_count = $9, participants_count = $10 WHERE sid = $1`,
+      [row.sid, row.unique_name, row.friendly_name, row.attributes, row.updated_at, row.version, row.last_message_index,
+        row.last_message_at, row.messages_count, row.participants_count],
+    );
+  }
+
+  *deleteConversation(sid: string): Step<void> {
+    yield* this.exec(
+      'deleteConversation',
+      `WITH m AS (DELETE FROM messages WHERE conversation_sid = $1), p AS (DELETE FROM participants WHERE conversation_sid = $1)
+        DELETE FROM conversations WHERE sid = $1`,
+      [sid],
+    );
+  }
+
+  getParticipant(conversationSid: string, identity: string): Step<ParticipantRow | undefined> {
+    return this.first('getParticipant', 'SELECT * FROM participants WHERE conversation_sid = $1 AND identity = $2', [conversationSid, identity]);
+  }
+
+  listParticipants(conversationSid: string): Step<ParticipantRow[]> {
+    return this.rows('listParticipants', 'SELECT * FROM participants WHERE conversation_sid = $1 ORDER BY id', [conversationSid]);
+  }
+
+  *insertParticipant(row: Omit<ParticipantRow, 'id'>): Step<ParticipantRow> {
+    const inserted = yield* this.first<{ id: number }>(
+      'insertParticipant',
+      `INSERT INTO participants (sid, conversation_sid, identity, role, attributes, notification_level, last_read_message_index,
+        last_read_at, joined_at, updated_at, version) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) RETURNING id`,
+      [row.sid, row.conversation_sid, row.identity, row.role, row.attributes, row.notification_level, row.last_read_message_index,
+        row.last_read_at, row.joined_at, row.updated_at, row.version],
+    );
+    return { ...row, id: inserted!.id };
+  }
+
+  *updateParticipant(row: ParticipantRow): Step<void> {
+    yield* this.exec(
+      'updateParticipant',
+      `UPDATE participants SET role = $2, attributes = $3, notification_level = $4, last_read_message_index = $5,
+        last_read_at = $6, updated_at = $7, version = $8 WHERE id = $1`,
+      [row.id, row.role, row.attributes, row.notification_level, row.last_read_message_index, row.last_read_at, row.updated_at, row.version],
+    );
+  }
+
+  *deleteParticipant(id: number): Step<void> {
+    yield* this.exec('deleteParticipant', 'DELETE FROM participants WHERE id = $1', [id]);
+  }
+
+  membershipsPage(identity: string, afterId: number, limit: number): Step<ParticipantRow[]> {
+    return this.rows('membershipsPage', 'SELECT * FROM participants WHERE identity = $1 AND id > $2 ORDER BY id LIMIT $3', [identity, afterId, limit]);
+  }
+
+  *conversationSidsOf(identity: string): Step<string[]> {
+    const rows = yield* this.rows<{ conversation_sid: string }>(
+      'conversationSidsOf',
+      'SELECT conversation_sid FROM participants WHERE identity = $1 ORDER BY id',
+      [identity],
+    );
+    return rows.map((r) => r.conversation_sid);
+  }
+
+  getMessage(conversationSid: string, index: number): Step<MessageRow | undefined> {
+    return this.first('getMessage', 'SELECT * FROM messages WHERE conversation_sid = $1 AND idx = $2', [conversationSid, index]);
+  }
+
+  *insertMessage(row: MessageRow): Step<void> {
+    yield* this.exec(
+      'insertMessage',
+      `INSERT INTO messages (conversation_sid, idx, sid, author, body, attributes, created_at, updated_at, version, removed,
+        idempotency_key) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`,
+      [row.conversation_sid, row.idx, row.sid, row.author, row.body, row.attributes, row.created_at, row.updated_at, row.version,
+        row.removed, row.idempotency_key],
+    );
+  }
+
+  *updateMessage(row: MessageRow): Step<void> {
+    yield* this.exec(
+      'updateMessage',
+      `UPDATE messages SET body = $3, attributes = $4, updated_at = $5, version = $6, removed = $7
+        WHERE conversation_sid = $1 AND idx = $2`,
+      [row.conversation_sid, row.idx, row.body, row.attributes, row.updated_at, row.version, row.removed],
+    );
+  }
+
+  messagesBefore(conversationSid: string, before: number, limit: number): Step<MessageRow[]> {
+    return this.rows(
+      'messagesBefore',
+      'SELECT * FROM messages WHERE conversation_sid = $1 AND idx < $2 AND removed = 0 ORDER BY idx DESC LIMIT $3',
+      [conversationSid, before, limit],
+    );
+  }
+
+  messagesAfter(conversationSid: string, after: number, limit: number): Step<MessageRow[]> {
+    return this.rows(
+      'messagesAfter',
+      'SELECT * FROM messages WHERE conversation_sid = $1 AND idx > $2 AND removed = 0 ORDER BY idx ASC LIMIT $3',
+      [conversationSid, after, limit],
+    );
+  }
+
+  *unreadCount(conversationSid: string, lastRead: number | null, identity: string): Step<number> {
+    const row = yield* this.first<{ n: number }>(
+      'unreadCount',
+      'SELECT COUNT(*) AS n FROM messages WHERE conversation_sid = $1 AND idx > $2 AND removed = 0 AND author != $3',
+      [conversationSid, lastRead ?? -1, identity],
+    );
+    return row!.n;
+  }
+
+  getUser(identity: string): Step<UserRow | undefined> {
+    return this.first('getUser', 'SELECT identity, friendly_name, attributes, version, created_at FROM users WHERE identity = $1', [identity]);
+  }
+
+  *ensureUser(identity: string, now: number): Step<UserRow> {
+    // One round trip: the insert's RETURNING gives a new row, the SELECT (same snapshot) an old one.
+    const row = yield* this.first<UserRow>(
+      'ensureUser',
+      `WITH added AS (INSERT INTO users (identity, created_at) VALUES ($1, $2) ON CONFLICT (identity) DO NOTHING
+          RETURNING identity, friendly_name, attributes, version, created_at)
+        SELECT * FROM added UNION ALL SELECT identity, friendly_name, attributes, version, created_at FROM users WHERE identity = $1`,
+      [identity, now],
+    );
+    return row!;
+  }
+
+  *updateUser(row: UserRow): Step<void> {
+    yield* this.exec('updateUser', 'UPDATE users SET friendly_name = $2, attributes = $3, version = $4 WHERE identity = $1', [
+      row.identity,
+      row.friendly_name,
+      row.attributes,
+      row.version,
+    ]);
+  }
+
+  *bumpUserVersion(identity: string): Step<void> {
+    yield* this.exec('bumpUserVersion', 'UPDATE users SET version = version + 1 WHERE identity = $1', [identity]);
+  }
+
+  *upsertRegistration(identity: string, type: PushType, token: string, now: number): Step<void> {
+    yield* this.exec(
+      'upsertRegistration',
+      `INSERT INTO push_registrations (identity, type, token, registered_at, last_seen_at) VALUES ($1, $2, $3, $4, $4)
+        ON CONFLICT (identity, type, token) DO UPDATE SET last_seen_at = excluded.last_seen_at`,
+      [identity, type, token, now],
+    );
+  }
+
+  *deleteRegistration(identity: string, type: PushType, token: string): Step<boolean> {
+    return (yield* this.exec('deleteRegistration', 'DELETE FROM push_registrations WHERE identity = $1 AND type = $2 AND token = $3', [identity, type, token])) > 0;
+  }
+
+  *countRegistrations(identity: string): Step<number> {
+    const row = yield* this.first<{ n: number }>('countRegistrations', 'SELECT COUNT(*) AS n FROM push_registrations WHERE identity = $1', [identity]);
+    return row!.n;
+  }
+
+  pushTargets(conversationSid: string, author: string): Step<RegistrationRow[]> {
+    return this.rows(
+      'pushTargets',
+      `SELECT r.identity, r.type, r.token FROM participants p JOIN push_registrations r ON r.identity = p.identity
+        WHERE p.conversation_sid = $1 AND p.identity != $2 AND p.notification_level != 'muted' ORDER BY p.id, r.type, r.token`,
+      [conversationSid, author],
+    );
+  }
+
+  getIdempotency(identity: string, key: string): Step<IdempotencyRow | undefined> {
+    return this.first('getIdempotency', 'SELECT op, args_hash, result FROM idempotency WHERE identity = $1 AND key = $2', [identity, key]);
+  }
+
+  *insertIdempotency(identity: string, key: string, op: string, argsHash: string, result: string, now: number): Step<void> {
+    yield* this.exec(
+      'insertIdempotency',
+      'INSERT INTO idempotency (identity, key, op, args_hash, result, created_at) VALUES ($1, $2, $3, $4, $5, $6)',
+      [identity, key, op, argsHash, result, now],
+    );
+  }
+
+  *appendEvent(event: Parameters<StoreTx['appendEvent']>[0]): Step<LoggedEvent> {
+    const conversationSid = 'conversation' in event.stream ? event.stream.conversation : null;
+    const identity = 'user' in event.stream ? event.stream.user : null;
+    const stream = conversationSid === null ? `u:${identity!}` : `c:${conversationSid}`;
+    const { maxEvents } = this.retention;
+    // One round trip under the write lock: take the next position from log_head (a counter row, so a
+    // rollback gives it back), read the stream's head as prev, insert, move the head, and pay count
+    // retention one position at a time. The CTEs share one snapshot: `prev` is the head before this event.
+    const row = yield* this.first<{ seq: number; prev: number }>(
+      'appendEvent',
+      `WITH next AS (UPDATE log_head SET seq = seq + 1 RETURNING seq),
+        prior AS (SELECT COALESCE((SELECT head FROM streams WHERE stream = $1), 0) AS prev),
+        added AS (INSERT INTO log (seq, conversation_sid, identity, prev, kind, payload, at)
+          SELECT next.seq, $2, $3, prior.prev, $4, $5, $6 FROM next, prior RETURNING seq, prev),
+        moved AS (INSERT INTO streams (stream, head) SELECT $1, seq FROM added
+          ON CONFLICT (stream) DO UPDATE SET head = excluded.head),
+        trimmed AS (DELETE FROM log WHERE seq <= (SELECT seq FROM added) - $7::bigint)
+      SELECT seq, prev FROM added`,
+      [stream, conversationSid, identity, event.kind, event.payload, event.at, Number.isFinite(maxEvents) ? maxEvents : null],
+    );
+    return { seq: row!.seq, prev: row!.prev, conversationSid, identity, kind: event.kind, payload: event.payload, at: event.at };
+  }
+
+  *openMembership(identity: string, conversationSid: string, fromSeq: number): Step<void> {
+    yield* this.exec('openMembership', 'INSERT INTO memberships (identity, conversation_sid, from_seq) VALUES ($1, $2, $3)', [identity, conversationSid, fromSeq]);
+  }
+
+  *closeMembership(identity: string, conversationSid: string, toSeq: number): Step<void> {
+    yield* this.exec(
+      'closeMembership',
+      'UPDATE memberships SET to_seq = $3 WHERE identity = $1 AND conversation_sid = $2 AND to_seq IS NULL',
+      [identity, conversationSid, toSeq],
+    );
+  }
+
+  *headSeq(): Step<number> {
+    return (yield* this.first<{ seq: number }>('headSeq', 'SELECT seq FROM log_head', []))!.seq;
+  }
+
+  *eventsFor(identity: string, afterSeq: number): Step<LoggedEvent[] | null> {
+    if (!(yield* this.retained(afterSeq))) return null;
+    const rows = yield* this.rows<LogRow>(
+      'eventsFor',
+      `SELECT seq, prev, conversation_sid, identity, kind, payload, at FROM log WHERE identity = $1 AND seq > $2
+      UNION ALL
+      SELECT l.seq, l.prev, l.conversation_sid, l.identity, l.kind, l.payload, l.at FROM memberships m
+        JOIN log l ON l.conversation_sid = m.conversation_sid AND l.seq > GREATEST(m.from_seq, $2)
+          AND (m.to_seq IS NULL OR l.seq <= m.to_seq)
+        WHERE m.identity = $1 AND (m.to_seq IS NULL OR m.to_seq > $2)
+      ORDER BY seq`,
+      [identity, afterSeq],
+    );
+    return rows.map(toEvent);
+  }
+
+  *eventsAfter(afterSeq: number, limit: number): Step<LoggedEvent[] | null> {
+    if (!(yield* this.retained(afterSeq))) return null;
+    const rows = yield* this.rows<LogRow>(
+      'eventsAfter',
+      'SELECT seq, prev, conversation_sid, identity, kind, payload, at FROM log WHERE seq > $1 ORDER BY seq LIMIT $2',
+      [afterSeq, limit],
+    );
+    return rows.map(toEvent);
+  }
+
+  /**
+   * False when retention dropped positions after `afterSeq`. Reads share the transaction's snapshot, and
+   * writes hold the write lock, so this check and the read that follows it see the same log.
+   */
+  private *retained(afterSeq: number): Step<boolean> {
+    const row = yield* this.first<{ oldest: number }>(
+      'oldestSeq',
+      'SELECT COALESCE((SELECT MIN(seq) FROM log), (SELECT seq FROM log_head) + 1) AS oldest',
+      [],
+    );
+    return afterSeq >= row!.oldest - 1;
+  }
+}
