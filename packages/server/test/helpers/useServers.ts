@@ -1,6 +1,7 @@
 import { afterEach } from '@jest/globals';
 import { startServer, type RunningServer, type StartServerOptions } from '../../src/index.js';
 import { connectUser } from './connectUser.js';
+import { createTestDatabase } from './pgDatabase.js';
 import { KEYS } from './testKeys.js';
 import type { ConnectOptions, TestClient } from './TestClient.js';
 
@@ -25,7 +26,15 @@ export function useServers(): {
   return {
     cleanups,
     async start(options = {}) {
-      const server = await startServer({ port: 0, database: ':memory:', keys: KEYS, ...options });
+      // RXC_TEST_STORE=postgres runs the same suites on PostgreSQL, each server on a database of its own
+      // (CORE-1: one behaviour on every store).
+      let database = ':memory:';
+      if (process.env['RXC_TEST_STORE'] === 'postgres' && options.database === undefined) {
+        const created = await createTestDatabase();
+        cleanups.push(() => created.drop());
+        database = created.url;
+      }
+      const server = await startServer({ port: 0, database, keys: KEYS, ...options });
       cleanups.push(() => server.close());
       return server;
     },

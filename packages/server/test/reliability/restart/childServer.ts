@@ -1,10 +1,13 @@
 // A server in its own process, so a test can SIGKILL it (bundled by serverProcess.ts). Arguments:
-// <database path> <port> [heartbeatIntervalMs]. Prints `LISTENING <port>` once it accepts connections.
+// <database path or postgres URL> <port> [heartbeatIntervalMs]; a broker URL in RXC_TEST_BROKER. Prints
+// `LISTENING <port>` once it accepts connections.
 import { startServer } from '../../../src/index.js';
 import { KEYS } from '../../helpers/testKeys.js';
 
 const [database, port, heartbeat] = process.argv.slice(2);
+const broker = process.env['RXC_TEST_BROKER'];
 const server = await startServer({
+  ...(broker === undefined ? {} : { broker, pollIntervalMs: 200 }),
   database: database!,
   port: Number(port ?? 0),
   keys: KEYS,

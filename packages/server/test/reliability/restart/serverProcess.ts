@@ -57,10 +57,14 @@ export interface ServerProcess {
   stop(): Promise<void>;
 }
 
-/** Starts the child server on `database` and `port` (0 = any) and waits until it listens. */
-export async function spawnServer(database: string, port = 0, timeoutMs = 15_000): Promise<ServerProcess> {
+/**
+ * Starts the child server on `database` (an SQLite path or a postgres URL) and `port` (0 = any), linked to
+ * `broker` if given, and waits until it listens.
+ */
+export async function spawnServer(database: string, port = 0, timeoutMs = 15_000, broker?: string): Promise<ServerProcess> {
   const file = await buildChildServer();
-  const child = spawn(process.execPath, [file, database, String(port)], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
+  const env = broker === undefined ? process.env : { ...process.env, RXC_TEST_BROKER: broker };
+  const child = spawn(process.execPath, [file, database, String(port)], { cwd: root, env, stdio: ['ignore', 'pipe', 'pipe'] });
   let stderr = '';
   child.stderr!.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
   const exited = new Promise<NodeJS.Signals | number | null>((resolve) => child.once('exit', (code, signal) => resolve(signal ?? code)));
