@@ -19,7 +19,7 @@ const RESULT_MARKER = '@@bench-result ';
 
 // Real npm dependencies stay external: node resolves them from the root node_modules, so every bundle
 // shares one copy of rxjs (the client's and the bench's observables must be the same library).
-const EXTERNAL = ['ws', 'better-sqlite3', 'pino', 'pino/*', 'jose', 'rxjs', 'rxjs/*', 'immer', 'valibot'];
+const EXTERNAL = ['ws', 'better-sqlite3', 'pg', 'ioredis', 'pino', 'pino/*', 'jose', 'rxjs', 'rxjs/*', 'immer', 'valibot'];
 
 /**
  * Every figure: the entry that measures it (or an in-process function), the extra processes it starts,
@@ -86,6 +86,17 @@ const FIGURES = [
     rows: [
       { figure: 'PERF-9', unit: 'ms ack', target: '≤ 3× (1,000 vs 2 members)' },
       { figure: 'PERF-9 huge', unit: 'ms ack', target: '(diagnostic) 5,000 vs 2 members' },
+    ],
+  },
+  {
+    id: 'PERF-10',
+    entry: 'figures/cluster',
+    procs: ['procs/benchServer'],
+    timeoutS: { full: 240, quick: 90 },
+    rows: [
+      { figure: 'PERF-10 p50', unit: 'ms', target: '≤ 1.5× (node A → node B vs one PostgreSQL node)' },
+      { figure: 'PERF-10 p99', unit: 'ms', target: '≤ 2× (node A → node B vs one PostgreSQL node)' },
+      { figure: 'PERF-10 PostgreSQL', unit: 'ms p50', target: '(diagnostic) one PostgreSQL node vs SQLite' },
     ],
   },
   {

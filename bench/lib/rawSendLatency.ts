@@ -4,11 +4,19 @@ import { mintToken } from './tokens.js';
 
 /**
  * The baseline of PERF-4: the same send → receive loop as `measureSendLatency`, between two bare
- * protocol clients (`ws` + `JSON.parse`, no SDK). What remains is the server and the loopback.
+ * protocol clients (`ws` + `JSON.parse`, no SDK). What remains is the server and the loopback. With
+ * `receiverUrl`, the receiver is on another node (PERF-10).
  */
-export async function measureRawSendLatency(url: string, messages: number, warmup: number, tag: string, intervalMs = SEND_INTERVAL_MS): Promise<SendLatencies> {
+export async function measureRawSendLatency(
+  url: string,
+  messages: number,
+  warmup: number,
+  tag: string,
+  intervalMs = SEND_INTERVAL_MS,
+  receiverUrl = url,
+): Promise<SendLatencies> {
   const [aliceToken, bobToken] = await Promise.all([mintToken(`${tag}-alice`), mintToken(`${tag}-bob`)]);
-  const bob = await RawClient.connect(url, bobToken);
+  const bob = await RawClient.connect(receiverUrl, bobToken);
   const alice = await RawClient.connect(url, aliceToken);
   try {
     const conversation = await alice.request('conversations.create', { friendlyName: `${tag} latency`, idempotencyKey: `${tag}-create-${process.pid}` });

@@ -1,7 +1,9 @@
 // The real server in its own process, for the figures that measure it (PERF-4/5/6/9): an SQLite file in
 // the bench's scratch directory, default durability, the bench key. Answers `memory` with its resident
 // set after a full GC, `busy` with the event loop's busy time since the previous `busy`, and `close`.
-// A second argument `unlimited` lifts the per-connection rate limit (for building big conversations).
+// A second argument `unlimited` lifts the per-connection rate limit (for building big conversations); a
+// third, a postgres:// URL, replaces the SQLite file, and a fourth, a redis:// URL, links the node to
+// others on that database (PERF-10).
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { startServer } from '@rx-conversations/server';
@@ -11,13 +13,14 @@ import { collectGarbage } from '../lib/stats.js';
 import { BENCH_KEYS } from '../lib/tokens.js';
 
 const config = readConfig();
-const [name = 'bench', limits = 'default'] = process.argv.slice(2);
-const database = path.join(config.tmpDir, `${name}-${process.pid}.sqlite`);
+const [name = 'bench', limits = 'default', shared, broker] = process.argv.slice(2);
+const database = shared ?? path.join(config.tmpDir, `${name}-${process.pid}.sqlite`);
 
 const server = await startServer({
   port: 0,
   database,
   keys: BENCH_KEYS,
+  ...(broker === undefined ? {} : { broker }),
   ...(limits === 'unlimited' ? { rateLimit: { ratePerSecond: 1e9, burst: 1e9 } } : {}),
 });
 let utilization = performance.eventLoopUtilization();

@@ -5,7 +5,8 @@ import { startDemo } from './startDemo.js';
 /**
  * `npm start`: the server on its embedded SQLite database plus the demo web app.
  * Flags win over environment variables: --port (PORT or RXC_PORT, default 8080), --host (RXC_HOST,
- * default 127.0.0.1), --database (RXC_DATABASE, default ./data/rx-conversations.db), --log-level
+ * default 127.0.0.1), --database (RXC_DATABASE_URL or RXC_DATABASE, default ./data/rx-conversations.db;
+ * a postgres:// URL for several nodes), --broker (RXC_BROKER_URL, a redis:// URL), --log-level
  * (RXC_LOG_LEVEL, default warn), --dev (RXC_DEV_TOKENS=1). RXC_KEYS='{"SK…":"secret"}' adds
  * verification keys for tokens your own backend mints (the same variables as the server's CLI).
  */
@@ -16,13 +17,14 @@ export async function main(argv: readonly string[] = process.argv.slice(2)): Pro
       port: { type: 'string' },
       host: { type: 'string' },
       database: { type: 'string' },
+      broker: { type: 'string' },
       'log-level': { type: 'string' },
       dev: { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h', default: false },
     },
   });
   if (values.help) {
-    console.log('usage: node demo/scripts/start.mjs [--dev] [--port 8080] [--host 127.0.0.1] [--database data/rx-conversations.db] [--log-level warn]');
+    console.log('usage: node demo/scripts/start.mjs [--dev] [--port 8080] [--host 127.0.0.1] [--database data/rx-conversations.db | postgres://…] [--broker redis://…] [--log-level warn]');
     console.log('npm start runs it with --dev; pass more flags after --, e.g. npm start -- --port 3000');
     return;
   }
@@ -31,11 +33,13 @@ export async function main(argv: readonly string[] = process.argv.slice(2)): Pro
   if (!/^\d+$/.test(portText) || port > 65_535) throw new TypeError(`--port must be an integer 0..65535, not ${JSON.stringify(portText)}.`);
   const dev = values.dev || process.env['RXC_DEV_TOKENS'] === '1';
   const keys = readKeys(process.env['RXC_KEYS']);
+  const broker = values.broker ?? process.env['RXC_BROKER_URL'];
 
   const demo = await startDemo({
     port,
     host: values.host ?? process.env['RXC_HOST'] ?? '127.0.0.1',
-    database: values.database ?? process.env['RXC_DATABASE'],
+    database: values.database ?? process.env['RXC_DATABASE_URL'] ?? process.env['RXC_DATABASE'],
+    ...(broker === undefined || broker === '' ? {} : { broker }),
     dev,
     keys,
     logLevel: (values['log-level'] ?? process.env['RXC_LOG_LEVEL'] ?? 'warn') as LevelWithSilent,
@@ -47,7 +51,7 @@ export async function main(argv: readonly string[] = process.argv.slice(2)): Pro
       [
         bar,
         '!! DEVELOPMENT ONLY: POST /dev/token hands out a token for ANY name, with no authentication.',
-        `!! Its signing key is stored in ${demo.database === ':memory:' ? 'memory' : 'dev-key.json beside the database'}.`,
+        `!! Its signing key is stored in ${demo.database === ':memory:' ? 'memory' : demo.devKeyFile}.`,
         '!! Never expose this server to a network you do not trust. Turn it off by dropping --dev.',
         bar,
       ].join('\n'),

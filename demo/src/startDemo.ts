@@ -1,4 +1,4 @@
-import { dirname, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { LevelWithSilent } from 'pino';
 import { startServer } from '@rx-conversations/server';
@@ -11,8 +11,13 @@ export interface DemoOptions {
   readonly port?: number;
   /** Default `127.0.0.1`. */
   readonly host?: string;
-  /** SQLite file (created with its folder) or `':memory:'`. Default `./data/rx-conversations.db`. */
+  /**
+   * SQLite file (created with its folder) or `':memory:'`, or a `postgres://` URL that several demo
+   * nodes share (docs/scaling.md). Default `./data/rx-conversations.db`.
+   */
   readonly database?: string;
+  /** A `redis://` URL linking nodes that share a PostgreSQL database. */
+  readonly broker?: string;
   /**
    * DEVELOPMENT ONLY: serve `POST /dev/token`, which mints a token for any name without any
    * authentication. Off unless set.
@@ -36,6 +41,8 @@ export interface DemoServer {
   readonly database: string;
   /** Set when dev tokens are on. */
   readonly devKey: DevKey | undefined;
+  /** Where the dev key is kept (beside the SQLite file, or in ./data for a shared database). */
+  readonly devKeyFile: string;
   readonly app: BuiltApp;
   close(): Promise<void>;
 }
@@ -56,12 +63,15 @@ const DEFAULT_DEMO_DIR = resolve(dirname(fileURLToPath(import.meta.url)), '..');
  * ```
  */
 export async function startDemo(options: DemoOptions = {}): Promise<DemoServer> {
-  const database = options.database === ':memory:' ? ':memory:' : resolve(options.database ?? DEFAULT_DATABASE);
+  const shared = /^postgres(ql)?:\/\//i.test(options.database ?? '');
+  const database = options.database === ':memory:' || shared ? options.database! : resolve(options.database ?? DEFAULT_DATABASE);
   if (options.dev !== true && Object.keys(options.keys ?? {}).length === 0) {
     throw new TypeError('No token keys: start with --dev (development tokens) or set RXC_KEYS=\'{"SK…":"<secret of 32+ bytes>"}\'.');
   }
   const app = await buildApp(options.demoDir ?? DEFAULT_DEMO_DIR);
-  const devKey = options.dev === true ? loadOrCreateDevKey(database) : undefined;
+  // Nodes on one PostgreSQL database share the dev key in ./data (docs/scaling.md's script writes it first).
+  const keyBeside = shared ? resolve(DEFAULT_DATABASE) : database;
+  const devKey = options.dev === true ? loadOrCreateDevKey(keyBeside) : undefined;
   const keys: Record<string, string> = { ...options.keys };
   if (devKey !== undefined) keys[devKey.keyId] = devKey.secret;
 
@@ -69,6 +79,7 @@ export async function startDemo(options: DemoOptions = {}): Promise<DemoServer> 
     port: options.port ?? 8080,
     host: options.host ?? '127.0.0.1',
     database,
+    ...(options.broker === undefined ? {} : { broker: options.broker }),
     keys,
     logLevel: options.logLevel ?? 'warn',
     requestHandler: (req, res) => {
@@ -91,6 +102,7 @@ export async function startDemo(options: DemoOptions = {}): Promise<DemoServer> 
     port: server.port,
     database,
     devKey,
+    devKeyFile: join(dirname(keyBeside), 'dev-key.json'),
     app,
     close: () => server.close(),
   };
