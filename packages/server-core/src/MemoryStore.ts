@@ -195,7 +195,24 @@ export class MemoryStore implements Store {
             .map((id) => this.participants.get(id)!),
         ),
       conversationSidsOf: (identity) => done([...(this.membershipsOf.get(identity)?.keys() ?? [])]),
+      participantsPage: (sid, afterId, limit) =>
+        done(
+          [...(this.rosters.get(sid)?.values() ?? [])]
+            .filter((id) => id > afterId)
+            .sort((a, b) => a - b)
+            .slice(0, limit)
+            .map((id) => this.participants.get(id)!),
+        ),
+      getParticipantBySid: (sid) => done([...this.participants.values()].find((p) => p.sid === sid)),
+      conversationsPage: (after, limit) =>
+        done(
+          [...this.conversations.values()]
+            .filter((c) => after === null || c.created_at > after.createdAt || (c.created_at === after.createdAt && c.sid > after.sid))
+            .sort((a, b) => a.created_at - b.created_at || (a.sid < b.sid ? -1 : a.sid > b.sid ? 1 : 0))
+            .slice(0, limit),
+        ),
       getMessage: (sid, index) => done(this.messages.get(sid)?.[index]),
+      getMessageBySid: (conversationSid, sid) => done(this.messages.get(conversationSid)?.find((m) => m !== undefined && m.sid === sid)),
       insertMessage: (row) => {
         let list = this.messages.get(row.conversation_sid);
         if (list === undefined) {

@@ -72,9 +72,16 @@ export interface StoreTx {
   membershipsPage(identity: string, afterId: number, limit: number): Step<ParticipantRow[]>;
   /** Sids of every conversation the user belongs to (live fan-out registration). */
   conversationSidsOf(identity: string): Step<string[]>;
+  /** The conversation's participants after keyset `afterId`, in join order (the admin API's pages). */
+  participantsPage(conversationSid: string, afterId: number, limit: number): Step<ParticipantRow[]>;
+  getParticipantBySid(sid: string): Step<ParticipantRow | undefined>;
+  /** Every conversation after the keyset `(created_at, sid)`, oldest first (the admin API's pages). */
+  conversationsPage(after: { readonly createdAt: number; readonly sid: string } | null, limit: number): Step<ConversationRow[]>;
 
   getMessage(conversationSid: string, index: number): Step<MessageRow | undefined>;
   insertMessage(row: MessageRow): Step<void>;
+  /** A message of the conversation by its sid, removed ones included. */
+  getMessageBySid(conversationSid: string, sid: string): Step<MessageRow | undefined>;
   updateMessage(row: MessageRow): Step<void>;
   /** Non-removed messages below `before` (exclusive), newest first. */
   messagesBefore(conversationSid: string, before: number, limit: number): Step<MessageRow[]>;

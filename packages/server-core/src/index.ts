@@ -22,3 +22,6 @@ export { toConversation, toMessage, toParticipant, toUser } from './rows.js';
 export type { ConversationRow, MessageRow, ParticipantRow, UserRow } from './rows.js';
 export { canonicalJson } from './canonicalJson.js';
 export { TokenBucket } from './TokenBucket.js';
+export { ACCOUNT_AUTHOR, accountOps, findConversationById, findMessageById, findParticipantById } from './ops/accountOps.js';
+export type { AccountConversation } from './ops/accountOps.js';
+export type { ConversationChanges } from './ops/conversationOps.js';

@@ -84,6 +84,82 @@ export function* removeParticipant(
   yield* batch.emit({ conversation: conversation.sid }, 'participantLeft', { conversationSid: conversation.sid, identity: participant.identity, sid: participant.sid });
 }
 
+/** What a conversation update may change; absent fields stay. */
+export interface ConversationChanges {
+  readonly friendlyName?: string | null | undefined;
+  readonly uniqueName?: string | null | undefined;
+  readonly attributes?: JsonValue | undefined;
+}
+
+/**
+ * Changes a conversation's shared fields: one `conversationUpdated` on its stream for every member,
+ * with `membership: null` (each keeps their own). Returns the row as it now is (unchanged: no event).
+ */
+export function* editConversation(batch: WriteBatch, conversation: ConversationRow, changes: ConversationChanges): Step<ConversationRow> {
+  const { tx } = batch;
+  const next = { ...conversation };
+  const reasons: ConversationUpdateReason[] = [];
+  if (changes.friendlyName !== undefined && changes.friendlyName !== conversation.friendly_name) {
+    next.friendly_name = changes.friendlyName;
+    reasons.push('friendlyName');
+  }
+  if (changes.uniqueName !== undefined && changes.uniqueName !== conversation.unique_name) {
+    if (changes.uniqueName !== null && (yield* tx.getConversationByUniqueName(changes.uniqueName)) !== undefined) {
+      throw serverError('unique_name_taken', 'another conversation already has this unique name', { path: 'args.uniqueName' });
+    }
+    next.unique_name = changes.uniqueName;
+    reasons.push('uniqueName');
+  }
+  if (changes.attributes !== undefined && json(changes.attributes) !== conversation.attributes) {
+    next.attributes = json(changes.attributes);
+    reasons.push('attributes');
+  }
+  if (reasons.length === 0) return conversation;
+  next.version += 1;
+  next.updated_at = batch.now;
+  yield* tx.updateConversation(next);
+  yield* batch.emit({ conversation: next.sid }, 'conversationUpdated', { conversation: toConversation(next, null, 0), updateReasons: reasons });
+  return next;
+}
+
+/** Deletes a conversation: `conversationRemoved` on its stream ends every member's view of it. */
+export function* deleteConversation(batch: WriteBatch, conversation: ConversationRow): Step<void> {
+  yield* batch.emit({ conversation: conversation.sid }, 'conversationRemoved', { sid: conversation.sid, reason: 'deleted' }, { end: conversation.sid });
+  yield* batch.tx.deleteConversation(conversation.sid);
+}
+
+/**
+ * Moves a participant's read horizon (`set`, or `advance`: never backwards), capped at the newest
+ * message: the member's own snapshot on their user stream, `participantUpdated` for everyone. Null
+ * when the horizon stays where it is.
+ */
+export function* moveReadHorizon(
+  core: Core,
+  batch: WriteBatch,
+  conversation: ConversationRow,
+  participant: ParticipantRow,
+  index: number | null,
+  mode: 'set' | 'advance',
+): Step<{ snapshot: Conversation; participant: ParticipantRow } | null> {
+  const last = conversation.last_message_index;
+  // A horizon beyond the newest message would mark future messages read before they exist.
+  const wanted = index === null || last === null ? null : Math.min(index, last);
+  const current = participant.last_read_message_index;
+  const target = mode === 'advance' && (wanted === null || (current !== null && wanted <= current)) ? current : wanted;
+  if (target === current) return null;
+  const next: ParticipantRow = {
+    ...participant,
+    last_read_message_index: target,
+    last_read_at: batch.now,
+    updated_at: batch.now,
+    version: participant.version + 1,
+  };
+  yield* batch.tx.updateParticipant(next);
+  const snapshot = yield* emitMembershipUpdated(core, batch, conversation, next, ['lastReadMessageIndex']);
+  yield* batch.emit({ conversation: conversation.sid }, 'participantUpdated', { participant: toParticipant(next), updateReasons: ['lastReadMessageIndex'] });
+  return { snapshot, participant: next };
+}
+
 function* unchanged(core: Core, tx: StoreTx, conversation: ConversationRow, participant: ParticipantRow): Step<Conversation> {
   return yield* core.conversationFor(tx, conversation, participant);
 }
@@ -166,33 +242,9 @@ export const conversationOps: OpHandlers<
 
   *'conversations.update'({ core, identity }, args) {
     return yield* core.write(identity, 'conversations.update', args, function* (batch) {
-      const { tx } = batch;
-      const conversation = yield* core.findConversation(tx, { sid: args.sid });
-      const caller = yield* core.requireAdmin(tx, conversation, identity);
-      const next = { ...conversation };
-      const reasons: ConversationUpdateReason[] = [];
-      if (args.friendlyName !== undefined && args.friendlyName !== conversation.friendly_name) {
-        next.friendly_name = args.friendlyName;
-        reasons.push('friendlyName');
-      }
-      if (args.uniqueName !== undefined && args.uniqueName !== conversation.unique_name) {
-        if (args.uniqueName !== null && (yield* tx.getConversationByUniqueName(args.uniqueName)) !== undefined) {
-          throw serverError('unique_name_taken', 'another conversation already has this unique name', { path: 'args.uniqueName' });
-        }
-        next.unique_name = args.uniqueName;
-        reasons.push('uniqueName');
-      }
-      if (args.attributes !== undefined && json(args.attributes) !== conversation.attributes) {
-        next.attributes = json(args.attributes);
-        reasons.push('attributes');
-      }
-      if (reasons.length === 0) return yield* unchanged(core, tx, conversation, caller);
-      next.version += 1;
-      next.updated_at = batch.now;
-      yield* tx.updateConversation(next);
-      // One event for every member: the shared fields, with `membership: null` (each keeps their own).
-      yield* batch.emit({ conversation: next.sid }, 'conversationUpdated', { conversation: toConversation(next, null, 0), updateReasons: reasons });
-      return yield* core.conversationFor(tx, next, caller);
+      const conversation = yield* core.findConversation(batch.tx, { sid: args.sid });
+      const caller = yield* core.requireAdmin(batch.tx, conversation, identity);
+      return yield* core.conversationFor(batch.tx, yield* editConversation(batch, conversation, args), caller);
     });
   },
 
@@ -200,8 +252,7 @@ export const conversationOps: OpHandlers<
     return yield* core.write(identity, 'conversations.delete', args, function* (batch) {
       const conversation = yield* core.findConversation(batch.tx, { sid: args.sid });
       yield* core.requireAdmin(batch.tx, conversation, identity);
-      yield* batch.emit({ conversation: conversation.sid }, 'conversationRemoved', { sid: conversation.sid, reason: 'deleted' }, { end: conversation.sid });
-      yield* batch.tx.deleteConversation(conversation.sid);
+      yield* deleteConversation(batch, conversation);
       return { sid: conversation.sid };
     });
   },
@@ -240,23 +291,8 @@ export const conversationOps: OpHandlers<
     return yield* core.write(identity, 'conversations.setLastRead', args, function* (batch) {
       const conversation = yield* core.findConversation(batch.tx, { sid: args.sid });
       const caller = yield* core.requireParticipant(batch.tx, conversation, identity);
-      const last = conversation.last_message_index;
-      // A horizon beyond the newest message would mark future messages read before they exist.
-      const wanted = args.index === null || last === null ? null : Math.min(args.index, last);
-      const current = caller.last_read_message_index;
-      const target = args.mode === 'advance' && (wanted === null || (current !== null && wanted <= current)) ? current : wanted;
-      if (target === current) return yield* unchanged(core, batch.tx, conversation, caller);
-      const next: ParticipantRow = {
-        ...caller,
-        last_read_message_index: target,
-        last_read_at: batch.now,
-        updated_at: batch.now,
-        version: caller.version + 1,
-      };
-      yield* batch.tx.updateParticipant(next);
-      const snapshot = yield* emitMembershipUpdated(core, batch, conversation, next, ['lastReadMessageIndex']);
-      yield* batch.emit({ conversation: conversation.sid }, 'participantUpdated', { participant: toParticipant(next), updateReasons: ['lastReadMessageIndex'] });
-      return snapshot;
+      const moved = yield* moveReadHorizon(core, batch, conversation, caller, args.index, args.mode);
+      return moved === null ? yield* unchanged(core, batch.tx, conversation, caller) : moved.snapshot;
     });
   },
 

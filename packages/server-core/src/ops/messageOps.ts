@@ -1,6 +1,9 @@
-import type { MessageUpdateReason } from '@rx-conversations/protocol';
-import { toMessage, type MessageRow } from '../rows.js';
+import type { JsonValue, MessageUpdateReason } from '@rx-conversations/protocol';
+import type { Core, WriteBatch } from '../Core.js';
+import { toMessage, type ConversationRow, type MessageRow } from '../rows.js';
 import { serverError } from '../ServerError.js';
+import type { Step } from '../Step.js';
+import type { StoreTx } from '../Store.js';
 import type { OpHandlers } from './OpContext.js';
 
 const DEFAULT_MESSAGES_PAGE = 30;
@@ -27,38 +30,9 @@ export const messageOps: OpHandlers<'messages.list' | 'messages.send' | 'message
 
   *'messages.send'({ core, identity }, args) {
     return yield* core.write(identity, 'messages.send', args, function* (batch) {
-      const { tx } = batch;
-      const conversation = yield* core.findConversation(tx, { sid: args.sid });
-      yield* core.requireParticipant(tx, conversation, identity);
-      const row: MessageRow = {
-        conversation_sid: conversation.sid,
-        idx: (conversation.last_message_index ?? -1) + 1,
-        sid: core.newSid('IM'),
-        author: identity,
-        body: args.body ?? null,
-        attributes: JSON.stringify(args.attributes ?? {}),
-        created_at: batch.now,
-        updated_at: batch.now,
-        version: 1,
-        removed: 0,
-        idempotency_key: args.idempotencyKey ?? null,
-      };
-      yield* tx.insertMessage(row);
-      const updated = {
-        ...conversation,
-        last_message_index: row.idx,
-        last_message_at: batch.now,
-        messages_count: conversation.messages_count + 1,
-        version: conversation.version + 1,
-      };
-      yield* tx.updateConversation(updated);
-      const message = toMessage(row);
-      // No conversationUpdated: clients derive lastMessage*, messagesCount and unread from messageAdded.
-      yield* batch.emit({ conversation: conversation.sid }, 'messageAdded', { message });
-      batch.afterCommit(function* () {
-        core.pushNewMessage(updated, message);
-      });
-      return message;
+      const conversation = yield* core.findConversation(batch.tx, { sid: args.sid });
+      yield* core.requireParticipant(batch.tx, conversation, identity);
+      return toMessage(yield* postMessage(core, batch, conversation, { ...args, author: identity }));
     });
   },
 
@@ -67,27 +41,9 @@ export const messageOps: OpHandlers<'messages.list' | 'messages.send' | 'message
       const { tx } = batch;
       const conversation = yield* core.findConversation(tx, { sid: args.sid });
       yield* core.requireParticipant(tx, conversation, identity);
-      const row = yield* tx.getMessage(conversation.sid, args.index);
-      if (row === undefined || row.removed === 1) throw serverError('message_not_found', 'no message at this index', { path: 'args.index' });
+      const row = yield* liveMessage(tx, conversation.sid, args.index);
       if (row.author !== identity) throw serverError('not_author', 'only the author may edit a message');
-      const next: MessageRow = { ...row };
-      const reasons: MessageUpdateReason[] = [];
-      if (args.body !== undefined && args.body !== row.body) {
-        next.body = args.body;
-        reasons.push('body');
-      }
-      const attributes = args.attributes === undefined ? undefined : JSON.stringify(args.attributes);
-      if (attributes !== undefined && attributes !== row.attributes) {
-        next.attributes = attributes;
-        reasons.push('attributes');
-      }
-      if (reasons.length === 0) return toMessage(row);
-      next.version += 1;
-      next.updated_at = batch.now;
-      yield* tx.updateMessage(next);
-      const message = toMessage(next);
-      yield* batch.emit({ conversation: conversation.sid }, 'messageUpdated', { message, updateReasons: reasons });
-      return message;
+      return toMessage(yield* editMessage(batch, row, args));
     });
   },
 
@@ -96,21 +52,100 @@ export const messageOps: OpHandlers<'messages.list' | 'messages.send' | 'message
       const { tx } = batch;
       const conversation = yield* core.findConversation(tx, { sid: args.sid });
       const caller = yield* core.requireParticipant(tx, conversation, identity);
-      const row = yield* tx.getMessage(conversation.sid, args.index);
-      if (row === undefined || row.removed === 1) throw serverError('message_not_found', 'no message at this index', { path: 'args.index' });
+      const row = yield* liveMessage(tx, conversation.sid, args.index);
       if (row.author !== identity && caller.role !== 'admin') throw serverError('not_author', 'only the author or an admin may remove a message');
-      // The row stays as a tombstone so the index is never reused; its content goes.
-      const next: MessageRow = { ...row, body: null, attributes: '{}', removed: 1, version: row.version + 1, updated_at: batch.now };
-      yield* tx.updateMessage(next);
-      yield* tx.updateConversation({ ...conversation, messages_count: conversation.messages_count - 1, version: conversation.version + 1 });
-      yield* batch.emit({ conversation: conversation.sid }, 'messageRemoved', {
-        conversationSid: conversation.sid,
-        sid: row.sid,
-        index: row.idx,
-        version: next.version,
-        author: row.author,
-      });
+      yield* removeMessage(batch, conversation, row);
       return { index: row.idx };
     });
   },
 };
+
+/** The message at `index`, or `message_not_found` when there is none or it was removed. */
+export function* liveMessage(tx: StoreTx, conversationSid: string, index: number): Step<MessageRow> {
+  const row = yield* tx.getMessage(conversationSid, index);
+  if (row === undefined || row.removed === 1) throw serverError('message_not_found', 'no message at this index', { path: 'args.index' });
+  return row;
+}
+
+/** What a new message holds; the author is whoever the caller's authority allows (SDK: the caller). */
+export interface NewMessage {
+  readonly author: string;
+  readonly body?: string | null | undefined;
+  readonly attributes?: JsonValue | undefined;
+  readonly idempotencyKey?: string | undefined;
+}
+
+/**
+ * Appends a message at the conversation's next index: stored once, one `messageAdded` on the
+ * conversation's stream, push after commit. The one path for SDK sends and the admin API (ADMIN-2).
+ */
+export function* postMessage(core: Core, batch: WriteBatch, conversation: ConversationRow, message: NewMessage): Step<MessageRow> {
+  const row: MessageRow = {
+    conversation_sid: conversation.sid,
+    idx: (conversation.last_message_index ?? -1) + 1,
+    sid: core.newSid('IM'),
+    author: message.author,
+    body: message.body ?? null,
+    attributes: JSON.stringify(message.attributes ?? {}),
+    created_at: batch.now,
+    updated_at: batch.now,
+    version: 1,
+    removed: 0,
+    idempotency_key: message.idempotencyKey ?? null,
+  };
+  yield* batch.tx.insertMessage(row);
+  const updated = {
+    ...conversation,
+    last_message_index: row.idx,
+    last_message_at: batch.now,
+    messages_count: conversation.messages_count + 1,
+    version: conversation.version + 1,
+  };
+  yield* batch.tx.updateConversation(updated);
+  const added = toMessage(row);
+  // No conversationUpdated: clients derive lastMessage*, messagesCount and unread from messageAdded.
+  yield* batch.emit({ conversation: conversation.sid }, 'messageAdded', { message: added });
+  batch.afterCommit(function* () {
+    core.pushNewMessage(updated, added);
+  });
+  return row;
+}
+
+/** Changes a message's body and attributes; `messageUpdated` names what changed (nothing: no event). */
+export function* editMessage(
+  batch: WriteBatch,
+  row: MessageRow,
+  changes: { readonly body?: string | null | undefined; readonly attributes?: JsonValue | undefined },
+): Step<MessageRow> {
+  const next: MessageRow = { ...row };
+  const reasons: MessageUpdateReason[] = [];
+  if (changes.body !== undefined && changes.body !== row.body) {
+    next.body = changes.body;
+    reasons.push('body');
+  }
+  const attributes = changes.attributes === undefined ? undefined : JSON.stringify(changes.attributes);
+  if (attributes !== undefined && attributes !== row.attributes) {
+    next.attributes = attributes;
+    reasons.push('attributes');
+  }
+  if (reasons.length === 0) return row;
+  next.version += 1;
+  next.updated_at = batch.now;
+  yield* batch.tx.updateMessage(next);
+  yield* batch.emit({ conversation: row.conversation_sid }, 'messageUpdated', { message: toMessage(next), updateReasons: reasons });
+  return next;
+}
+
+/** Removes a message: the row stays as a tombstone so its index is never reused; its content goes. */
+export function* removeMessage(batch: WriteBatch, conversation: ConversationRow, row: MessageRow): Step<void> {
+  const next: MessageRow = { ...row, body: null, attributes: '{}', removed: 1, version: row.version + 1, updated_at: batch.now };
+  yield* batch.tx.updateMessage(next);
+  yield* batch.tx.updateConversation({ ...conversation, messages_count: conversation.messages_count - 1, version: conversation.version + 1 });
+  yield* batch.emit({ conversation: conversation.sid }, 'messageRemoved', {
+    conversationSid: conversation.sid,
+    sid: row.sid,
+    index: row.idx,
+    version: next.version,
+    author: row.author,
+  });
+}

@@ -1,5 +1,7 @@
-import type { ParticipantUpdateReason } from '@rx-conversations/protocol';
-import { toParticipant, type ParticipantRow } from '../rows.js';
+import type { JsonValue, ParticipantRole, ParticipantUpdateReason } from '@rx-conversations/protocol';
+import type { Core, WriteBatch } from '../Core.js';
+import { toParticipant, type ConversationRow, type ParticipantRow } from '../rows.js';
+import type { Step } from '../Step.js';
 import { serverError } from '../ServerError.js';
 import { addParticipant, emitMembershipUpdated, removeParticipant } from './conversationOps.js';
 import type { OpHandlers } from './OpContext.js';
@@ -51,25 +53,45 @@ export const participantOps: OpHandlers<'participants.list' | 'participants.add'
       if ((target !== caller || args.role !== undefined) && caller.role !== 'admin') {
         throw serverError('admin_required', 'only an admin may change roles or other participants');
       }
-      const next: ParticipantRow = { ...target };
-      const reasons: ParticipantUpdateReason[] = [];
-      if (args.role !== undefined && args.role !== target.role) {
-        next.role = args.role;
-        reasons.push('role');
-      }
-      const attributes = args.attributes === undefined ? undefined : JSON.stringify(args.attributes);
-      if (attributes !== undefined && attributes !== target.attributes) {
-        next.attributes = attributes;
-        reasons.push('attributes');
-      }
-      if (reasons.length === 0) return toParticipant(target);
-      next.version += 1;
-      next.updated_at = batch.now;
-      yield* tx.updateParticipant(next);
-      yield* batch.emit({ conversation: conversation.sid }, 'participantUpdated', { participant: toParticipant(next), updateReasons: reasons });
-      // The role is part of the target's own view of the conversation (membership).
-      if (reasons.includes('role')) yield* emitMembershipUpdated(core, batch, conversation, next, ['role']);
-      return toParticipant(next);
+      return toParticipant(yield* editParticipant(core, batch, conversation, target, args));
     });
   },
 };
+
+/** What a participant update may change; absent fields stay. */
+export interface ParticipantChanges {
+  readonly role?: ParticipantRole | undefined;
+  readonly attributes?: JsonValue | undefined;
+}
+
+/**
+ * Changes a participant's role and attributes: `participantUpdated` on the conversation's stream, and
+ * a role change also in the participant's own view of the conversation. Unchanged: no event.
+ */
+export function* editParticipant(
+  core: Core,
+  batch: WriteBatch,
+  conversation: ConversationRow,
+  target: ParticipantRow,
+  changes: ParticipantChanges,
+): Step<ParticipantRow> {
+  const next: ParticipantRow = { ...target };
+  const reasons: ParticipantUpdateReason[] = [];
+  if (changes.role !== undefined && changes.role !== target.role) {
+    next.role = changes.role;
+    reasons.push('role');
+  }
+  const attributes = changes.attributes === undefined ? undefined : JSON.stringify(changes.attributes);
+  if (attributes !== undefined && attributes !== target.attributes) {
+    next.attributes = attributes;
+    reasons.push('attributes');
+  }
+  if (reasons.length === 0) return target;
+  next.version += 1;
+  next.updated_at = batch.now;
+  yield* batch.tx.updateParticipant(next);
+  yield* batch.emit({ conversation: conversation.sid }, 'participantUpdated', { participant: toParticipant(next), updateReasons: reasons });
+  // The role is part of the target's own view of the conversation (membership).
+  if (reasons.includes('role')) yield* emitMembershipUpdated(core, batch, conversation, next, ['role']);
+  return next;
+}

@@ -304,6 +304,32 @@ class PgTx implements StoreTx {
     return rows.map((r) => r.conversation_sid);
   }
 
+  participantsPage(conversationSid: string, afterId: number, limit: number): Step<ParticipantRow[]> {
+    return this.rows('participantsPage', 'SELECT * FROM participants WHERE conversation_sid = $1 AND id > $2 ORDER BY id LIMIT $3', [
+      conversationSid,
+      afterId,
+      limit,
+    ]);
+  }
+
+  getParticipantBySid(sid: string): Step<ParticipantRow | undefined> {
+    return this.first('getParticipantBySid', 'SELECT * FROM participants WHERE sid = $1', [sid]);
+  }
+
+  conversationsPage(after: { readonly createdAt: number; readonly sid: string } | null, limit: number): Step<ConversationRow[]> {
+    return after === null
+      ? this.rows('conversationsFirst', 'SELECT * FROM conversations ORDER BY created_at, sid LIMIT $1', [limit])
+      : this.rows('conversationsAfter', 'SELECT * FROM conversations WHERE (created_at, sid) > ($1, $2) ORDER BY created_at, sid LIMIT $3', [
+          after.createdAt,
+          after.sid,
+          limit,
+        ]);
+  }
+
+  getMessageBySid(conversationSid: string, sid: string): Step<MessageRow | undefined> {
+    return this.first('getMessageBySid', 'SELECT * FROM messages WHERE sid = $1 AND conversation_sid = $2', [sid, conversationSid]);
+  }
+
   getMessage(conversationSid: string, index: number): Step<MessageRow | undefined> {
     return this.first('getMessage', 'SELECT * FROM messages WHERE conversation_sid = $1 AND idx = $2', [conversationSid, index]);
   }

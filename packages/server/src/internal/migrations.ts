@@ -141,4 +141,11 @@ export const MIGRATIONS: ReadonlyArray<(db: Database) => void> = [
       INSERT INTO sqlite_sequence (name, seq) SELECT 'log', 0 WHERE NOT EXISTS (SELECT 1 FROM sqlite_sequence WHERE name = 'log');
     `);
   },
+  // The admin API (ADMIN-1) pages every conversation in creation order and finds a message by its sid.
+  (db) => {
+    db.exec(`
+      CREATE INDEX conversations_by_created ON conversations (created_at, sid);
+      CREATE INDEX messages_by_sid ON messages (sid);
+    `);
+  },
 ];

@@ -130,6 +130,11 @@ export const PG_MIGRATIONS: readonly string[] = [
   );
   CREATE INDEX memberships_by_end ON memberships (to_seq) WHERE to_seq IS NOT NULL;
   `,
+  // The admin API (ADMIN-1) pages every conversation in creation order and finds a message by its sid.
+  `
+  CREATE INDEX conversations_by_created ON conversations (created_at, sid);
+  CREATE INDEX messages_by_sid ON messages (sid);
+  `,
 ];
 
 /**
