@@ -33,7 +33,7 @@ const packages = ['protocol', 'token', 'client', 'server-core', 'testing', 'serv
 // SQLite-specific suites (restart on the same file, fuzz corpora) and the several-node suites stay in
 // the `server` project.
 const serverOnPostgres: Config = {
-  ...project('server-postgres', 'packages/server', ['<rootDir>/test/*.spec.ts', '<rootDir>/test/reliability/*.spec.ts']),
+  ...project('server-postgres', 'packages/server', ['<rootDir>/test/*.spec.ts', '<rootDir>/test/reliability/*.spec.ts', '<rootDir>/test/admin/*.spec.ts']),
   setupFiles: ['<rootDir>/test/postgres/onPostgres.ts'],
   testPathIgnorePatterns: ['/restart\\.spec\\.ts$'],
 };

@@ -11,6 +11,7 @@ import { abortHandshake } from './internal/abortHandshake.js';
 import { Connection } from './internal/Connection.js';
 import { createTokenVerifier, type VerifiedToken } from './internal/createTokenVerifier.js';
 import { createHttpHandler } from './internal/handleHttpRequest.js';
+import { createRestApi, type RestApi } from './internal/rest/createRestApi.js';
 import { isPostgresUrl, openStore } from './internal/openStore.js';
 import { RedisBroker } from './internal/RedisBroker.js';
 
@@ -36,8 +37,23 @@ export interface StartServerOptions {
    * polling (about a second late). Needs a `postgres://` database.
    */
   readonly broker?: string;
-  /** Keys that verify access tokens: `{ [keyId]: hs256Secret }` or a full `TokenKeys`. */
+  /**
+   * Keys that verify access tokens: `{ [keyId]: hs256Secret }` or a full `TokenKeys`. Each secret key
+   * also signs in to the admin REST API (HTTP Basic, key id and secret), as Twilio's API keys do.
+   */
   readonly keys: TokenKeys | TokenSecrets;
+  /**
+   * The account the API keys belong to (`AC…`): the `account_sid` of every REST resource, and what a
+   * `twilio` client is created with. Default `AC` followed by 32 zeros.
+   */
+  readonly accountSid?: string;
+  /**
+   * The account's auth token: with the account sid, it also signs in to the REST API (Basic auth), as on
+   * Twilio. Default: none (only API keys sign in).
+   */
+  readonly authToken?: string;
+  /** The conversations service (`IS…`): `chat_service_sid`, and the `/v1/Services/{IS}` paths. Default `IS` + 32 zeros. */
+  readonly serviceSid?: string;
   /** A pino logger. Default: a new one at `logLevel`. */
   readonly logger?: Logger;
   /** Level of the default logger. Default `'silent'`. Token contents and message bodies are never logged. */
@@ -124,6 +140,23 @@ function positive(value: number | undefined, fallback: number, name: string): nu
   return value;
 }
 
+const SID = (prefix: string) => new RegExp(`^${prefix}[0-9a-zA-Z]{1,64}$`);
+
+/** The HS256 secrets among the configured keys (the shorthand form is all secrets). */
+function secretsOf(keys: TokenKeys | TokenSecrets): Readonly<Record<string, string>> {
+  const rich = ['secrets', 'publicKeys', 'jwks'].some((name) => Object.hasOwn(keys, name) && typeof (keys as Record<string, unknown>)[name] !== 'string');
+  return rich ? ((keys as TokenKeys).secrets ?? {}) : (keys as TokenSecrets);
+}
+
+/** Who may sign in to the REST API, and the key its page tokens are signed with (the same on every node). */
+function restCredentials(keys: TokenKeys | TokenSecrets, accountSid: string, authToken: string | undefined): { credentials: Map<string, string>; pageKey: Buffer } {
+  const credentials = new Map(Object.entries(secretsOf(keys)));
+  if (authToken !== undefined) credentials.set(accountSid, authToken);
+  const pageKey = createHash('sha256').update('rx-conversations page tokens');
+  for (const [id, secret] of [...credentials].sort(([a], [b]) => (a < b ? -1 : 1))) pageKey.update(`\n${id}\n${secret}`);
+  return { credentials, pageKey: pageKey.digest() };
+}
+
 function offeredProtocols(req: IncomingMessage): string[] {
   const header = req.headers['sec-websocket-protocol'];
   return typeof header === 'string' ? header.split(',').map((p) => p.trim()) : [];
@@ -157,6 +190,14 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
   await verifyToken('').catch((err: unknown) => {
     if (!(err instanceof ServerError)) throw err;
   });
+
+  const accountSid = options.accountSid ?? `AC${'0'.repeat(32)}`;
+  const serviceSid = options.serviceSid ?? `IS${'0'.repeat(32)}`;
+  if (typeof accountSid !== 'string' || !SID('AC').test(accountSid)) throw new TypeError('`accountSid` must look like AC followed by letters and digits.');
+  if (typeof serviceSid !== 'string' || !SID('IS').test(serviceSid)) throw new TypeError('`serviceSid` must look like IS followed by letters and digits.');
+  if (options.authToken !== undefined && (typeof options.authToken !== 'string' || options.authToken.length < 16)) {
+    throw new TypeError('`authToken` must be a string of at least 16 characters.');
+  }
 
   const pollIntervalMs = positive(options.pollIntervalMs, 1000, 'pollIntervalMs');
   const database = options.database ?? './data/rx-conversations.db';
@@ -211,7 +252,15 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
     else perIdentity.delete(identity);
   };
   let closing = false;
-  const http = createServer(createHttpHandler(verifyToken, logger, options.requestHandler));
+  let rest: RestApi;
+  try {
+    rest = await createRestApi({ core, logger, accountSid, serviceSid, ...restCredentials(options.keys, accountSid, options.authToken) });
+  } catch (err) {
+    await broker?.close();
+    await opened.close();
+    throw err;
+  }
+  const http = createServer(createHttpHandler(verifyToken, logger, rest, options.requestHandler));
   const wss = new WebSocketServer({
     noServer: true,
     maxPayload: MAX_PAYLOAD_BYTES,
@@ -322,6 +371,7 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
     clearInterval(sweep);
     clearInterval(pruneTimer);
     clearInterval(pollTimer);
+    await rest.close();
     await broker?.close();
     await opened.close();
     throw err;
@@ -348,6 +398,7 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
       http.closeAllConnections();
       await stopped;
       wss.close();
+      await rest.close();
       await broker?.close();
       await opened.close();
       logger.info('rx-conversations server closed');

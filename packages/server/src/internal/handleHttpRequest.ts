@@ -1,6 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
 import type { TokenVerifier } from './createTokenVerifier.js';
+import type { RestApi } from './rest/createRestApi.js';
 import { ServerError } from '@rx-conversations/server-core';
 
 const CORS = {
@@ -17,14 +18,19 @@ function json(res: ServerResponse, status: number, body: unknown, headers: Recor
   res.end(text);
 }
 
-/** Plain HTTP routes: `/healthz`, `/v1/auth` (SRV-2), then the embedder's hook, else 404. */
+/**
+ * Plain HTTP routes: `/healthz`, `/v1/auth` (SRV-2), the admin REST API under `/v1` (ADMIN-1), then
+ * the embedder's hook, else 404.
+ */
 export function createHttpHandler(
   verifyToken: TokenVerifier,
   logger: Logger,
+  rest: RestApi,
   extra: ((req: IncomingMessage, res: ServerResponse) => boolean) | undefined,
 ): (req: IncomingMessage, res: ServerResponse) => void {
   return (req, res) => {
     const path = (req.url ?? '/').split('?')[0];
+    if (rest.handle(req, res)) return;
     if (path === '/healthz' && (req.method === 'GET' || req.method === 'HEAD')) {
       json(res, 200, { ok: true });
       return;

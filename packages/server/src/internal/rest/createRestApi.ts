@@ -1,0 +1,407 @@
+import { timingSafeEqual } from 'node:crypto';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import formbody from '@fastify/formbody';
+import { fastify, type FastifyInstance, type FastifyRequest } from 'fastify';
+import type { Logger } from 'pino';
+import { parseClientFrame, type JsonValue, type OpName } from '@rx-conversations/protocol';
+import {
+  accountOps,
+  findConversationById,
+  findMessageById,
+  findParticipantById,
+  run,
+  ServerError,
+  type Core,
+  type Step,
+  type StoreTx,
+} from '@rx-conversations/server-core';
+import { PageTokens } from './pageTokens.js';
+import { RestError, restErrorFor, TWILIO_CODES } from './restErrors.js';
+import {
+  conversationResource,
+  conversationsUrl,
+  messageResource,
+  participantResource,
+  roleOfSid,
+  type ResourceScope,
+} from './restResources.js';
+
+/** What the REST API needs from the server. */
+export interface RestApiOptions {
+  readonly core: Core;
+  readonly logger: Logger;
+  readonly accountSid: string;
+  readonly serviceSid: string;
+  /** Basic-auth username → password: each API key sid with its secret, and the account sid with its auth token. */
+  readonly credentials: ReadonlyMap<string, string>;
+  /** Signs page tokens; the same on every node. */
+  readonly pageKey: Buffer;
+}
+
+/** A mounted REST API: `handle` answers the request when it is one of the API's paths. */
+export interface RestApi {
+  handle(req: IncomingMessage, res: ServerResponse): boolean;
+  close(): Promise<void>;
+}
+
+const DEFAULT_PAGE_SIZE = 50;
+const MAX_PAGE_SIZE = 1000;
+const MAX_FORM_BYTES = 128 * 1024;
+
+const text = { type: 'string' } as const;
+const form = (properties: Record<string, unknown>, required: string[] = []) =>
+  ({ type: 'object', additionalProperties: false, properties, required }) as const;
+const PAGING = { PageSize: { type: 'integer' }, Page: { type: 'integer', minimum: 0 }, PageToken: text };
+
+type Params = Record<string, string>;
+type Query = { PageSize?: number; Page?: number; PageToken?: string; Order?: 'asc' | 'desc' };
+type Body = Record<string, string | undefined>;
+
+/** A step run to its end, whether the store answers at once or later. */
+async function settle<R>(step: Step<R>): Promise<R> {
+  return await run(step);
+}
+
+function attributesOf(raw: string | undefined): JsonValue | undefined {
+  if (raw === undefined) return undefined;
+  try {
+    return JSON.parse(raw) as JsonValue;
+  } catch {
+    throw new RestError(400, TWILIO_CODES.invalidParameter, 'Invalid Attributes: it must be a JSON string');
+  }
+}
+
+/**
+ * Checks REST input with the same rules as the websocket's (lengths, attribute size and depth): one set
+ * of limits whichever door a write comes through.
+ */
+function check(op: OpName, args: Record<string, unknown>): void {
+  const parsed = parseClientFrame(JSON.stringify({ type: 'req', id: 1, op, args }));
+  if (parsed.ok) return;
+  throw restErrorFor(parsed.error.code, parsed.error.message, parsed.error.details?.path as string | undefined) ??
+    new RestError(400, TWILIO_CODES.invalidParameter, parsed.error.message);
+}
+
+function identityChecked(identity: string, parameter: string): string {
+  check('participants.add', { sid: 'CH', identity });
+  if (identity === '') throw new RestError(400, TWILIO_CODES.invalidParameter, `Invalid ${parameter}: it must not be empty`);
+  return identity;
+}
+
+function roleChecked(sid: string | undefined): 'admin' | 'member' | undefined {
+  if (sid === undefined) return undefined;
+  const role = roleOfSid(sid);
+  if (role === undefined) throw new RestError(400, TWILIO_CODES.invalidParameter, `Invalid RoleSid: ${sid.slice(0, 40)} is not a conversation role`);
+  return role;
+}
+
+function pageSizeOf(query: Query): number {
+  const size = query.PageSize ?? DEFAULT_PAGE_SIZE;
+  if (size < 1 || size > MAX_PAGE_SIZE) throw new RestError(400, TWILIO_CODES.invalidParameter, `Invalid PageSize: it must be 1 to ${MAX_PAGE_SIZE}`);
+  return size;
+}
+
+function secretsMatch(given: string, expected: string): boolean {
+  const a = Buffer.from(given);
+  const b = Buffer.from(expected);
+  return a.length === b.length && timingSafeEqual(a, b);
+}
+
+/**
+ * The Twilio-compatible admin REST API (ADMIN-1, ADMIN-2): Conversations, Participants and Messages,
+ * under `/v1` and `/v1/Services/{IS}`, in Twilio's wire format, so that a backend written with the
+ * official `twilio` library works by pointing its HTTP client here. Every write is an account-authority
+ * op of the core: websocket clients see its events live, and resumes replay them.
+ */
+export async function createRestApi(options: RestApiOptions): Promise<RestApi> {
+  const { core, accountSid, serviceSid, credentials } = options;
+  const tokens = new PageTokens(options.pageKey);
+  const app: FastifyInstance = fastify({
+    logger: false,
+    bodyLimit: MAX_FORM_BYTES,
+    // Unknown fields are refused, not dropped; form values (strings) become the integers a schema asks for.
+    ajv: { customOptions: { removeAdditional: false, coerceTypes: true, allErrors: false } },
+  });
+  await app.register(formbody, { bodyLimit: MAX_FORM_BYTES });
+
+  app.addHook('onRequest', async (request, reply) => {
+    const header = request.headers.authorization;
+    const match = typeof header === 'string' ? /^Basic ([A-Za-z0-9+/=]+)$/i.exec(header.trim()) : null;
+    const decoded = match === null ? '' : Buffer.from(match[1]!, 'base64').toString('utf8');
+    const colon = decoded.indexOf(':');
+    const expected = colon < 0 ? undefined : credentials.get(decoded.slice(0, colon));
+    if (expected === undefined || !secretsMatch(decoded.slice(colon + 1), expected)) {
+      void reply.header('www-authenticate', 'Basic realm="rx-conversations"');
+      throw new RestError(401, TWILIO_CODES.authenticationFailed, 'Authentication Error - invalid username or password');
+    }
+  });
+
+  app.setNotFoundHandler((request, reply) => {
+    const path = request.url.split('?')[0]!;
+    void reply.status(404).send(new RestError(404, TWILIO_CODES.notFound, `The requested resource ${path} was not found`).toJSON());
+  });
+
+  app.setErrorHandler((error: unknown, request, reply) => {
+    const answer = (e: RestError) => reply.status(e.status).send(e.toJSON());
+    if (error instanceof RestError) return answer(error);
+    if (error instanceof ServerError) {
+      const rest = restErrorFor(error.code, error.message, error.details?.path as string | undefined);
+      if (rest !== undefined) return answer(rest);
+    }
+    const fastifyError = error as { validation?: unknown; statusCode?: number; message?: string };
+    if (fastifyError.validation !== undefined) {
+      return answer(new RestError(400, TWILIO_CODES.invalidParameter, `Invalid parameter: ${fastifyError.message ?? 'malformed request'}`));
+    }
+    if (typeof fastifyError.statusCode === 'number' && fastifyError.statusCode >= 400 && fastifyError.statusCode < 500) {
+      return answer(new RestError(fastifyError.statusCode, TWILIO_CODES.invalidParameter, fastifyError.message ?? 'bad request'));
+    }
+    options.logger.error({ err: error, method: request.method, path: request.url.split('?')[0] }, 'REST request failed');
+    return answer(new RestError(500, TWILIO_CODES.internal, 'Internal server error'));
+  });
+
+  const scopeOf = (request: FastifyRequest): ResourceScope => ({ base: `${request.protocol}://${request.host}`, accountSid, serviceSid });
+  const read = <R>(body: (tx: StoreTx) => Step<R>): Promise<R> => settle(core.store.read(body));
+
+  /** A list in Twilio's page shape: exactly 200, the items under `key`, and `meta` with the next page's URL. */
+  const page = (
+    request: FastifyRequest,
+    listUrl: string,
+    key: string,
+    items: unknown[],
+    query: Query,
+    next: string | null,
+    extra: Record<string, string> = {},
+  ) => {
+    const size = pageSizeOf(query);
+    const at = query.Page ?? 0;
+    const params = (p: Record<string, string | number>) => new URLSearchParams({ ...extra, ...p } as Record<string, string>).toString();
+    const url = `${listUrl}?${params({ PageSize: size, Page: at, ...(query.PageToken === undefined ? {} : { PageToken: query.PageToken }) })}`;
+    return {
+      [key]: items,
+      meta: {
+        page: at,
+        page_size: size,
+        first_page_url: `${listUrl}?${params({ PageSize: size, Page: 0 })}`,
+        previous_page_url: null,
+        url,
+        next_page_url: next === null ? null : `${listUrl}?${params({ PageSize: size, Page: at + 1, PageToken: next })}`,
+        key,
+      },
+    };
+  };
+
+  /** The keyset position a list request starts after, from its `PageToken` (none: the first page). */
+  const positionOf = <T extends Record<string, unknown>>(list: string, query: Query): T | null => {
+    if (query.PageToken === undefined) {
+      if ((query.Page ?? 0) > 0) throw new RestError(400, TWILIO_CODES.invalidParameter, 'Invalid Page: pages after the first need the PageToken of the page before');
+      return null;
+    }
+    return tokens.read<T>(list, query.PageToken);
+  };
+
+  const routes = async (api: FastifyInstance): Promise<void> => {
+    // Conversations
+    api.post<{ Body: Body }>('/Conversations', { schema: { body: form({ FriendlyName: text, UniqueName: text, Attributes: text, State: { enum: ['active'] } }) } }, async (request, reply) => {
+      const b = request.body ?? {};
+      const fields = { friendlyName: b['FriendlyName'], uniqueName: b['UniqueName'], attributes: attributesOf(b['Attributes']) };
+      check('conversations.create', fields);
+      const row = await settle(accountOps.createConversation(core, fields));
+      return reply.status(201).send(conversationResource(scopeOf(request), row));
+    });
+
+    api.get<{ Querystring: Query }>('/Conversations', { schema: { querystring: form(PAGING) } }, async (request) => {
+      const size = pageSizeOf(request.query);
+      const after = positionOf<{ createdAt: number; sid: string }>('conversations', request.query);
+      const rows = await read((tx) => tx.conversationsPage(after, size + 1));
+      const shown = rows.slice(0, size);
+      const last = shown[shown.length - 1];
+      const next = rows.length > size && last !== undefined ? tokens.issue('conversations', { createdAt: last.created_at, sid: last.sid }) : null;
+      const scope = scopeOf(request);
+      return page(request, conversationsUrl(scope), 'conversations', shown.map((r) => conversationResource(scope, r)), request.query, next);
+    });
+
+    api.get<{ Params: Params }>('/Conversations/:conversation', async (request) => {
+      const row = await read((tx) => findConversationById(tx, request.params['conversation']!));
+      return conversationResource(scopeOf(request), row);
+    });
+
+    api.post<{ Params: Params; Body: Body }>(
+      '/Conversations/:conversation',
+      { schema: { body: form({ FriendlyName: text, UniqueName: text, Attributes: text, State: { enum: ['active'] } }) } },
+      async (request) => {
+        const b = request.body ?? {};
+        const changes = { friendlyName: b['FriendlyName'], uniqueName: b['UniqueName'], attributes: attributesOf(b['Attributes']) };
+        check('conversations.update', { sid: 'CH', ...changes });
+        const row = await settle(accountOps.updateConversation(core, request.params['conversation']!, changes));
+        return conversationResource(scopeOf(request), row);
+      },
+    );
+
+    api.delete<{ Params: Params }>('/Conversations/:conversation', async (request, reply) => {
+      await settle(accountOps.deleteConversation(core, request.params['conversation']!));
+      return reply.status(204).send();
+    });
+
+    // Participants
+    api.post<{ Params: Params; Body: Body }>(
+      '/Conversations/:conversation/Participants',
+      { schema: { body: form({ Identity: text, Attributes: text, RoleSid: text }, ['Identity']) } },
+      async (request, reply) => {
+        const b = request.body ?? {};
+        const fields = { identity: identityChecked(b['Identity']!, 'Identity'), role: roleChecked(b['RoleSid']), attributes: attributesOf(b['Attributes']) };
+        check('participants.add', { sid: 'CH', ...fields });
+        const row = await settle(accountOps.addParticipant(core, request.params['conversation']!, fields));
+        return reply.status(201).send(participantResource(scopeOf(request), row));
+      },
+    );
+
+    api.get<{ Params: Params; Querystring: Query }>('/Conversations/:conversation/Participants', { schema: { querystring: form(PAGING) } }, async (request) => {
+      const size = pageSizeOf(request.query);
+      const { conversation, rows } = await read(function* (tx) {
+        const found = yield* findConversationById(tx, request.params['conversation']!);
+        const after = positionOf<{ id: number }>(`participants:${found.sid}`, request.query);
+        return { conversation: found, rows: yield* tx.participantsPage(found.sid, after?.id ?? 0, size + 1) };
+      });
+      const shown = rows.slice(0, size);
+      const last = shown[shown.length - 1];
+      const next = rows.length > size && last !== undefined ? tokens.issue(`participants:${conversation.sid}`, { id: last.id }) : null;
+      const scope = scopeOf(request);
+      const listUrl = `${conversationsUrl(scope)}/${conversation.sid}/Participants`;
+      return page(request, listUrl, 'participants', shown.map((r) => participantResource(scope, r)), request.query, next);
+    });
+
+    api.get<{ Params: Params }>('/Conversations/:conversation/Participants/:participant', async (request) => {
+      const row = await read(function* (tx) {
+        return yield* findParticipantById(tx, yield* findConversationById(tx, request.params['conversation']!), request.params['participant']!);
+      });
+      return participantResource(scopeOf(request), row);
+    });
+
+    api.post<{ Params: Params; Body: Body }>(
+      '/Conversations/:conversation/Participants/:participant',
+      { schema: { body: form({ Attributes: text, RoleSid: text, LastReadMessageIndex: { type: 'integer', minimum: 0 } }) } },
+      async (request) => {
+        const b = request.body as Record<string, unknown>;
+        const changes = {
+          role: roleChecked(b['RoleSid'] as string | undefined),
+          attributes: attributesOf(b['Attributes'] as string | undefined),
+          lastReadMessageIndex: b['LastReadMessageIndex'] as number | undefined,
+        };
+        check('participants.update', { sid: 'CH', identity: 'x', role: changes.role, attributes: changes.attributes });
+        const row = await settle(accountOps.updateParticipant(core, request.params['conversation']!, request.params['participant']!, changes));
+        return participantResource(scopeOf(request), row);
+      },
+    );
+
+    api.delete<{ Params: Params }>('/Conversations/:conversation/Participants/:participant', async (request, reply) => {
+      await settle(accountOps.removeParticipant(core, request.params['conversation']!, request.params['participant']!));
+      return reply.status(204).send();
+    });
+
+    // Messages
+    const withParticipantSids = function* (tx: StoreTx, conversationSid: string, authors: Iterable<string>): Step<Map<string, string | null>> {
+      const sids = new Map<string, string | null>();
+      for (const author of authors) {
+        if (!sids.has(author)) sids.set(author, (yield* tx.getParticipant(conversationSid, author))?.sid ?? null);
+      }
+      return sids;
+    };
+
+    api.post<{ Params: Params; Body: Body }>(
+      '/Conversations/:conversation/Messages',
+      { schema: { body: form({ Author: text, Body: text, Attributes: text }) } },
+      async (request, reply) => {
+        const b = request.body ?? {};
+        const fields = {
+          author: b['Author'] === undefined ? undefined : identityChecked(b['Author'], 'Author'),
+          body: b['Body'],
+          attributes: attributesOf(b['Attributes']),
+        };
+        check('messages.send', { sid: 'CH', body: fields.body, attributes: fields.attributes, idempotencyKey: 'rest-api' });
+        const row = await settle(accountOps.postMessage(core, request.params['conversation']!, fields));
+        const participantSid = await read(function* (tx) {
+          return (yield* withParticipantSids(tx, row.conversation_sid, [row.author])).get(row.author) ?? null;
+        });
+        return reply.status(201).send(messageResource(scopeOf(request), row, participantSid));
+      },
+    );
+
+    api.get<{ Params: Params; Querystring: Query }>(
+      '/Conversations/:conversation/Messages',
+      { schema: { querystring: form({ ...PAGING, Order: { enum: ['asc', 'desc'] } }) } },
+      async (request) => {
+        const size = pageSizeOf(request.query);
+        const order = request.query.Order ?? 'asc';
+        const { conversation, rows, sids } = await read(function* (tx) {
+          const found = yield* findConversationById(tx, request.params['conversation']!);
+          const after = positionOf<{ index: number }>(`messages:${found.sid}:${order}`, request.query);
+          const rows =
+            order === 'asc'
+              ? yield* tx.messagesAfter(found.sid, after?.index ?? -1, size + 1)
+              : yield* tx.messagesBefore(found.sid, after?.index ?? Number.MAX_SAFE_INTEGER, size + 1);
+          return { conversation: found, rows, sids: yield* withParticipantSids(tx, found.sid, rows.slice(0, size).map((r) => r.author)) };
+        });
+        const shown = rows.slice(0, size);
+        const last = shown[shown.length - 1];
+        const next = rows.length > size && last !== undefined ? tokens.issue(`messages:${conversation.sid}:${order}`, { index: last.idx }) : null;
+        const scope = scopeOf(request);
+        const listUrl = `${conversationsUrl(scope)}/${conversation.sid}/Messages`;
+        const items = shown.map((r) => messageResource(scope, r, sids.get(r.author) ?? null));
+        return page(request, listUrl, 'messages', items, request.query, next, { Order: order });
+      },
+    );
+
+    api.get<{ Params: Params }>('/Conversations/:conversation/Messages/:message', async (request) => {
+      const { row, sids } = await read(function* (tx) {
+        const conversation = yield* findConversationById(tx, request.params['conversation']!);
+        const row = yield* findMessageById(tx, conversation, request.params['message']!);
+        return { row, sids: yield* withParticipantSids(tx, conversation.sid, [row.author]) };
+      });
+      return messageResource(scopeOf(request), row, sids.get(row.author) ?? null);
+    });
+
+    api.post<{ Params: Params; Body: Body }>(
+      '/Conversations/:conversation/Messages/:message',
+      { schema: { body: form({ Body: text, Attributes: text }) } },
+      async (request) => {
+        const b = request.body ?? {};
+        const changes = { body: b['Body'], attributes: attributesOf(b['Attributes']) };
+        check('messages.update', { sid: 'CH', index: 0, ...changes });
+        const row = await settle(accountOps.updateMessage(core, request.params['conversation']!, request.params['message']!, changes));
+        const participantSid = await read(function* (tx) {
+          return (yield* withParticipantSids(tx, row.conversation_sid, [row.author])).get(row.author) ?? null;
+        });
+        return messageResource(scopeOf(request), row, participantSid);
+      },
+    );
+
+    api.delete<{ Params: Params }>('/Conversations/:conversation/Messages/:message', async (request, reply) => {
+      await settle(accountOps.removeMessage(core, request.params['conversation']!, request.params['message']!));
+      return reply.status(204).send();
+    });
+  };
+
+  await app.register(routes, { prefix: '/v1' });
+  await app.register(
+    async (service) => {
+      service.addHook('preHandler', async (request: FastifyRequest<{ Params: Params }>) => {
+        if (request.params['service'] !== serviceSid) {
+          throw new RestError(404, TWILIO_CODES.notFound, `The requested resource /v1/Services/${request.params['service']} was not found`);
+        }
+      });
+      await routes(service);
+    },
+    { prefix: '/v1/Services/:service' },
+  );
+  await app.ready();
+
+  return {
+    handle(req, res) {
+      const path = (req.url ?? '/').split('?')[0]!;
+      if (!path.startsWith('/v1/') || path === '/v1/auth') return false;
+      app.routing(req, res);
+      return true;
+    },
+    close: () => app.close(),
+  };
+}

@@ -1,0 +1,75 @@
+import type { ErrorCode } from '@rx-conversations/protocol';
+
+/**
+ * A REST failure in Twilio's shape, `{ code, message, more_info, status }`, which the `twilio` library
+ * turns into a `RestException` (not RFC 9457, which would switch it to another exception type).
+ */
+export class RestError extends Error {
+  constructor(
+    readonly status: number,
+    readonly code: number,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'RestError';
+  }
+
+  toJSON(): Record<string, unknown> {
+    return { code: this.code, message: this.message, more_info: `https://www.twilio.com/docs/errors/${this.code}`, status: this.status };
+  }
+}
+
+/** Twilio's numeric codes for the failures the REST API can meet. */
+export const TWILIO_CODES = {
+  invalidParameter: 20001,
+  authenticationFailed: 20003,
+  methodNotAllowed: 20004,
+  notFound: 20404,
+  uniqueNameTaken: 50353,
+  participantExists: 50433,
+  internal: 20500,
+} as const;
+
+/** REST parameter names of the core's argument paths, for error messages a backend author recognises. */
+const PARAMETERS: Record<string, string> = {
+  friendlyName: 'FriendlyName',
+  uniqueName: 'UniqueName',
+  attributes: 'Attributes',
+  body: 'Body',
+  identity: 'Identity',
+  role: 'RoleSid',
+  index: 'LastReadMessageIndex',
+  pageSize: 'PageSize',
+};
+
+/** The REST parameter an argument path (`args.friendlyName`) stands for. */
+export function parameterOf(path: string | undefined): string | undefined {
+  if (path === undefined) return undefined;
+  const field = path.replace(/^args\./, '').split('.')[0]!;
+  return PARAMETERS[field] ?? field;
+}
+
+/** The REST answer to a core refusal (a `ServerError` code); undefined for codes that are our fault. */
+export function restErrorFor(code: ErrorCode, message: string, path: string | undefined): RestError | undefined {
+  switch (code) {
+    case 'conversation_not_found':
+    case 'participant_not_found':
+    case 'message_not_found':
+    case 'user_not_found':
+      return new RestError(404, TWILIO_CODES.notFound, message);
+    case 'unique_name_taken':
+      return new RestError(409, TWILIO_CODES.uniqueNameTaken, message);
+    case 'participant_exists':
+      return new RestError(409, TWILIO_CODES.participantExists, message);
+    case 'invalid_argument':
+    case 'string_too_long':
+    case 'attributes_too_large':
+    case 'attributes_too_deep':
+    case 'page_size_out_of_range': {
+      const parameter = parameterOf(path);
+      return new RestError(400, TWILIO_CODES.invalidParameter, parameter === undefined ? message : `Invalid ${parameter}: ${message}`);
+    }
+    default:
+      return undefined;
+  }
+}
