@@ -1,11 +1,14 @@
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import type { LevelWithSilent } from 'pino';
-import { startServer, type RunningServer } from './startServer.js';
+import { startServer, type RunningServer, type StartServerOptions } from './startServer.js';
+import { WebhookPushSender } from './WebhookPushSender.js';
 
 /**
  * Environment variables the CLI reads (normally `process.env`): `RXC_PORT`, `RXC_HOST`, `RXC_DATABASE_URL`
- * (or `RXC_DATABASE`), `RXC_BROKER_URL`, `RXC_KEYS`, `RXC_LOG_LEVEL`, `RXC_MAX_CONNECTIONS`, `RXC_MAX_CONNECTIONS_PER_IDENTITY`.
+ * (or `RXC_DATABASE`), `RXC_BROKER_URL`, `RXC_KEYS`, `RXC_JWKS`, `RXC_ACCOUNT_SID`, `RXC_AUTH_TOKEN`,
+ * `RXC_SERVICE_SID`, `RXC_PUSH_WEBHOOK_URL`, `RXC_RETENTION_EVENTS`, `RXC_RETENTION_HOURS`,
+ * `RXC_RATE_LIMIT`, `RXC_RATE_BURST`, `RXC_LOG_LEVEL`, `RXC_MAX_CONNECTIONS`, `RXC_MAX_CONNECTIONS_PER_IDENTITY`.
  *
  * @example
  * const env: CliEnvironment = { RXC_KEYS: JSON.stringify({ SKdev: secret }), RXC_PORT: '0' };
@@ -56,6 +59,18 @@ Options (each also read from the environment variable in brackets):
   --key-secret <s>      its HS256 secret, at least 32 bytes (repeatable)
   --keys-file <path>    JSON file { "SKxxx": "secret", ... }
                         environment: RXC_KEYS='{"SKxxx":"secret"}'
+  --jwks <file|url>     a JSON Web Key Set of public keys (ES256, EdDSA) that also verify tokens,
+                        read once at start                            [RXC_JWKS]
+  --account-sid <AC…>   the account the API keys belong to (REST account_sid)
+                                                                     [RXC_ACCOUNT_SID] default AC000…0
+  --auth-token <s>      the account's auth token: REST sign-in with the account sid
+                                                                     [RXC_AUTH_TOKEN]
+  --service-sid <IS…>   the conversations service sid                 [RXC_SERVICE_SID] default IS000…0
+  --push-webhook <url>  POST push notifications for offline users here [RXC_PUSH_WEBHOOK_URL]
+  --retention-events <n>  events kept in the log                      [RXC_RETENTION_EVENTS] default 1000000
+  --retention-hours <n>   age after which events are dropped          [RXC_RETENTION_HOURS] default 168
+  --rate-limit <n>      requests per second per connection            [RXC_RATE_LIMIT] default 100
+  --rate-burst <n>      requests at once per connection               [RXC_RATE_BURST] default 200
   --log-level <level>   silent|fatal|error|warn|info|debug|trace     [RXC_LOG_LEVEL] default info
   --max-connections <n> websockets in all; more get HTTP 503 too_many_connections
                                                                      [RXC_MAX_CONNECTIONS] default 50000
@@ -63,7 +78,7 @@ Options (each also read from the environment variable in brackets):
                         websockets one identity may hold at once     [RXC_MAX_CONNECTIONS_PER_IDENTITY] default 64
   --help                print this help
 
-At least one key is required. SIGINT/SIGTERM close the server gracefully.`;
+At least one key (a secret or a JWKS) is required. SIGINT/SIGTERM close the server gracefully.`;
 
 class UsageError extends Error {}
 
@@ -83,6 +98,34 @@ function readKeys(json: string, source: string): Record<string, string> {
   return value as Record<string, string>;
 }
 
+/** Reads a JWKS from a file or an http(s) URL, once: a key rotation needs a restart. */
+async function readJwks(where: string): Promise<{ keys: unknown[] }> {
+  let text: string;
+  if (/^https?:\/\//i.test(where)) {
+    const res = await fetch(where, { signal: AbortSignal.timeout(10_000) }).catch((err: Error) => {
+      throw new Error(`cannot fetch the JWKS at ${where}: ${err.message}`);
+    });
+    if (!res.ok) throw new Error(`cannot fetch the JWKS at ${where}: HTTP ${res.status}`);
+    text = await res.text();
+  } else {
+    try {
+      text = readFileSync(where, 'utf8');
+    } catch {
+      throw new UsageError(`cannot read the JWKS file ${where}.`);
+    }
+  }
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch {
+    throw new UsageError(`the JWKS at ${where} is not valid JSON.`);
+  }
+  if (value === null || typeof value !== 'object' || !Array.isArray((value as { keys?: unknown }).keys)) {
+    throw new UsageError(`the JWKS at ${where} must be an object with a "keys" array.`);
+  }
+  return value as { keys: unknown[] };
+}
+
 function parseCli(argv: readonly string[], env: CliEnvironment) {
   const { values } = parseArgs({
     args: [...argv],
@@ -96,6 +139,15 @@ function parseCli(argv: readonly string[], env: CliEnvironment) {
       'key-id': { type: 'string', multiple: true },
       'key-secret': { type: 'string', multiple: true },
       'keys-file': { type: 'string' },
+      jwks: { type: 'string' },
+      'account-sid': { type: 'string' },
+      'auth-token': { type: 'string' },
+      'service-sid': { type: 'string' },
+      'push-webhook': { type: 'string' },
+      'retention-events': { type: 'string' },
+      'retention-hours': { type: 'string' },
+      'rate-limit': { type: 'string' },
+      'rate-burst': { type: 'string' },
       'log-level': { type: 'string' },
       'max-connections': { type: 'string' },
       'max-connections-per-identity': { type: 'string' },
@@ -122,6 +174,20 @@ function parseCli(argv: readonly string[], env: CliEnvironment) {
   );
 
   const broker = values.broker ?? (env['RXC_BROKER_URL'] === '' ? undefined : env['RXC_BROKER_URL']);
+  const given = (flag: string, name: string): string | undefined => {
+    const value = (values as Record<string, string | undefined>)[flag] ?? env[name];
+    return value === '' ? undefined : value;
+  };
+  const retentionEvents = limit('retention-events', given('retention-events', 'RXC_RETENTION_EVENTS'));
+  const retentionHours = limit('retention-hours', given('retention-hours', 'RXC_RETENTION_HOURS'));
+  const ratePerSecond = limit('rate-limit', given('rate-limit', 'RXC_RATE_LIMIT'));
+  const burst = limit('rate-burst', given('rate-burst', 'RXC_RATE_BURST'));
+  const pushWebhook = given('push-webhook', 'RXC_PUSH_WEBHOOK_URL');
+  if (pushWebhook !== undefined && !/^https?:\/\/[^\s]+$/i.test(pushWebhook)) throw new UsageError('--push-webhook must be an http(s) URL.');
+  const jwks = given('jwks', 'RXC_JWKS');
+  const accountSid = given('account-sid', 'RXC_ACCOUNT_SID');
+  const authToken = given('auth-token', 'RXC_AUTH_TOKEN');
+  const serviceSid = given('service-sid', 'RXC_SERVICE_SID');
 
   const keys: Record<string, string> = {};
   if (env['RXC_KEYS'] !== undefined && env['RXC_KEYS'] !== '') Object.assign(keys, readKeys(env['RXC_KEYS'], 'RXC_KEYS'));
@@ -138,8 +204,8 @@ function parseCli(argv: readonly string[], env: CliEnvironment) {
   const secrets = values['key-secret'] ?? [];
   if (ids.length !== secrets.length) throw new UsageError('give --key-id and --key-secret in pairs.');
   ids.forEach((id, i) => (keys[id] = secrets[i]!));
-  if (Object.keys(keys).length === 0) {
-    throw new UsageError('no signing keys: refusing to start. Give --key-id and --key-secret, --keys-file, or RXC_KEYS.');
+  if (Object.keys(keys).length === 0 && jwks === undefined) {
+    throw new UsageError('no signing keys: refusing to start. Give --key-id and --key-secret, --keys-file, RXC_KEYS, or --jwks.');
   }
   for (const [id, secret] of Object.entries(keys)) {
     if (Buffer.byteLength(secret) < 32) throw new UsageError(`the secret of key ${id} must be at least 32 bytes.`);
@@ -154,6 +220,22 @@ function parseCli(argv: readonly string[], env: CliEnvironment) {
     keys,
     ...(maxConnections === undefined ? {} : { maxConnections }),
     ...(maxConnectionsPerIdentity === undefined ? {} : { maxConnectionsPerIdentity }),
+    ...(accountSid === undefined ? {} : { accountSid }),
+    ...(authToken === undefined ? {} : { authToken }),
+    ...(serviceSid === undefined ? {} : { serviceSid }),
+    ...(retentionEvents === undefined && retentionHours === undefined
+      ? {}
+      : {
+          retention: {
+            ...(retentionEvents === undefined ? {} : { maxEvents: retentionEvents }),
+            ...(retentionHours === undefined ? {} : { maxAgeMs: retentionHours * 3_600_000 }),
+          },
+        }),
+    ...(ratePerSecond === undefined && burst === undefined
+      ? {}
+      : { rateLimit: { ...(ratePerSecond === undefined ? {} : { ratePerSecond }), ...(burst === undefined ? {} : { burst }) } }),
+    ...(pushWebhook === undefined ? {} : { pushWebhook }),
+    ...(jwks === undefined ? {} : { jwks }),
   };
 }
 
@@ -183,7 +265,12 @@ export async function runCli(
     return { exitCode: 0 };
   }
   try {
-    const { help: _help, ...options } = config;
+    const { help: _help, keys, pushWebhook, jwks, ...rest } = config;
+    const options: StartServerOptions = {
+      ...rest,
+      keys: jwks === undefined ? keys : { secrets: keys, jwks: (await readJwks(jwks)) as never },
+      ...(pushWebhook === undefined ? {} : { pushSender: new WebhookPushSender({ url: pushWebhook }) }),
+    };
     const server = await startServer(options);
     output.out(`rx-conversations server listening on ${server.url} (database ${withoutPassword(config.database)})`);
     return { exitCode: 0, server };

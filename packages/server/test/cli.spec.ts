@@ -1,9 +1,14 @@
 import { writeFileSync } from 'node:fs';
+import { createServer, type IncomingMessage } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { exportJWK, generateKeyPair } from 'jose';
+import { createAccessToken } from '@rx-conversations/token';
 import { afterEach, describe, expect, it } from '@jest/globals';
 import { runCli, type CliResult } from '../src/index.js';
 import { tempDatabase } from './helpers/tempDatabase.js';
 import { KEY_ID, SECRET, tokenFor } from './helpers/testKeys.js';
 import { TestClient } from './helpers/TestClient.js';
+import { twilioClientFor } from './helpers/twilioRest.js';
 
 const cleanups: Array<() => unknown> = [];
 afterEach(async () => {
@@ -89,5 +94,69 @@ describe('the CLI (SRV-1)', () => {
     const client = await TestClient.connect(started.server!.url, await tokenFor('bob'));
     expect(client.welcome.identity).toBe('bob');
     await client.close();
+  });
+
+  it('SRV-1, ADMIN-1: configures the account, auth token, service, push webhook, rate limit and a JWKS from flags and the environment', async () => {
+    const db = tempDatabase();
+    cleanups.push(db.cleanup);
+    const pushes: Array<{ identity: string; kind: string }> = [];
+    let delivered: () => void = () => undefined;
+    const pushed = new Promise<void>((resolve) => (delivered = resolve));
+    const receiver = createServer((req: IncomingMessage, res) => {
+      let body = '';
+      req.on('data', (chunk: Buffer) => (body += chunk.toString()));
+      req.on('end', () => {
+        const delivery = JSON.parse(body) as { identity: string; payload: { kind: string } };
+        pushes.push({ identity: delivery.identity, kind: delivery.payload.kind });
+        res.end();
+        delivered();
+      });
+    });
+    await new Promise<void>((resolve) => receiver.listen(0, '127.0.0.1', () => resolve()));
+    cleanups.push(() => new Promise<void>((done) => receiver.close(() => done())));
+    const { publicKey, privateKey } = await generateKeyPair('ES256', { extractable: true });
+    const jwksFile = `${db.dir}/jwks.json`;
+    writeFileSync(jwksFile, JSON.stringify({ keys: [{ ...(await exportJWK(publicKey)), kid: 'issuer-1', alg: 'ES256', use: 'sig' }] }));
+
+    const account = 'AC33333333333333333333333333333333';
+    const service = 'IS44444444444444444444444444444444';
+    const authToken = 'the-auth-token-of-this-account';
+    const started = await run(
+      ['--port', '0', '--database', db.path, '--jwks', jwksFile, '--service-sid', service, '--rate-limit', '1', '--rate-burst', '2', '--log-level', 'silent'],
+      {
+        RXC_KEYS: JSON.stringify({ [KEY_ID]: SECRET }),
+        RXC_ACCOUNT_SID: account,
+        RXC_AUTH_TOKEN: authToken,
+        RXC_PUSH_WEBHOOK_URL: `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/push`,
+      },
+    );
+    expect(started.err).toEqual([]);
+    expect(started.exitCode).toBe(0);
+    const server = started.server!;
+
+    // The JWKS verifies tokens signed with its private key.
+    const esToken = await createAccessToken({ identity: 'carol', keyId: 'issuer-1', privateKey, algorithm: 'ES256' });
+    const carol = await TestClient.connect(server.url, esToken);
+    expect(carol.welcome.identity).toBe('carol');
+
+    // The account sid with the auth token signs in to REST, under the configured service.
+    const backend = twilioClientFor(server, { username: account, password: authToken }).conversations.v1;
+    const conversation = await backend.services(service).conversations.create({ friendlyName: 'configured' });
+    expect(conversation).toMatchObject({ accountSid: account, chatServiceSid: service });
+
+    // Per-connection rate limit of burst 2: the third request at once is refused.
+    const answers = await Promise.allSettled([1, 2, 3].map(() => carol.request('users.get', { identity: 'carol' })));
+    expect(answers.map((a) => a.status)).toEqual(['fulfilled', 'fulfilled', 'rejected']);
+    expect((answers[2] as PromiseRejectedResult).reason.error.code).toBe('rate_limited');
+
+    // Pushes for participants with no connection go to the webhook.
+    const dave = await TestClient.connect(server.url, await tokenFor('dave'));
+    await dave.request('push.register', { type: 'fcm', token: 'dave-device' });
+    await dave.close();
+    await backend.conversations(conversation.sid).participants.create({ identity: 'dave' });
+    await backend.conversations(conversation.sid).messages.create({ body: 'ping' });
+    await pushed;
+    expect(pushes).toEqual([{ identity: 'dave', kind: 'newMessage' }]);
+    await carol.close();
   });
 });
