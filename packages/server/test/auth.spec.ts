@@ -1,7 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { AUTH_SUBPROTOCOL_PREFIX, SUBPROTOCOL } from '@rx-conversations/protocol';
+import twilio from 'twilio';
 import { startServer, type RunningServer } from '../src/index.js';
-import { KEY_ID, KEYS, tokenFor } from './helpers/testKeys.js';
+import { KEY_ID, KEYS, SECRET, tokenFor } from './helpers/testKeys.js';
 import { TestClient, tryUpgrade } from './helpers/TestClient.js';
 
 let server: RunningServer;
@@ -24,6 +25,14 @@ describe('authentication in the handshake (SRV-2)', () => {
     expect(client.socket.protocol).toBe(SUBPROTOCOL);
     expect(client.welcome).toMatchObject({ type: 'welcome', identity: 'alice', resume: 'fresh', headSeq: 0 });
     expect(client.welcome.user).toMatchObject({ identity: 'alice', isOnline: true });
+    await client.close();
+  });
+
+  it("TOKEN-1, SRV-2: a token minted by the official twilio library's AccessToken opens the socket", async () => {
+    const minted = new twilio.jwt.AccessToken(`AC${'0'.repeat(32)}`, KEY_ID, SECRET, { identity: 'zoe', ttl: 600 });
+    minted.addGrant(new twilio.jwt.AccessToken.ChatGrant({ serviceSid: `IS${'0'.repeat(32)}` }));
+    const client = await TestClient.connect(server.url, minted.toJwt());
+    expect(client.welcome).toMatchObject({ identity: 'zoe', resume: 'fresh' });
     await client.close();
   });
 

@@ -1,6 +1,7 @@
 import { describe, expect, it } from '@jest/globals';
 import { createHmac, createPublicKey, generateKeyPairSync, type JsonWebKey } from 'node:crypto';
 import { exportJWK, exportSPKI, generateKeyPair, type JWK } from 'jose';
+import twilio from 'twilio';
 import {
   ACCOUNT_ID,
   KEY_ID,
@@ -40,25 +41,28 @@ const twilioToken = (overrides: Record<string, unknown> = {}, header: object = T
 
 describe('verifyAccessToken', () => {
   describe('TOKEN-1: compatibility', () => {
-    it("TOKEN-1: verifies a token laid out and signed exactly like Twilio's helper library", async () => {
-      const token = signHs256(TWILIO_HEADER, {
-        jti: `${KEY_ID}-1700000000`,
-        grants: { identity: 'alice', chat: { service_sid: SERVICE_SID } },
-        iat: NOW,
-        exp: NOW + 3600,
-        iss: KEY_ID,
-        sub: ACCOUNT_ID,
-      });
-      await expect(verifyAccessToken(token, keys, at())).resolves.toEqual({
+    it("TOKEN-1: verifies a token minted by Twilio's own helper library (twilio.jwt.AccessToken with a ChatGrant)", async () => {
+      const minted = new twilio.jwt.AccessToken(ACCOUNT_ID, KEY_ID, SECRET, { identity: 'alice', ttl: 3600 });
+      minted.addGrant(new twilio.jwt.AccessToken.ChatGrant({ serviceSid: SERVICE_SID, endpointId: 'alice:web:1', pushCredentialSid: 'CRxxx' }));
+      const token = minted.toJwt();
+      // The library stamps iat from the real clock.
+      const issuedAt = (JSON.parse(Buffer.from(token.split('.')[1]!, 'base64url').toString('utf8')) as { iat: number }).iat;
+      await expect(verifyAccessToken(token, keys, at({ now: () => issuedAt * 1000 }))).resolves.toEqual({
         identity: 'alice',
         keyId: KEY_ID,
         accountId: ACCOUNT_ID,
         serviceSid: SERVICE_SID,
-        issuedAt: NOW,
-        expiresAt: NOW + 3600,
-        jti: `${KEY_ID}-1700000000`,
+        endpointId: 'alice:web:1',
+        pushCredentialSid: 'CRxxx',
+        issuedAt,
+        expiresAt: issuedAt + 3600,
+        jti: expect.stringMatching(new RegExp(`^${KEY_ID}-${issuedAt}$`)),
         algorithm: 'HS256',
       });
+      // Signed with another secret, the same library's token is refused.
+      const forged = new twilio.jwt.AccessToken(ACCOUNT_ID, KEY_ID, 'another-secret-that-is-32-bytes-long!!', { identity: 'alice' });
+      forged.addGrant(new twilio.jwt.AccessToken.ChatGrant({ serviceSid: SERVICE_SID }));
+      expect(await codeOf(verifyAccessToken(forged.toJwt(), keys, at({ now: () => issuedAt * 1000 })))).toBe('token_signature_invalid');
     });
 
     it('TOKEN-1: returns nbf, endpoint_id and push_credential_sid of a Twilio token when present', async () => {
