@@ -1,8 +1,8 @@
-// The one raw protocol client of the repository: server integration tests, the FakeServer conformance
-// suite, the client's reliability tests and the bench all speak frames through it. It lives with the
-// server's tests (the reference implementation of the protocol) and is imported by relative path, so no
-// published package depends on test code.
-import { filter, firstValueFrom, Observable, Subject, throwError, timeout, timer } from 'rxjs';
+// The one raw protocol client of the repository: the server's integration tests, the test kit's
+// FakeServer suites (conformance included), the client's STORE-12 producer and the bench all speak
+// frames through it. It lives with the server's tests (the reference implementation of the protocol)
+// and is imported by relative path, so no published package depends on test code.
+import { filter, firstValueFrom, from, Observable, Subject, throwError, timeout, timer } from 'rxjs';
 import WebSocket from 'ws';
 import {
   AUTH_SUBPROTOCOL_PREFIX,
@@ -38,7 +38,7 @@ export interface WireSocket {
 interface WireSocketHandlers {
   onopen: (() => void) | null;
   onerror: ((event: { error?: unknown; message?: string }) => void) | null;
-  onclose: ((event: { code: number; reason: string }) => void) | null;
+  onclose: ((event: { code: number; reason: string; wasClean: boolean }) => void) | null;
   onmessage: ((event: { data: unknown }) => void) | null;
 }
 
@@ -52,17 +52,26 @@ class NodeSocket extends WebSocket {
   }
 }
 
+/** Options of {@link TestClient.open}. */
+export interface OpenOptions {
+  /** How long a request may wait for its reply (default 3000 ms). */
+  readonly requestTimeoutMs?: number;
+  /** Answer `rate_limited` by retrying after the delay the server asks for (default false: the error is the result). */
+  readonly retryRateLimited?: boolean;
+}
+
+/** {@link OpenOptions} with the socket of the caller's (`FakeServer.WebSocket`, a tap). */
+export interface OpenOverOptions<S extends WireSocket> extends OpenOptions {
+  readonly WebSocket: WireSocketConstructor<S>;
+}
+
 /** Options of {@link TestClient.connect}. */
-export interface ConnectOptions {
+export interface ConnectOptions extends OpenOptions {
   /** Send hello at once (default true) and wait for welcome. */
   readonly hello?: boolean;
   readonly lastSeq?: number;
   /** How long opening the socket and the welcome may take (default 3000 ms). */
   readonly timeoutMs?: number;
-  /** How long a request may wait for its reply (default 3000 ms). */
-  readonly requestTimeoutMs?: number;
-  /** Answer `rate_limited` by retrying after the delay the server asks for (default false: the error is the result). */
-  readonly retryRateLimited?: boolean;
   /** Ping every `welcome.heartbeatIntervalMs`, so that an idle client is not closed as silent (default false). */
   readonly heartbeat?: boolean;
 }
@@ -85,16 +94,24 @@ interface Pending {
  * @example
  * const alice = await TestClient.connect(server.url, token);
  * const { sid } = await alice.request('conversations.create', {});
- * await alice.waitForEvent('conversationAdded', (e) => e.sid === sid);
+ * await alice.request('messages.send', { sid, body: 'hi', idempotencyKey: key() });
+ * await alice.waitForEvent('messageAdded', (e) => e.data.message.body === 'hi');
  */
 export class TestClient<S extends WireSocket = WebSocket> {
   /** Every frame received, in order. */
   readonly frames: ServerFrame[] = [];
-  /** How many websocket messages carried them (batching, PERF-2). */
-  messages = 0;
+  /** The websocket messages that carried them, as received (one may hold a batch, PERF-2). */
+  readonly messages: string[] = [];
+  /** The socket's own events, in order: `open`, `error`, `close`. */
+  readonly socketEvents: Array<'open' | 'error' | 'close'> = [];
+  /** The latest welcome received. */
   welcome!: WelcomeFrame;
+  /** The close event, once the socket has closed. */
+  closeEvent: { code: number; reason: string; wasClean: boolean } | null = null;
   /** Resolves with the close code and reason once the socket has closed. */
   readonly closed: Promise<{ code: number; reason: string }>;
+  /** Resolves once the socket is open; rejects if it fails or closes first. */
+  private readonly opened: Promise<void>;
   /** Emits each frame as it is recorded. */
   readonly frames$: Observable<ServerFrame>;
   private nextId = 1;
@@ -104,23 +121,50 @@ export class TestClient<S extends WireSocket = WebSocket> {
 
   private constructor(
     readonly socket: S,
-    private readonly options: ConnectOptions,
+    private readonly options: OpenOptions,
   ) {
     this.frames$ = this.received.asObservable();
     const handlers = socket as unknown as WireSocketHandlers;
     handlers.onmessage = (event) => {
-      this.messages += 1;
-      const value = JSON.parse(String(event.data)) as ServerFrame | ServerFrame[];
+      const data = String(event.data);
+      this.messages.push(data);
+      const value = JSON.parse(data) as ServerFrame | ServerFrame[];
       for (const frame of Array.isArray(value) ? value : [value]) this.receive(frame);
     };
-    this.closed = new Promise((resolve) => {
-      handlers.onclose = ({ code, reason }) => {
+    let closedWith!: (event: { code: number; reason: string }) => void;
+    this.closed = new Promise((resolve) => (closedWith = resolve));
+    this.opened = new Promise((resolve, reject) => {
+      handlers.onopen = () => {
+        this.socketEvents.push('open');
+        resolve();
+      };
+      handlers.onerror = (event) => {
+        this.socketEvents.push('error');
+        reject(event.error instanceof Error ? event.error : new Error(`socket error ${event.message ?? ''}`));
+      };
+      handlers.onclose = ({ code, reason, wasClean }) => {
+        this.socketEvents.push('close');
+        this.closeEvent = { code, reason: String(reason), wasClean };
         clearInterval(this.heartbeat);
         for (const pending of [...this.pending.values()]) pending.reject(new Error(`socket closed (${code}) before the reply`));
         this.pending.clear();
-        resolve({ code, reason: String(reason) });
+        reject(new Error(`closed (${code}) before open`));
+        closedWith({ code, reason: String(reason) });
       };
     });
+    // Nobody need wait for the open (a test of a refused handshake looks at `socketEvents`).
+    this.opened.catch(() => undefined);
+  }
+
+  /**
+   * Opens a socket with `protocols` over `ws` (or `options.WebSocket`) and returns at once, without
+   * waiting for the open or saying hello: for tests of the handshake itself.
+   */
+  static open(url: string, protocols: string[], options?: OpenOptions): TestClient;
+  static open<S extends WireSocket>(url: string, protocols: string[], options: OpenOverOptions<S>): TestClient<S>;
+  static open(url: string, protocols: string[], options: OpenOptions & { WebSocket?: WireSocketConstructor<WireSocket> } = {}): TestClient<WireSocket> {
+    const Socket = options.WebSocket ?? NodeSocket;
+    return new TestClient(new Socket(url, protocols), options);
   }
 
   /** Opens a socket for `token` over `ws` and, unless `hello: false`, completes the handshake. */
@@ -128,26 +172,17 @@ export class TestClient<S extends WireSocket = WebSocket> {
   /** Opens a socket for `token` with `options.WebSocket` and, unless `hello: false`, completes the handshake. */
   static connect<S extends WireSocket>(url: string, token: string, options: ConnectOverOptions<S>): Promise<TestClient<S>>;
   static async connect(url: string, token: string, options: ConnectOptions & { WebSocket?: WireSocketConstructor<WireSocket> } = {}): Promise<TestClient<WireSocket>> {
-    const Socket = options.WebSocket ?? NodeSocket;
     const timeoutMs = options.timeoutMs ?? 3000;
-    const socket = new Socket(url, [SUBPROTOCOL, AUTH_SUBPROTOCOL_PREFIX + token]);
-    const client = new TestClient(socket, options);
-    const handlers = socket as unknown as WireSocketHandlers;
-    await firstValueFrom(
-      new Observable<void>((subscriber) => {
-        handlers.onopen = () => subscriber.next();
-        handlers.onerror = (event) => subscriber.error(event.error instanceof Error ? event.error : new Error(`socket error ${event.message ?? ''}`));
-        void client.closed.then(({ code }) => subscriber.error(new Error(`closed (${code}) before open`)));
-      }).pipe(timeout({ first: timeoutMs, with: () => throwError(() => new Error(`no open within ${timeoutMs} ms`)) })),
-    ).catch((err: unknown) => {
-      client.terminate();
-      throw err;
-    });
-    // Errors after open surface as a close, which `closed` reports.
-    handlers.onerror = () => undefined;
+    const client = TestClient.open(url, [SUBPROTOCOL, AUTH_SUBPROTOCOL_PREFIX + token], options);
+    await firstValueFrom(from(client.opened).pipe(timeout({ first: timeoutMs, with: () => throwError(() => new Error(`no open within ${timeoutMs} ms`)) }))).catch(
+      (err: unknown) => {
+        client.terminate();
+        throw err;
+      },
+    );
     if (options.hello !== false) {
       client.send(options.lastSeq === undefined ? { type: 'hello', v: PROTOCOL_VERSION } : { type: 'hello', v: PROTOCOL_VERSION, lastSeq: options.lastSeq });
-      client.welcome = (await client.waitFor((f) => f.type === 'welcome', timeoutMs)) as WelcomeFrame;
+      await client.waitFor((f) => f.type === 'welcome', timeoutMs);
       if (options.heartbeat === true) {
         client.heartbeat = setInterval(() => client.send({ type: 'ping' }), client.welcome.heartbeatIntervalMs);
         client.heartbeat.unref?.();
@@ -209,9 +244,15 @@ export class TestClient<S extends WireSocket = WebSocket> {
     return this.waitFor((f) => f.type === 'ev' && f.kind === kind && predicate(f as EventFrame<K>), timeoutMs) as Promise<EventFrame<K>>;
   }
 
-  /** Every durable event received so far. */
-  events(): EventFrame[] {
-    return this.frames.filter((f): f is EventFrame => f.type === 'ev');
+  /** Every durable event received so far, or those of one kind. */
+  events<K extends EventKind>(kind?: K): EventFrame<K>[] {
+    return this.frames.filter((f): f is EventFrame<K> => f.type === 'ev' && (kind === undefined || f.kind === kind));
+  }
+
+  /** Forgets the frames and messages received so far (the socket stays as it is). */
+  clear(): void {
+    this.frames.length = 0;
+    this.messages.length = 0;
   }
 
   /** The highest seq received so far (or the welcome's head). */
@@ -247,6 +288,7 @@ export class TestClient<S extends WireSocket = WebSocket> {
 
   private receive(frame: ServerFrame): void {
     this.frames.push(frame);
+    if (frame.type === 'welcome') this.welcome = frame;
     if (frame.type === 'res' && frame.id !== null) {
       const pending = this.pending.get(frame.id);
       this.pending.delete(frame.id);
