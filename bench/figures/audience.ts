@@ -5,7 +5,7 @@
 // offline, as most members of a big group are.
 import { readConfig, size } from '../lib/config.js';
 import { spawnEntry } from '../lib/child.js';
-import { RawClient } from '../lib/RawClient.js';
+import { connectRaw, type TestClient } from '../lib/connectRaw.js';
 import { log, report, runFigure } from '../lib/report.js';
 import { median, msSince, nowNs, quantile, round } from '../lib/stats.js';
 import { mintToken } from '../lib/tokens.js';
@@ -26,13 +26,13 @@ interface Room {
 
 async function main(): Promise<void> {
   const server = spawnEntry(config, 'benchServer', { args: ['audience', 'unlimited'] });
-  const clients: RawClient[] = [];
+  const clients: TestClient[] = [];
   try {
     const { url } = await server.next<{ type: 'listening'; url: string }>('listening', 60_000);
-    const sender = await RawClient.connect(url, await mintToken('audience-sender'));
-    const receiver = await RawClient.connect(url, await mintToken('audience-receiver'));
+    const sender = await connectRaw(url, await mintToken('audience-sender'));
+    const receiver = await connectRaw(url, await mintToken('audience-receiver'));
     clients.push(sender, receiver);
-    const adders = await Promise.all(Array.from({ length: JOIN_CONNECTIONS }, async () => RawClient.connect(url, await mintToken('audience-sender'))));
+    const adders = await Promise.all(Array.from({ length: JOIN_CONNECTIONS }, async () => connectRaw(url, await mintToken('audience-sender'))));
     clients.push(...adders);
 
     const build = async (label: string, members: number): Promise<Room> => {
@@ -107,7 +107,7 @@ async function main(): Promise<void> {
         `event loop busy per send: ${rooms.map((r) => `${r.label} ${busy.get(r.label)!.toFixed(3)} ms`).join(', ')}`,
     });
   } finally {
-    for (const client of clients) client.close();
+    for (const client of clients) client.terminate();
     server.kill();
   }
 }

@@ -4,7 +4,7 @@
 // the `sendMessage` call to the other client's `messageAdded$` emission of that message.
 import { readConfig, size } from '../lib/config.js';
 import { spawnEntry } from '../lib/child.js';
-import { RawClient } from '../lib/RawClient.js';
+import { connectRaw, type TestClient } from '../lib/connectRaw.js';
 import { log, report, runFigure } from '../lib/report.js';
 import { measureRawSendLatency } from '../lib/rawSendLatency.js';
 import { measureSendLatency, SEND_INTERVAL_MS } from '../lib/sendLatency.js';
@@ -18,10 +18,10 @@ const CONNECTIONS = 100;
 
 async function main(): Promise<void> {
   const server = spawnEntry(config, 'benchServer', { args: ['latency'] });
-  const raws: RawClient[] = [];
+  const raws: TestClient[] = [];
   try {
     const { url } = await server.next<{ type: 'listening'; url: string }>('listening', 60_000);
-    for (let i = 0; i < CONNECTIONS - 2; i++) raws.push(await RawClient.connect(url, await mintToken(`idle-${i}`)));
+    for (let i = 0; i < CONNECTIONS - 2; i++) raws.push(await connectRaw(url, await mintToken(`idle-${i}`)));
     // Baseline first, on the same server and connections: two bare protocol clients.
     const raw = await measureRawSendLatency(url, MESSAGES, WARMUP, 'perf4raw');
     const raw50 = quantile(raw.latencies, 0.5);
@@ -40,7 +40,7 @@ async function main(): Promise<void> {
     report({ figure: 'PERF-4 p50', value: round(p50, 3), unit: 'ms', baseline: round(raw50, 3), ratio: round(p50 / raw50, 2), target: '≤ 1 ms', pass: p50 <= 1, notes: method });
     report({ figure: 'PERF-4 p99', value: round(p99, 3), unit: 'ms', baseline: round(raw99, 3), ratio: round(p99 / raw99, 2), target: '≤ 5 ms', pass: p99 <= 5, notes: `max ${max.toFixed(2)} ms; same run as PERF-4 p50` });
   } finally {
-    for (const raw of raws) raw.close();
+    for (const raw of raws) raw.terminate();
     server.kill();
   }
 }

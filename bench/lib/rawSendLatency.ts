@@ -1,4 +1,4 @@
-import { RawClient } from './RawClient.js';
+import { connectRaw } from './connectRaw.js';
 import { SEND_INTERVAL_MS, sendProbe, type SendLatencies } from './sendPacing.js';
 import { mintToken } from './tokens.js';
 
@@ -16,15 +16,15 @@ export async function measureRawSendLatency(
   receiverUrl = url,
 ): Promise<SendLatencies> {
   const [aliceToken, bobToken] = await Promise.all([mintToken(`${tag}-alice`), mintToken(`${tag}-bob`)]);
-  const bob = await RawClient.connect(receiverUrl, bobToken);
-  const alice = await RawClient.connect(url, aliceToken);
+  const bob = await connectRaw(receiverUrl, bobToken);
+  const alice = await connectRaw(url, aliceToken);
   try {
     const conversation = await alice.request('conversations.create', { friendlyName: `${tag} latency`, idempotencyKey: `${tag}-create-${process.pid}` });
     await alice.request('participants.add', { sid: conversation.sid, identity: `${tag}-bob`, idempotencyKey: `${tag}-add-${process.pid}` });
     const probe = sendProbe();
-    bob.onEvent = (frame) => {
-      if (frame.kind === 'messageAdded') probe.arrived((frame.data as { message: { body: string | null } }).message.body);
-    };
+    bob.frames$.subscribe((frame) => {
+      if (frame.type === 'ev' && frame.kind === 'messageAdded') probe.arrived((frame.data as { message: { body: string | null } }).message.body);
+    });
     return await probe.run({
       messages,
       warmup,
@@ -33,7 +33,7 @@ export async function measureRawSendLatency(
       send: (body, i) => alice.request('messages.send', { sid: conversation.sid, body, idempotencyKey: `${tag}-${process.pid}-${i}` }),
     });
   } finally {
-    alice.close();
-    bob.close();
+    alice.terminate();
+    bob.terminate();
   }
 }

@@ -1,5 +1,5 @@
 import type { Conversation } from '@rx-conversations/protocol';
-import { RawClient } from './RawClient.js';
+import { connectRaw } from './connectRaw.js';
 
 /**
  * Creates `count` conversations for the token's user through the real server's protocol, `parallel`
@@ -7,7 +7,7 @@ import { RawClient } from './RawClient.js';
  * user. Returns the conversations in creation order.
  */
 export async function seedConversations(url: string, token: string, count: number, messagesEach: number, parallel = 8): Promise<Conversation[]> {
-  const clients = await Promise.all(Array.from({ length: parallel }, () => RawClient.connect(url, token)));
+  const clients = await Promise.all(Array.from({ length: parallel }, () => connectRaw(url, token)));
   const created: Conversation[] = new Array(count);
   let next = 0;
   try {
@@ -28,7 +28,7 @@ export async function seedConversations(url: string, token: string, count: numbe
       }),
     );
   } finally {
-    for (const client of clients) client.close();
+    for (const client of clients) client.terminate();
   }
   return created;
 }

@@ -1,7 +1,7 @@
 import WebSocket from 'ws';
 import { ConversationsClient } from '@rx-conversations/client';
 import { messageBody } from './messageBody.js';
-import { RawClient } from './RawClient.js';
+import { connectRaw } from './connectRaw.js';
 import { SEND_INTERVAL_MS, sendProbe, type SendLatencies } from './sendPacing.js';
 import { mintToken } from './tokens.js';
 
@@ -15,12 +15,12 @@ export { SEND_INTERVAL_MS, type SendLatencies };
 export async function measureSendLatency(url: string, messages: number, warmup: number, tag: string, intervalMs = SEND_INTERVAL_MS): Promise<SendLatencies> {
   const [aliceToken, bobToken] = await Promise.all([mintToken(`${tag}-alice`), mintToken(`${tag}-bob`)]);
   // Set-up through the protocol: bob exists, alice creates a conversation and adds him.
-  const bobRaw = await RawClient.connect(url, bobToken);
-  const aliceRaw = await RawClient.connect(url, aliceToken);
+  const bobRaw = await connectRaw(url, bobToken);
+  const aliceRaw = await connectRaw(url, aliceToken);
   const conversation = await aliceRaw.request('conversations.create', { friendlyName: `${tag} latency`, idempotencyKey: `${tag}-create-${process.pid}` });
   await aliceRaw.request('participants.add', { sid: conversation.sid, identity: `${tag}-bob`, idempotencyKey: `${tag}-add-${process.pid}` });
-  bobRaw.close();
-  aliceRaw.close();
+  bobRaw.terminate();
+  aliceRaw.terminate();
 
   const alice = new ConversationsClient(aliceToken, { url, WebSocket });
   const bob = new ConversationsClient(bobToken, { url, WebSocket });

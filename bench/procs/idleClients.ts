@@ -2,7 +2,7 @@
 // valid token in the subprotocol, `hello`, then only heartbeats), `concurrency` handshakes at a time,
 // and reports when every one has its `welcome`. Holds them until the parent says `close`.
 import { onParentMessage, tellParent } from '../lib/child.js';
-import { RawClient } from '../lib/RawClient.js';
+import { connectRaw, type TestClient } from '../lib/connectRaw.js';
 import { mintToken } from '../lib/tokens.js';
 
 const [url, countArg, concurrencyArg] = process.argv.slice(2);
@@ -14,7 +14,7 @@ const tokens: string[] = [];
 for (let i = 0; i < COUNT; i++) tokens.push(await mintToken(`idle-${i}`));
 const mintMs = Number(process.hrtime.bigint() - t0) / 1e6;
 
-const clients: RawClient[] = [];
+const clients: TestClient[] = [];
 let next = 0;
 let failures = 0;
 let firstError: string | undefined;
@@ -24,7 +24,7 @@ async function worker(): Promise<void> {
     const i = next++;
     for (let attempt = 0; ; attempt++) {
       try {
-        clients.push(await RawClient.connect(url!, tokens[i]!, 60_000));
+        clients.push(await connectRaw(url!, tokens[i]!, 60_000));
         break;
       } catch (err) {
         failures++;
@@ -45,7 +45,7 @@ try {
 
 onParentMessage((command) => {
   if (command.type === 'close') {
-    for (const client of clients) client.close();
+    for (const client of clients) client.terminate();
     process.exit(0);
   }
 });

@@ -1,7 +1,6 @@
 import { Writable } from 'node:stream';
 import { describe, expect, it } from '@jest/globals';
 import { pino } from 'pino';
-import WebSocket from 'ws';
 import { filter, ReplaySubject } from 'rxjs';
 import { within } from './helpers/within.js';
 import { startServer, type RunningServer } from '../src/index.js';
@@ -170,17 +169,14 @@ describe('connection limits (SRV-5)', () => {
   it('SRV-5: concurrent upgrades of one identity never overshoot its limit', async () => {
     const server = await start({ maxConnectionsPerIdentity: 3 });
     const token = await tokenFor('dave');
-    // Raw sockets held open (tryUpgrade would close each at once and free its slot).
+    // Sockets held open (closing each at once would free its slot).
     const outcomes = await Promise.all(
-      Array.from({ length: 12 }, () => {
-        const socket = new WebSocket(server.url, [SUBPROTOCOL, `${AUTH_SUBPROTOCOL_PREFIX}${token}`]);
-        cleanups.push(() => socket.terminate());
-        return new Promise<string>((resolve) => {
-          socket.on('open', () => resolve('opened'));
-          socket.on('unexpected-response', (_req, res) => resolve(`${res.statusCode} ${String(res.headers['x-rxc-error'])}`));
-          socket.on('error', () => resolve('error'));
-        });
-      }),
+      Array.from({ length: 12 }, () =>
+        tryUpgrade(server.url, [SUBPROTOCOL, `${AUTH_SUBPROTOCOL_PREFIX}${token}`], { hold: (release) => cleanups.push(release) }).then(
+          (outcome) => (outcome.opened ? 'opened' : `${outcome.status} ${String(outcome.error)}`),
+          () => 'error',
+        ),
+      ),
     );
     expect(outcomes.filter((o) => o === 'opened')).toHaveLength(3);
     expect(outcomes.filter((o) => o !== 'opened')).toEqual(Array(9).fill('503 too_many_connections'));

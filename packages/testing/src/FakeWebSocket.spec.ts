@@ -1,4 +1,4 @@
-import { settle } from '../test/support/RawSocket.js';
+import { settle } from '../test/support/settle.js';
 import { FakeServer } from './FakeServer.js';
 
 const open = (fake: FakeServer) => new fake.WebSocket(fake.url, ['rxc.v1', `rxc.auth.${fake.tokenFor('alice')}`]);

@@ -4,88 +4,14 @@
  * and every frame each socket receives must be the same, once sids are numbered by first appearance and
  * times are masked (they are the only values that legitimately differ).
  */
-import { decodeServerMessage, type OpArgs, type OpName, type ServerFrame } from '@rx-conversations/protocol';
+import type { OpArgs, OpName, ServerFrame } from '@rx-conversations/protocol';
 import { startServer } from '@rx-conversations/server';
 import { createAccessToken } from '@rx-conversations/token';
-import { filter, firstValueFrom, startWith, Subject, throwError, timeout } from 'rxjs';
-import WebSocket from 'ws';
+import { TestClient, type WireSocket } from '../../server/test/helpers/TestClient.js';
 import { FakeServer } from '../src/index.js';
 
-/** The part of a browser-style `WebSocket` both `ws` and `FakeWebSocket` have. */
-interface PeerSocket {
-  onopen: (() => void) | null;
-  onerror: ((event: unknown) => void) | null;
-  onmessage: ((event: { data: unknown }) => void) | null;
-  send(data: string): void;
-  close(code?: number): void;
-}
-type PeerSocketConstructor = new (url: string, protocols: string[]) => PeerSocket;
-
-const WAIT_MS = 3_000;
-
-/** A raw protocol client that records every frame but the pongs it uses as barriers. */
-class Peer {
-  readonly frames: ServerFrame[] = [];
-  private nextId = 1;
-  private pongs = 0;
-  /** Ticks after each websocket message has been recorded. */
-  private readonly received = new Subject<void>();
-
-  private constructor(private readonly socket: PeerSocket) {
-    socket.onmessage = (event) => {
-      for (const frame of decodeServerMessage(String(event.data)) ?? []) {
-        if (frame.type === 'pong') this.pongs += 1;
-        else this.frames.push(frame);
-      }
-      this.received.next();
-    };
-  }
-
-  static async open(Socket: PeerSocketConstructor, url: string, token: string, lastSeq?: number): Promise<Peer> {
-    const socket = new Socket(url, ['rxc.v1', `rxc.auth.${token}`]);
-    const peer = new Peer(socket);
-    await new Promise<void>((resolve, reject) => {
-      socket.onopen = () => resolve();
-      socket.onerror = (event) => reject(new Error(`socket error ${String(event)}`));
-    });
-    socket.send(JSON.stringify(lastSeq === undefined ? { type: 'hello', v: 2 } : { type: 'hello', v: 2, lastSeq }));
-    await peer.until(() => peer.frames.some((f) => f.type === 'welcome'), 'welcome');
-    return peer;
-  }
-
-  /** Sends a request and resolves with its reply, ok or not. */
-  async request<O extends OpName>(op: O, args: OpArgs<O>): Promise<ServerFrame> {
-    const id = this.nextId++;
-    this.socket.send(JSON.stringify({ type: 'req', id, op, args }));
-    const isReply = (f: ServerFrame) => f.type === 'res' && f.id === id;
-    await this.until(() => this.frames.some(isReply), `the reply to ${op}`);
-    return this.frames.find(isReply)!;
-  }
-
-  /**
-   * Resolves once everything the server queued for this socket before now has arrived: both servers
-   * answer a ping on the same ordered queue, after whatever an earlier request caused.
-   */
-  async barrier(): Promise<void> {
-    const want = this.pongs + 1;
-    this.socket.send(JSON.stringify({ type: 'ping' }));
-    await this.until(() => this.pongs >= want, 'pong');
-  }
-
-  close(): void {
-    this.socket.close(1000);
-  }
-
-  private async until(check: () => boolean, what: string): Promise<void> {
-    await firstValueFrom(
-      this.received.pipe(
-        startWith(undefined),
-        filter(check),
-        timeout({ first: WAIT_MS, with: () => throwError(() => new Error(`no ${what} within ${WAIT_MS} ms`)) }),
-      ),
-    );
-  }
-}
+/** Opens a raw client for `token` on one of the two servers and completes the handshake. */
+type Connect = (token: string, lastSeq?: number) => Promise<TestClient<WireSocket>>;
 
 const TIMES = new Set(['createdAt', 'updatedAt', 'joinedAt', 'lastReadAt', 'lastMessageAt', 'at', 'serverTime', 'registeredAt', 'expiresAt', 'tokenExpiresAt']);
 const SID = /^(CH|IM|MB|CN)[0-9a-f]{32}$/;
@@ -106,16 +32,16 @@ function normalise(value: unknown, sids = new Map<string, string>()): unknown {
 }
 
 /** Runs the script against a server and returns what every socket saw. */
-async function script(Socket: PeerSocketConstructor, url: string, tokenFor: (identity: string) => Promise<string>): Promise<unknown> {
-  const alice = await Peer.open(Socket, url, await tokenFor('alice'));
-  const bob = await Peer.open(Socket, url, await tokenFor('bob'));
-  const carol = await Peer.open(Socket, url, await tokenFor('carol'));
+async function script(connect: Connect, tokenFor: (identity: string) => Promise<string>): Promise<unknown> {
+  const alice = await connect(await tokenFor('alice'));
+  const bob = await connect(await tokenFor('bob'));
+  const carol = await connect(await tokenFor('carol'));
   const peers = [alice, bob, carol];
   const replies: unknown[] = [];
   let keys = 0;
   const key = () => `conformance-key-${++keys}`;
-  const step = async <O extends OpName>(who: Peer, op: O, args: OpArgs<O>): Promise<ServerFrame> => {
-    const reply = await who.request(op, args);
+  const step = async <O extends OpName>(who: TestClient<WireSocket>, op: O, args: OpArgs<O>): Promise<ServerFrame> => {
+    const reply = await who.requestFrame(op, args);
     replies.push({ op, reply });
     for (const peer of peers) await peer.barrier();
     return reply;
@@ -176,15 +102,17 @@ async function script(Socket: PeerSocketConstructor, url: string, tokenFor: (ide
   await step(bob, 'push.register', { type: 'fcm', token: 'device-1' });
   await step(bob, 'users.get', { identity: 'bob' });
   // Another connection of bob's resumes from the middle of his log: the events after it are replayed.
-  const resumed = await Peer.open(Socket, url, await tokenFor('bob'), 4);
-  const ahead = await Peer.open(Socket, url, await tokenFor('bob'), 10_000);
+  const resumed = await connect(await tokenFor('bob'), 4);
+  const ahead = await connect(await tokenFor('bob'), 10_000);
   peers.push(resumed, ahead);
   await step(alice, 'conversations.delete', { sid });
   await step(carol, 'conversations.get', { sid });
   await step(alice, 'conversations.join', { sid });
 
-  for (const peer of peers) peer.close();
-  return normalise({ replies, alice: alice.frames, bob: bob.frames, carol: carol.frames, resumed: resumed.frames, ahead: ahead.frames });
+  await Promise.all(peers.map((peer) => peer.close()));
+  // The pongs of the barriers are left out: how many each socket got depends on the script, not the server.
+  const seen = (peer: TestClient<WireSocket>) => peer.frames.filter((f) => f.type !== 'pong');
+  return normalise({ replies, alice: seen(alice), bob: seen(bob), carol: seen(carol), resumed: seen(resumed), ahead: seen(ahead) });
 }
 
 describe('FakeServer conformance with the real server', () => {
@@ -194,12 +122,12 @@ describe('FakeServer conformance with the real server', () => {
     const server = await startServer({ port: 0, database: ':memory:', keys: { [keyId]: secret } });
     let real: unknown;
     try {
-      real = await script(WebSocket as unknown as PeerSocketConstructor, server.url, (identity) => createAccessToken({ identity, keyId, secret }));
+      real = await script((token, lastSeq) => TestClient.connect(server.url, token, { lastSeq }), (identity) => createAccessToken({ identity, keyId, secret }));
     } finally {
       await server.close();
     }
     const fake = new FakeServer();
-    const faked = await script(fake.WebSocket as unknown as PeerSocketConstructor, fake.url, async (identity) => fake.tokenFor(identity));
+    const faked = await script((token, lastSeq) => TestClient.connect(fake.url, token, { lastSeq, WebSocket: fake.WebSocket }), async (identity) => fake.tokenFor(identity));
     fake.close();
     expect(faked).toEqual(real);
   });

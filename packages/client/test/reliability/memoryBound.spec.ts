@@ -16,11 +16,11 @@ import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import WebSocket from 'ws';
 import { asyncScheduler, filter, firstValueFrom, Subscription, take, timeout, type SchedulerAction, type SchedulerLike } from 'rxjs';
-import { AUTH_SUBPROTOCOL_PREFIX, PROTOCOL_VERSION, SUBPROTOCOL, type ServerFrame } from '@rx-conversations/protocol';
 import { startServer, type RunningServer } from '@rx-conversations/server';
 import { createAccessToken } from '@rx-conversations/token';
 import { ConversationsClient, type MessageView } from '../../src/index.js';
 import { createMemoryStorage } from '../../src/push/KeyValueStorage.js';
+import { TestClient } from '../../../server/test/helpers/TestClient.js';
 
 const KEY_ID = 'SKmemory';
 const SECRET = 'memory-test-secret-that-is-long-enough-01';
@@ -77,36 +77,21 @@ afterAll(async () => {
   await server.close();
 });
 
-/** Sends `count` messages on a raw socket, `window` in flight; resolves when all are acknowledged. */
+/** Sends `count` messages on a raw connection, `window` in flight; resolves when all are acknowledged. */
 async function produce(identity: string, sid: string, count: number, round: number, window = 500): Promise<void> {
-  const socket = new WebSocket(server.url, [SUBPROTOCOL, AUTH_SUBPROTOCOL_PREFIX + (await token(identity))]);
-  await new Promise<void>((resolve, reject) => {
-    socket.once('open', () => resolve());
-    socket.once('error', reject);
-  });
-  socket.send(JSON.stringify({ type: 'hello', v: PROTOCOL_VERSION }));
+  const producer = await TestClient.connect(server.url, await token(identity), { requestTimeoutMs: 60_000 });
   let sent = 0;
-  let acked = 0;
-  await new Promise<void>((resolve, reject) => {
-    const pump = () => {
-      while (sent < count && sent - acked < window) {
-        sent += 1;
-        socket.send(JSON.stringify({ type: 'req', id: sent, op: 'messages.send', args: { sid, body: `m${round}-${sent}`, idempotencyKey: `produce-${round}-${sent}-key` } }));
-      }
-    };
-    socket.on('message', (data) => {
-      const value = JSON.parse(String(data)) as ServerFrame | ServerFrame[];
-      for (const frame of Array.isArray(value) ? value : [value]) {
-        if (frame.type === 'welcome') pump();
-        if (frame.type !== 'res') continue;
-        if (!frame.ok) return reject(new Error(JSON.stringify(frame.error)));
-        acked += 1;
-      }
-      if (acked === count) resolve();
-      else pump();
-    });
-  });
-  socket.close();
+  const sender = async (): Promise<void> => {
+    while (sent < count) {
+      sent += 1;
+      await producer.request('messages.send', { sid, body: `m${round}-${sent}`, idempotencyKey: `produce-${round}-${sent}-key` });
+    }
+  };
+  try {
+    await Promise.all(Array.from({ length: Math.min(window, count) }, sender));
+  } finally {
+    await producer.close();
+  }
 }
 
 describe('client memory is bounded (STORE-12)', () => {
