@@ -23,7 +23,7 @@ import type { EventStream, LoggedEvent, Store, StoreTx } from './Store.js';
 export { eventFrame } from './eventFrame.js';
 
 /** Prefixes of the sids the core makes. */
-export type SidPrefix = 'CH' | 'MB' | 'IM' | 'CN';
+export type SidPrefix = 'CH' | 'MB' | 'IM' | 'CN' | 'US';
 
 /** The logging the core does; a pino logger fits. */
 export interface CoreLogger {

@@ -263,10 +263,18 @@ export class MemoryStore implements Store {
         return done(n);
       },
       getUser: (identity) => done(this.users.get(identity)),
-      ensureUser: (identity, now) => {
+      getUserBySid: (sid) => done([...this.users.values()].find((u) => u.sid === sid)),
+      usersPage: (after, limit) =>
+        done(
+          [...this.users.values()]
+            .filter((u) => after === null || u.identity > after)
+            .sort((a, b) => (a.identity < b.identity ? -1 : a.identity > b.identity ? 1 : 0))
+            .slice(0, limit),
+        ),
+      ensureUser: (identity, now, sid) => {
         let user = this.users.get(identity);
         if (user === undefined) {
-          user = { identity, friendly_name: null, attributes: '{}', version: 1, created_at: now };
+          user = { identity, sid, friendly_name: null, attributes: '{}', version: 1, created_at: now };
           this.setIn(this.users, identity, user);
         }
         return done(user);

@@ -255,7 +255,7 @@ export class Session implements SessionPeer {
     const { core } = this.settings;
     const now = core.clock();
     const identity = this.identity;
-    if ((yield* core.store.read((tx) => tx.getUser(identity))) === undefined) yield* core.store.write((tx) => tx.ensureUser(identity, now));
+    if ((yield* core.store.read((tx) => tx.getUser(identity))) === undefined) yield* core.store.write((tx) => tx.ensureUser(identity, now, core.newSid('US')));
     const held = core.relay.hold();
     let read;
     try {

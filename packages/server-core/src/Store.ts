@@ -91,8 +91,11 @@ export interface StoreTx {
   unreadCount(conversationSid: string, lastRead: number | null, identity: string): Step<number>;
 
   getUser(identity: string): Step<UserRow | undefined>;
-  /** The user's row, created on first sight. */
-  ensureUser(identity: string, now: number): Step<UserRow>;
+  /** The user's row, created on first sight (with `sid`; an existing row keeps its own). */
+  ensureUser(identity: string, now: number, sid: string): Step<UserRow>;
+  getUserBySid(sid: string): Step<UserRow | undefined>;
+  /** Users after `afterIdentity` in identity order (the admin API's pages). */
+  usersPage(afterIdentity: string | null, limit: number): Step<UserRow[]>;
   updateUser(row: UserRow): Step<void>;
   /** Marks a change of state kept outside the row (reachability, push): clients compare versions. */
   bumpUserVersion(identity: string): Step<void>;

@@ -22,6 +22,7 @@ export { toConversation, toMessage, toParticipant, toUser } from './rows.js';
 export type { ConversationRow, MessageRow, ParticipantRow, UserRow } from './rows.js';
 export { canonicalJson } from './canonicalJson.js';
 export { TokenBucket } from './TokenBucket.js';
-export { ACCOUNT_AUTHOR, accountOps, findConversationById, findMessageById, findParticipantById } from './ops/accountOps.js';
+export { ACCOUNT_AUTHOR, accountOps, findConversationById, findMessageById, findParticipantById, findUserById } from './ops/accountOps.js';
+export type { UserChanges } from './ops/userOps.js';
 export type { AccountConversation } from './ops/accountOps.js';
 export type { ConversationChanges } from './ops/conversationOps.js';

@@ -50,6 +50,8 @@ export interface MessageRow {
 /** A `users` row. */
 export interface UserRow {
   identity: string;
+  /** `US…`: the user's sid in the admin REST API. */
+  sid: string;
   friendly_name: string | null;
   attributes: string;
   version: number;

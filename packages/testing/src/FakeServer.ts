@@ -459,7 +459,7 @@ export class FakeServer {
   }
 
   private ensureUser(identity: string): void {
-    this.read((tx) => tx.ensureUser(identity, this.now()));
+    this.read((tx) => tx.ensureUser(identity, this.now(), this.core.newSid('US')));
   }
 
   private read<R>(body: Parameters<MemoryStore['read']>[0] extends (tx: infer T) => Step<unknown> ? (tx: T) => Step<R> : never): R {

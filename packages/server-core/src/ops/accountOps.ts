@@ -1,12 +1,13 @@
 import type { JsonValue, ParticipantRole } from '@rx-conversations/protocol';
 import type { Core } from '../Core.js';
-import type { ConversationRow, MessageRow, ParticipantRow } from '../rows.js';
+import type { ConversationRow, MessageRow, ParticipantRow, UserRow } from '../rows.js';
 import { serverError } from '../ServerError.js';
 import type { Step } from '../Step.js';
 import type { StoreTx } from '../Store.js';
 import { addParticipant, deleteConversation, editConversation, moveReadHorizon, removeParticipant, type ConversationChanges } from './conversationOps.js';
 import { editMessage, postMessage, removeMessage } from './messageOps.js';
 import { editParticipant } from './participantOps.js';
+import { editUser, type UserChanges } from './userOps.js';
 
 /** Who REST-created conversations name as their creator, and the default author of REST messages. */
 export const ACCOUNT_AUTHOR = 'system';
@@ -28,6 +29,13 @@ export function* findParticipantById(tx: StoreTx, conversation: ConversationRow,
   const bySid = yield* tx.getParticipantBySid(id);
   const row = bySid !== undefined && bySid.conversation_sid === conversation.sid ? bySid : yield* tx.getParticipant(conversation.sid, id);
   if (row === undefined) throw serverError('participant_not_found', 'not a participant of this conversation');
+  return row;
+}
+
+/** A user by sid or identity. */
+export function* findUserById(tx: StoreTx, id: string): Step<UserRow> {
+  const row = (yield* tx.getUserBySid(id)) ?? (yield* tx.getUser(id));
+  if (row === undefined) throw serverError('user_not_found', 'no user has this sid or identity');
   return row;
 }
 
@@ -154,6 +162,22 @@ export const accountOps = {
     return yield* core.write(ACCOUNT_AUTHOR, 'messages.update', {}, function* (batch) {
       const conversation = yield* findConversationById(batch.tx, conversationId);
       return yield* editMessage(batch, yield* findMessageById(batch.tx, conversation, messageSid), changes);
+    });
+  },
+
+  /** Creates a user before they ever connect. An identity that exists is left as it is: `created` is false. */
+  *createUser(core: Core, identity: string, changes: UserChanges): Step<{ user: UserRow; created: boolean }> {
+    return yield* core.write(ACCOUNT_AUTHOR, 'users.updateMe', {}, function* (batch) {
+      const existing = yield* batch.tx.getUser(identity);
+      if (existing !== undefined) return { user: existing, created: false };
+      const row = yield* batch.tx.ensureUser(identity, batch.now, core.newSid('US'));
+      return { user: yield* editUser(core, batch, row, changes), created: true };
+    });
+  },
+
+  *updateUser(core: Core, id: string, changes: UserChanges): Step<UserRow> {
+    return yield* core.write(ACCOUNT_AUTHOR, 'users.updateMe', {}, function* (batch) {
+      return yield* editUser(core, batch, yield* findUserById(batch.tx, id), changes);
     });
   },
 

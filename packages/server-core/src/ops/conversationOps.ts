@@ -45,7 +45,7 @@ export function* addParticipant(
   announce = true,
 ): Step<{ conversation: ConversationRow; participant: ParticipantRow }> {
   const { tx } = batch;
-  yield* tx.ensureUser(identity, batch.now);
+  yield* tx.ensureUser(identity, batch.now, core.newSid('US'));
   const participant = yield* tx.insertParticipant({
     sid: core.newSid('MB'),
     conversation_sid: conversation.sid,

@@ -1,6 +1,8 @@
-import type { UserUpdateReason } from '@rx-conversations/protocol';
-import { toUser } from '../rows.js';
+import type { JsonValue, UserUpdateReason } from '@rx-conversations/protocol';
+import type { Core, WriteBatch } from '../Core.js';
+import { toUser, type UserRow } from '../rows.js';
 import { serverError } from '../ServerError.js';
+import type { Step } from '../Step.js';
 import type { OpContext, OpHandlers, SessionPeer } from './OpContext.js';
 
 function peerOf(ctx: OpContext): SessionPeer {
@@ -45,26 +47,9 @@ export const userOps: OpHandlers<
 
   *'users.updateMe'({ core, identity }, args) {
     return yield* core.write(identity, 'users.updateMe', args, function* (batch) {
-      const { tx } = batch;
-      const row = yield* tx.ensureUser(identity, batch.now);
-      const next = { ...row };
-      const reasons: UserUpdateReason[] = [];
-      if (args.friendlyName !== undefined && args.friendlyName !== row.friendly_name) {
-        next.friendly_name = args.friendlyName;
-        reasons.push('friendlyName');
-      }
-      const attributes = args.attributes === undefined ? undefined : JSON.stringify(args.attributes);
-      if (attributes !== undefined && attributes !== row.attributes) {
-        next.attributes = attributes;
-        reasons.push('attributes');
-      }
-      if (reasons.length === 0) return (yield* core.user(tx, identity))!;
-      next.version += 1;
-      yield* tx.updateUser(next);
-      const user = toUser(next, yield* core.isOnline(identity), (yield* tx.countRegistrations(identity)) > 0);
-      yield* batch.emit({ user: identity }, 'userUpdated', { user, updateReasons: reasons });
-      batch.afterCommit(() => core.signalUser(identity, reasons));
-      return user;
+      const row = yield* batch.tx.ensureUser(identity, batch.now, core.newSid('US'));
+      yield* editUser(core, batch, row, args);
+      return (yield* core.user(batch.tx, identity))!;
     });
   },
 
@@ -96,3 +81,34 @@ export const userOps: OpHandlers<
     return (yield peerOf(ctx).updateToken(args.token)) as { expiresAt: number };
   },
 };
+
+/** What a user update may change; absent fields stay. */
+export interface UserChanges {
+  readonly friendlyName?: string | null | undefined;
+  readonly attributes?: JsonValue | undefined;
+}
+
+/**
+ * Changes a user's profile: `userUpdated` on their own stream, and the same change signalled to
+ * everyone watching them after commit. Returns the row as it now is (unchanged: no event).
+ */
+export function* editUser(core: Core, batch: WriteBatch, row: UserRow, changes: UserChanges): Step<UserRow> {
+  const next = { ...row };
+  const reasons: UserUpdateReason[] = [];
+  if (changes.friendlyName !== undefined && changes.friendlyName !== row.friendly_name) {
+    next.friendly_name = changes.friendlyName;
+    reasons.push('friendlyName');
+  }
+  const attributes = changes.attributes === undefined ? undefined : JSON.stringify(changes.attributes);
+  if (attributes !== undefined && attributes !== row.attributes) {
+    next.attributes = attributes;
+    reasons.push('attributes');
+  }
+  if (reasons.length === 0) return row;
+  next.version += 1;
+  yield* batch.tx.updateUser(next);
+  const user = toUser(next, yield* core.isOnline(row.identity), (yield* batch.tx.countRegistrations(row.identity)) > 0);
+  yield* batch.emit({ user: row.identity }, 'userUpdated', { user, updateReasons: reasons });
+  batch.afterCommit(() => core.signalUser(row.identity, reasons));
+  return next;
+}

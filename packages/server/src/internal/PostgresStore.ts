@@ -379,19 +379,30 @@ class PgTx implements StoreTx {
   }
 
   getUser(identity: string): Step<UserRow | undefined> {
-    return this.first('getUser', 'SELECT identity, friendly_name, attributes, version, created_at FROM users WHERE identity = $1', [identity]);
+    return this.first('getUser', 'SELECT identity, sid, friendly_name, attributes, version, created_at FROM users WHERE identity = $1', [identity]);
   }
 
-  *ensureUser(identity: string, now: number): Step<UserRow> {
+  *ensureUser(identity: string, now: number, sid: string): Step<UserRow> {
     // One round trip: the insert's RETURNING gives a new row, the SELECT (same snapshot) an old one.
     const row = yield* this.first<UserRow>(
       'ensureUser',
-      `WITH added AS (INSERT INTO users (identity, created_at) VALUES ($1, $2) ON CONFLICT (identity) DO NOTHING
-          RETURNING identity, friendly_name, attributes, version, created_at)
-        SELECT * FROM added UNION ALL SELECT identity, friendly_name, attributes, version, created_at FROM users WHERE identity = $1`,
-      [identity, now],
+      `WITH added AS (INSERT INTO users (identity, created_at, sid) VALUES ($1, $2, $3) ON CONFLICT (identity) DO NOTHING
+          RETURNING identity, sid, friendly_name, attributes, version, created_at)
+        SELECT * FROM added UNION ALL SELECT identity, sid, friendly_name, attributes, version, created_at FROM users WHERE identity = $1`,
+      [identity, now, sid],
     );
     return row!;
+  }
+
+  getUserBySid(sid: string): Step<UserRow | undefined> {
+    return this.first('getUserBySid', 'SELECT identity, sid, friendly_name, attributes, version, created_at FROM users WHERE sid = $1', [sid]);
+  }
+
+  usersPage(afterIdentity: string | null, limit: number): Step<UserRow[]> {
+    const columns = 'identity, sid, friendly_name, attributes, version, created_at';
+    return afterIdentity === null
+      ? this.rows('usersFirst', `SELECT ${columns} FROM users ORDER BY identity LIMIT $1`, [limit])
+      : this.rows('usersAfter', `SELECT ${columns} FROM users WHERE identity > $1 ORDER BY identity LIMIT $2`, [afterIdentity, limit]);
   }
 
   *updateUser(row: UserRow): Step<void> {

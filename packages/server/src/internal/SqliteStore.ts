@@ -126,8 +126,12 @@ function createTx(db: Database, retention: RetentionLimits): StoreTx {
       ORDER BY idx ASC LIMIT ?`),
     unreadCount: p<[string, number, string], { n: number }>(`SELECT COUNT(*) AS n FROM messages WHERE conversation_sid = ? AND idx > ? AND removed = 0
       AND author != ?`),
-    getUser: p<[string], UserRow>('SELECT identity, friendly_name, attributes, version, created_at FROM users WHERE identity = ?'),
-    insertUser: p<[string, number]>('INSERT OR IGNORE INTO users (identity, created_at) VALUES (?, ?)'),
+    getUser: p<[string], UserRow>('SELECT identity, sid, friendly_name, attributes, version, created_at FROM users WHERE identity = ?'),
+    getUserBySid: p<[string], UserRow>('SELECT identity, sid, friendly_name, attributes, version, created_at FROM users WHERE sid = ?'),
+    usersFirst: p<[number], UserRow>('SELECT identity, sid, friendly_name, attributes, version, created_at FROM users ORDER BY identity LIMIT ?'),
+    usersAfter: p<[string, number], UserRow>(`SELECT identity, sid, friendly_name, attributes, version, created_at FROM users
+      WHERE identity > ? ORDER BY identity LIMIT ?`),
+    insertUser: p<[string, number, string]>('INSERT OR IGNORE INTO users (identity, created_at, sid) VALUES (?, ?, ?)'),
     updateUser: p<[UserRow]>(`UPDATE users SET friendly_name = @friendly_name, attributes = @attributes, version = @version
       WHERE identity = @identity`),
     bumpUserVersion: p<[string]>('UPDATE users SET version = version + 1 WHERE identity = ?'),
@@ -191,8 +195,10 @@ function createTx(db: Database, retention: RetentionLimits): StoreTx {
     messagesAfter: (sid, after, limit) => done(s.messagesAfter.all(sid, after, limit)),
     unreadCount: (sid, lastRead, identity) => done(s.unreadCount.get(sid, lastRead ?? -1, identity)!.n),
     getUser: (identity) => done(s.getUser.get(identity)),
-    ensureUser: (identity, now) => {
-      s.insertUser.run(identity, now);
+    getUserBySid: (sid) => done(s.getUserBySid.get(sid)),
+    usersPage: (after, limit) => done(after === null ? s.usersFirst.all(limit) : s.usersAfter.all(after, limit)),
+    ensureUser: (identity, now, sid) => {
+      s.insertUser.run(identity, now, sid);
       return done(s.getUser.get(identity)!);
     },
     updateUser: (row) => done(void s.updateUser.run(row)),

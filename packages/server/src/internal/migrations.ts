@@ -141,11 +141,15 @@ export const MIGRATIONS: ReadonlyArray<(db: Database) => void> = [
       INSERT INTO sqlite_sequence (name, seq) SELECT 'log', 0 WHERE NOT EXISTS (SELECT 1 FROM sqlite_sequence WHERE name = 'log');
     `);
   },
-  // The admin API (ADMIN-1) pages every conversation in creation order and finds a message by its sid.
+  // The admin API (ADMIN-1) pages every conversation in creation order, finds a message by its sid, and
+  // addresses users by a sid of their own (`US…`, random like every other sid).
   (db) => {
     db.exec(`
       CREATE INDEX conversations_by_created ON conversations (created_at, sid);
       CREATE INDEX messages_by_sid ON messages (sid);
+      ALTER TABLE users ADD COLUMN sid TEXT;
+      UPDATE users SET sid = 'US' || lower(hex(randomblob(16)));
+      CREATE UNIQUE INDEX users_by_sid ON users (sid);
     `);
   },
 ];

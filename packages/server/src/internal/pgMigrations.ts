@@ -130,10 +130,15 @@ export const PG_MIGRATIONS: readonly string[] = [
   );
   CREATE INDEX memberships_by_end ON memberships (to_seq) WHERE to_seq IS NOT NULL;
   `,
-  // The admin API (ADMIN-1) pages every conversation in creation order and finds a message by its sid.
+  // The admin API (ADMIN-1) pages every conversation in creation order, finds a message by its sid, and
+  // addresses users by a sid of their own (`US…`).
   `
   CREATE INDEX conversations_by_created ON conversations (created_at, sid);
   CREATE INDEX messages_by_sid ON messages (sid);
+  ALTER TABLE users ADD COLUMN sid TEXT;
+  UPDATE users SET sid = 'US' || md5(identity || random()::text);
+  ALTER TABLE users ALTER COLUMN sid SET NOT NULL;
+  CREATE UNIQUE INDEX users_by_sid ON users (sid);
   `,
 ];
 

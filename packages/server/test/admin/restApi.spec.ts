@@ -192,4 +192,41 @@ describe('admin REST API with the official twilio library (ADMIN-1, ADMIN-2)', (
     expect(back.events().map((e) => e.kind)).toEqual(['messageAdded', 'participantJoined']);
     expect(back.events()[0]!.data).toMatchObject({ message: { author: 'system', body: 'while you were away' } });
   });
+
+  it('ADMIN-1, ADMIN-2: users are created before they connect, found by sid or identity, updated live, and list their conversations', async () => {
+    const server = await startRest();
+    const backend = twilioClientFor(server).conversations.v1;
+    const erin = await backend.users.create({ identity: 'erin', friendlyName: 'Erin', attributes: '{"team":"blue"}' });
+    expect(erin.sid).toMatch(/^US/);
+    expect(erin).toMatchObject({ identity: 'erin', friendlyName: 'Erin', isOnline: false, isNotifiable: false, chatServiceSid: SERVICE_SID });
+    expect(await restFailure(backend.users.create({ identity: 'erin' }))).toMatchObject({ status: 409, code: 50201 });
+
+    const socket = await connect(server, 'erin');
+    expect(socket.welcome.user).toMatchObject({ identity: 'erin', friendlyName: 'Erin', attributes: { team: 'blue' } });
+    expect((await backend.users('erin').fetch()).isOnline).toBe(true);
+    expect((await backend.users(erin.sid).fetch()).identity).toBe('erin');
+
+    const watcher = await connect(server, 'frank');
+    await watcher.request('users.subscribe', { identities: ['erin'] });
+    const renamed = await backend.users(erin.sid).update({ friendlyName: 'Erin B.' });
+    expect(renamed.friendlyName).toBe('Erin B.');
+    expect((await socket.waitForEvent('userUpdated')).data).toMatchObject({ user: { friendlyName: 'Erin B.' }, updateReasons: ['friendlyName'] });
+    await watcher.waitFor((f) => f.type === 'sig' && f.kind === 'userUpdated' && (f.data as { user: { friendlyName: string } }).user.friendlyName === 'Erin B.');
+
+    const first = await backend.conversations.create({ friendlyName: 'one' });
+    const second = await backend.conversations.create({ friendlyName: 'two' });
+    await backend.conversations(first.sid).participants.create({ identity: 'erin' });
+    await backend.conversations(second.sid).participants.create({ identity: 'erin' });
+    await backend.conversations(second.sid).messages.create({ body: 'unread' });
+    const mine = await backend.users('erin').userConversations.list({ pageSize: 1 });
+    expect(mine.map((c) => [c.friendlyName, c.unreadMessagesCount, c.userSid])).toEqual([
+      ['one', 0, erin.sid],
+      ['two', 1, erin.sid],
+    ]);
+
+    const everyone = await backend.users.list({ pageSize: 1 });
+    expect(everyone.map((u) => u.identity)).toEqual(['erin', 'frank']);
+    expect(await restFailure(backend.users('nobody').fetch())).toMatchObject({ status: 404, code: 20404 });
+    expect(await restFailure(backend.users('erin').remove())).toMatchObject({ status: 405, code: 20004 });
+  });
 });

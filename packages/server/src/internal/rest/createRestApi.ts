@@ -9,11 +9,13 @@ import {
   findConversationById,
   findMessageById,
   findParticipantById,
+  findUserById,
   run,
   ServerError,
   type Core,
   type Step,
   type StoreTx,
+  type UserRow,
 } from '@rx-conversations/server-core';
 import { PageTokens } from './pageTokens.js';
 import { RestError, restErrorFor, TWILIO_CODES } from './restErrors.js';
@@ -23,6 +25,9 @@ import {
   messageResource,
   participantResource,
   roleOfSid,
+  userConversationResource,
+  userResource,
+  usersUrl,
   type ResourceScope,
 } from './restResources.js';
 
@@ -378,6 +383,77 @@ export async function createRestApi(options: RestApiOptions): Promise<RestApi> {
     api.delete<{ Params: Params }>('/Conversations/:conversation/Messages/:message', async (request, reply) => {
       await settle(accountOps.removeMessage(core, request.params['conversation']!, request.params['message']!));
       return reply.status(204).send();
+    });
+
+    // Users
+    const presented = function* (tx: StoreTx, row: UserRow): Step<{ row: UserRow; online: boolean; notifiable: boolean }> {
+      return { row, online: yield* core.isOnline(row.identity), notifiable: (yield* tx.countRegistrations(row.identity)) > 0 };
+    };
+    const userOut = (request: FastifyRequest, user: { row: UserRow; online: boolean; notifiable: boolean }) =>
+      userResource(scopeOf(request), user.row, user.online, user.notifiable);
+
+    api.post<{ Body: Body }>('/Users', { schema: { body: form({ Identity: text, FriendlyName: text, Attributes: text }, ['Identity']) } }, async (request, reply) => {
+      const b = request.body ?? {};
+      const identity = identityChecked(b['Identity']!, 'Identity');
+      const changes = { friendlyName: b['FriendlyName'], attributes: attributesOf(b['Attributes']) };
+      check('users.updateMe', changes);
+      const { user, created } = await settle(accountOps.createUser(core, identity, changes));
+      if (!created) throw new RestError(409, TWILIO_CODES.userExists, `A user with identity ${JSON.stringify(identity.slice(0, 64))} already exists`);
+      return reply.status(201).send(userOut(request, await read((tx) => presented(tx, user))));
+    });
+
+    api.get<{ Querystring: Query }>('/Users', { schema: { querystring: form(PAGING) } }, async (request) => {
+      const size = pageSizeOf(request.query);
+      const after = positionOf<{ identity: string }>('users', request.query);
+      const users = await read(function* (tx) {
+        const rows = yield* tx.usersPage(after?.identity ?? null, size + 1);
+        const out = [];
+        for (const row of rows) out.push(yield* presented(tx, row));
+        return out;
+      });
+      const shown = users.slice(0, size);
+      const last = shown[shown.length - 1];
+      const next = users.length > size && last !== undefined ? tokens.issue('users', { identity: last.row.identity }) : null;
+      return page(request, usersUrl(scopeOf(request)), 'users', shown.map((u) => userOut(request, u)), request.query, next);
+    });
+
+    api.get<{ Params: Params }>('/Users/:user', async (request) => {
+      return userOut(request, await read(function* (tx) {
+        return yield* presented(tx, yield* findUserById(tx, request.params['user']!));
+      }));
+    });
+
+    api.post<{ Params: Params; Body: Body }>('/Users/:user', { schema: { body: form({ FriendlyName: text, Attributes: text }) } }, async (request) => {
+      const b = request.body ?? {};
+      const changes = { friendlyName: b['FriendlyName'], attributes: attributesOf(b['Attributes']) };
+      check('users.updateMe', changes);
+      const row = await settle(accountOps.updateUser(core, request.params['user']!, changes));
+      return userOut(request, await read((tx) => presented(tx, row)));
+    });
+
+    api.delete('/Users/:user', async () => {
+      throw new RestError(405, TWILIO_CODES.methodNotAllowed, 'Deleting a user is not supported: remove them from their conversations instead');
+    });
+
+    api.get<{ Params: Params; Querystring: Query }>('/Users/:user/Conversations', { schema: { querystring: form(PAGING) } }, async (request) => {
+      const size = pageSizeOf(request.query);
+      const { user, items } = await read(function* (tx) {
+        const user = yield* findUserById(tx, request.params['user']!);
+        const after = positionOf<{ id: number }>(`user-conversations:${user.sid}`, request.query);
+        const memberships = yield* tx.membershipsPage(user.identity, after?.id ?? 0, size + 1);
+        const items = [];
+        for (const participant of memberships) {
+          const conversation = (yield* tx.getConversation(participant.conversation_sid))!;
+          items.push({ participant, conversation, unread: yield* tx.unreadCount(conversation.sid, participant.last_read_message_index, user.identity) });
+        }
+        return { user, items };
+      });
+      const shown = items.slice(0, size);
+      const last = shown[shown.length - 1];
+      const next = items.length > size && last !== undefined ? tokens.issue(`user-conversations:${user.sid}`, { id: last.participant.id }) : null;
+      const scope = scopeOf(request);
+      const resources = shown.map((i) => userConversationResource(scope, user, i.conversation, i.participant, i.unread));
+      return page(request, `${usersUrl(scope)}/${user.sid}/Conversations`, 'conversations', resources, request.query, next);
     });
   };
 

@@ -25,6 +25,7 @@ export const TWILIO_CODES = {
   authenticationFailed: 20003,
   methodNotAllowed: 20004,
   notFound: 20404,
+  userExists: 50201,
   uniqueNameTaken: 50353,
   participantExists: 50433,
   internal: 20500,

@@ -1,4 +1,4 @@
-import type { ConversationRow, MessageRow, ParticipantRow } from '@rx-conversations/server-core';
+import type { ConversationRow, MessageRow, ParticipantRow, UserRow } from '@rx-conversations/server-core';
 
 /** Where a resource lives: the public base URL and the ids every Twilio resource repeats. */
 export interface ResourceScope {
@@ -94,5 +94,63 @@ export function messageResource(scope: ResourceScope, row: MessageRow, participa
     content_sid: null,
     url,
     links: { delivery_receipts: `${url}/Receipts`, channel_metadata: `${url}/ChannelMetadata` },
+  };
+}
+
+export function usersUrl(scope: ResourceScope): string {
+  return `${scope.base}/v1/Users`;
+}
+
+/**
+ * A user as Twilio's User resource. The server keeps no update time for users, so `date_updated` is
+ * null; `role_sid` is null until service roles exist (ADMIN-4).
+ */
+export function userResource(scope: ResourceScope, row: UserRow, isOnline: boolean, isNotifiable: boolean): Record<string, unknown> {
+  const url = `${usersUrl(scope)}/${row.sid}`;
+  return {
+    sid: row.sid,
+    account_sid: scope.accountSid,
+    chat_service_sid: scope.serviceSid,
+    role_sid: null,
+    identity: row.identity,
+    friendly_name: row.friendly_name,
+    attributes: row.attributes,
+    is_online: isOnline,
+    is_notifiable: isNotifiable,
+    date_created: twilioDate(row.created_at),
+    date_updated: null,
+    url,
+    links: { user_conversations: `${url}/Conversations` },
+  };
+}
+
+/** One of a user's conversations as Twilio's UserConversation resource. */
+export function userConversationResource(
+  scope: ResourceScope,
+  user: UserRow,
+  conversation: ConversationRow,
+  participant: ParticipantRow,
+  unreadMessagesCount: number,
+): Record<string, unknown> {
+  const conversationUrl = `${conversationsUrl(scope)}/${conversation.sid}`;
+  return {
+    account_sid: scope.accountSid,
+    chat_service_sid: scope.serviceSid,
+    conversation_sid: conversation.sid,
+    unread_messages_count: unreadMessagesCount,
+    last_read_message_index: participant.last_read_message_index,
+    participant_sid: participant.sid,
+    user_sid: user.sid,
+    friendly_name: conversation.friendly_name,
+    unique_name: conversation.unique_name,
+    conversation_state: 'active',
+    timers: {},
+    attributes: conversation.attributes,
+    date_created: twilioDate(conversation.created_at),
+    date_updated: twilioDate(conversation.updated_at),
+    created_by: conversation.created_by,
+    notification_level: participant.notification_level,
+    url: `${usersUrl(scope)}/${user.sid}/Conversations/${conversation.sid}`,
+    links: { participant: `${conversationUrl}/Participants/${participant.sid}`, conversation: conversationUrl },
   };
 }
