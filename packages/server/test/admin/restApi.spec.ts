@@ -224,6 +224,13 @@ describe('admin REST API with the official twilio library (ADMIN-1, ADMIN-2)', (
       ['two', 1, erin.sid],
     ]);
 
+    const memberships = await backend.participantConversations.list({ identity: 'erin', pageSize: 1 });
+    expect(memberships.map((m) => [m.conversationFriendlyName, m.participantIdentity, m.participantUserSid])).toEqual([
+      ['one', 'erin', erin.sid],
+      ['two', 'erin', erin.sid],
+    ]);
+    expect(await backend.participantConversations.list({ identity: 'nobody' })).toEqual([]);
+
     const everyone = await backend.users.list({ pageSize: 1 });
     expect(everyone.map((u) => u.identity)).toEqual(['erin', 'frank']);
     expect(await restFailure(backend.users('nobody').fetch())).toMatchObject({ status: 404, code: 20404 });

@@ -25,6 +25,7 @@ import {
   messageResource,
   participantResource,
   roleOfSid,
+  participantConversationResource,
   userConversationResource,
   userResource,
   usersUrl,
@@ -434,6 +435,37 @@ export async function createRestApi(options: RestApiOptions): Promise<RestApi> {
     api.delete('/Users/:user', async () => {
       throw new RestError(405, TWILIO_CODES.methodNotAllowed, 'Deleting a user is not supported: remove them from their conversations instead');
     });
+
+    api.get<{ Querystring: Query & { Identity?: string; Address?: string } }>(
+      '/ParticipantConversations',
+      { schema: { querystring: form({ ...PAGING, Identity: text, Address: text }) } },
+      async (request) => {
+        const size = pageSizeOf(request.query);
+        const scope = scopeOf(request);
+        const listUrl = `${scope.base}/v1/ParticipantConversations`;
+        const identity = request.query.Identity;
+        // Chat participants have no address: filtering by one finds nobody.
+        if (identity === undefined) {
+          if (request.query.Address === undefined) throw new RestError(400, TWILIO_CODES.invalidParameter, 'Invalid parameter: give Identity or Address');
+          return page(request, listUrl, 'conversations', [], request.query, null, { Address: request.query.Address });
+        }
+        const { user, items } = await read(function* (tx) {
+          const user = yield* tx.getUser(identity);
+          if (user === undefined) return { user, items: [] };
+          const after = positionOf<{ id: number }>(`participant-conversations:${user.sid}`, request.query);
+          const items = [];
+          for (const participant of yield* tx.membershipsPage(user.identity, after?.id ?? 0, size + 1)) {
+            items.push({ participant, conversation: (yield* tx.getConversation(participant.conversation_sid))! });
+          }
+          return { user, items };
+        });
+        const shown = items.slice(0, size);
+        const last = shown[shown.length - 1];
+        const next = user !== undefined && items.length > size && last !== undefined ? tokens.issue(`participant-conversations:${user.sid}`, { id: last.participant.id }) : null;
+        const resources = user === undefined ? [] : shown.map((i) => participantConversationResource(scope, user, i.conversation, i.participant));
+        return page(request, listUrl, 'conversations', resources, request.query, next, { Identity: identity });
+      },
+    );
 
     api.get<{ Params: Params; Querystring: Query }>('/Users/:user/Conversations', { schema: { querystring: form(PAGING) } }, async (request) => {
       const size = pageSizeOf(request.query);

@@ -154,3 +154,31 @@ export function userConversationResource(
     links: { participant: `${conversationUrl}/Participants/${participant.sid}`, conversation: conversationUrl },
   };
 }
+
+/** One membership as Twilio's ParticipantConversation resource (chat participants: no binding). */
+export function participantConversationResource(
+  scope: ResourceScope,
+  user: UserRow,
+  conversation: ConversationRow,
+  participant: ParticipantRow,
+): Record<string, unknown> {
+  const conversationUrl = `${conversationsUrl(scope)}/${conversation.sid}`;
+  return {
+    account_sid: scope.accountSid,
+    chat_service_sid: scope.serviceSid,
+    participant_sid: participant.sid,
+    participant_user_sid: user.sid,
+    participant_identity: participant.identity,
+    participant_messaging_binding: null,
+    conversation_sid: conversation.sid,
+    conversation_unique_name: conversation.unique_name,
+    conversation_friendly_name: conversation.friendly_name,
+    conversation_attributes: conversation.attributes,
+    conversation_date_created: twilioDate(conversation.created_at),
+    conversation_date_updated: twilioDate(conversation.updated_at),
+    conversation_created_by: conversation.created_by,
+    conversation_state: 'active',
+    conversation_timers: {},
+    links: { participant: `${conversationUrl}/Participants/${participant.sid}`, conversation: conversationUrl },
+  };
+}
