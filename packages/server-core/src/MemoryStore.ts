@@ -1,7 +1,7 @@
 import type { PushType } from '@rx-conversations/protocol';
 import type { ConversationRow, MessageRow, ParticipantRow, UserRow } from './rows.js';
 import { done, type Step } from './Step.js';
-import type { IdempotencyRow, LoggedEvent, NewEvent, RegistrationRow, RetentionLimits, Store, StoreTx } from './Store.js';
+import type { IdempotencyRow, LoggedEvent, NewEvent, RegistrationRow, RetentionLimits, Store, StoreTx, WebhookDeliveryRow, WebhookRow } from './Store.js';
 
 /** A stored push registration, as the memory store keeps it. */
 export interface StoredRegistration extends RegistrationRow {
@@ -49,6 +49,9 @@ export class MemoryStore implements Store {
   private readonly users = new Map<string, UserRow>();
   private readonly registrations = new Map<string, StoredRegistration>();
   private readonly idempotency = new Map<string, StoredIdempotency>();
+  private readonly webhooks = new Map<string, WebhookRow>();
+  private readonly deliveries = new Map<number, WebhookDeliveryRow>();
+  private nextDeliveryId = 1;
   private readonly log: LoggedEvent[] = [];
   private readonly conversationLogs = new Map<string, LoggedEvent[]>();
   private readonly userLogs = new Map<string, LoggedEvent[]>();
@@ -171,6 +174,7 @@ export class MemoryStore implements Store {
           this.setIn(this.conversations, sid, undefined);
           for (const id of [...(this.rosters.get(sid)?.values() ?? [])]) this.removeParticipant(id);
           this.setIn(this.messages, sid, undefined);
+          for (const hook of [...this.webhooks.values()]) if (hook.conversation_sid === sid) this.setIn(this.webhooks, hook.sid, undefined);
         }
         return done(undefined);
       },
@@ -310,6 +314,36 @@ export class MemoryStore implements Store {
       getIdempotency: (identity, k) => done(this.idempotency.get(key(identity, k))),
       insertIdempotency: (identity, k, op, argsHash, result, now) =>
         done(this.setIn(this.idempotency, key(identity, k), { op, args_hash: argsHash, result, created_at: now })),
+      webhookTargets: (sid, kind) =>
+        done(
+          [...this.webhooks.values()].filter(
+            (w) => w.kind === kind && (w.scope !== 'conversation' || (sid !== null && w.conversation_sid === sid)),
+          ),
+        ),
+      listWebhooks: (scope, sid) =>
+        done([...this.webhooks.values()].filter((w) => w.scope === scope && (scope !== 'conversation' || w.conversation_sid === sid))),
+      getWebhook: (sid) => done(this.webhooks.get(sid)),
+      putWebhook: (row) => done(this.setIn(this.webhooks, row.sid, row)),
+      deleteWebhook: (sid) => done(this.setIn(this.webhooks, sid, undefined)),
+      enqueueDeliveries: (rows) => {
+        for (const row of rows) {
+          const id = this.nextDeliveryId;
+          this.nextDeliveryId += 1;
+          this.setIn(this.deliveries, id, { ...row, id });
+        }
+        return done(undefined);
+      },
+      claimDeliveries: (now, leaseUntil, limit) => {
+        const due = [...this.deliveries.values()].filter((d) => d.next_attempt_at <= now).sort((a, b) => a.id - b.id).slice(0, limit);
+        for (const d of due) this.setIn(this.deliveries, d.id, { ...d, next_attempt_at: leaseUntil });
+        return done(due);
+      },
+      deleteDelivery: (id) => done(this.setIn(this.deliveries, id, undefined)),
+      retryDelivery: (id, attempts, nextAttemptAt) => {
+        const row = this.deliveries.get(id);
+        if (row !== undefined) this.setIn(this.deliveries, id, { ...row, attempts, next_attempt_at: nextAttemptAt });
+        return done(undefined);
+      },
       appendEvent: (event) => done(this.append(event)),
       openMembership: (identity, sid, fromSeq) => {
         const intervals = this.intervals.get(identity) ?? [];

@@ -9,6 +9,33 @@ export interface RegistrationRow {
   token: string;
 }
 
+/**
+ * A webhook target (ADMIN-3): the account's or the service's pre- or post-event URL, or one of a
+ * conversation's post-event webhooks. `filters` is a JSON array of event names (`onMessageAdded`, …).
+ */
+export interface WebhookRow {
+  sid: string;
+  scope: 'account' | 'service' | 'conversation';
+  conversation_sid: string | null;
+  kind: 'pre' | 'post';
+  url: string;
+  method: 'GET' | 'POST';
+  filters: string;
+  created_at: number;
+  updated_at: number;
+}
+
+/** A post-event webhook waiting to be delivered (the durable outbox). `params` is a JSON object of strings. */
+export interface WebhookDeliveryRow {
+  id: number;
+  url: string;
+  method: 'GET' | 'POST';
+  params: string;
+  attempts: number;
+  next_attempt_at: number;
+  created_at: number;
+}
+
 /** A stored idempotent result. */
 export interface IdempotencyRow {
   op: string;
@@ -109,6 +136,26 @@ export interface StoreTx {
 
   getIdempotency(identity: string, key: string): Step<IdempotencyRow | undefined>;
   insertIdempotency(identity: string, key: string, op: string, argsHash: string, result: string, now: number): Step<void>;
+
+  /** The webhooks of `kind` that apply to a conversation (its own, the service's and the account's), or to account-wide events (null). */
+  webhookTargets(conversationSid: string | null, kind: 'pre' | 'post'): Step<WebhookRow[]>;
+  /** The webhooks of one scope (a conversation's, with its sid), oldest first. */
+  listWebhooks(scope: WebhookRow['scope'], conversationSid: string | null): Step<WebhookRow[]>;
+  getWebhook(sid: string): Step<WebhookRow | undefined>;
+  /** Inserts or replaces the webhook with this sid. */
+  putWebhook(row: WebhookRow): Step<void>;
+  deleteWebhook(sid: string): Step<void>;
+  /** Queues post-event deliveries in the write's transaction: they exist exactly when the change does. */
+  enqueueDeliveries(rows: ReadonlyArray<Omit<WebhookDeliveryRow, 'id'>>): Step<void>;
+  /**
+   * Up to `limit` deliveries due at `now`, oldest first, each leased until `leaseUntil` so that no
+   * other node takes it meanwhile (a node that dies mid-delivery lets the lease lapse).
+   */
+  claimDeliveries(now: number, leaseUntil: number, limit: number): Step<WebhookDeliveryRow[]>;
+  /** Delivered (or given up): the delivery leaves the outbox. */
+  deleteDelivery(id: number): Step<void>;
+  /** Failed: tried again at `nextAttemptAt`. */
+  retryDelivery(id: number, attempts: number, nextAttemptAt: number): Step<void>;
 
   /** Appends one event to the log at the next position. */
   appendEvent(event: NewEvent): Step<LoggedEvent>;

@@ -11,7 +11,7 @@ export type { Presence } from './Presence.js';
 export type { Delivery, LivePeer } from './Fanout.js';
 export { MemoryStore } from './MemoryStore.js';
 export type { StoredRegistration } from './MemoryStore.js';
-export type { EventStream, IdempotencyRow, LoggedEvent, NewEvent, RegistrationRow, RetentionLimits, Store, StoreTx } from './Store.js';
+export type { EventStream, IdempotencyRow, LoggedEvent, NewEvent, RegistrationRow, RetentionLimits, Store, StoreTx, WebhookDeliveryRow, WebhookRow } from './Store.js';
 export { done, run, runSync, wait } from './Step.js';
 export type { Step } from './Step.js';
 export { ServerError, closeCodeFor, serverError } from './ServerError.js';

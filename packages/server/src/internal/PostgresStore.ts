@@ -13,6 +13,8 @@ import {
   type Store,
   type StoreTx,
   type UserRow,
+  type WebhookDeliveryRow,
+  type WebhookRow,
 } from '@rx-conversations/server-core';
 import { migratePostgres } from './pgMigrations.js';
 
@@ -253,7 +255,8 @@ class PgTx implements StoreTx {
   *deleteConversation(sid: string): Step<void> {
     yield* this.exec(
       'deleteConversation',
-      `WITH m AS (DELETE FROM messages WHERE conversation_sid = $1), p AS (DELETE FROM participants WHERE conversation_sid = $1)
+      `WITH m AS (DELETE FROM messages WHERE conversation_sid = $1), p AS (DELETE FROM participants WHERE conversation_sid = $1),
+        w AS (DELETE FROM webhooks WHERE conversation_sid = $1)
         DELETE FROM conversations WHERE sid = $1`,
       [sid],
     );
@@ -324,6 +327,68 @@ class PgTx implements StoreTx {
           after.sid,
           limit,
         ]);
+  }
+
+  webhookTargets(conversationSid: string | null, kind: 'pre' | 'post'): Step<WebhookRow[]> {
+    return this.rows(
+      'webhookTargets',
+      `SELECT * FROM webhooks WHERE kind = $1 AND (scope != 'conversation' OR conversation_sid = $2) ORDER BY created_at, sid`,
+      [kind, conversationSid],
+    );
+  }
+
+  listWebhooks(scope: WebhookRow['scope'], conversationSid: string | null): Step<WebhookRow[]> {
+    return this.rows(
+      'listWebhooks',
+      `SELECT * FROM webhooks WHERE scope = $1 AND (scope != 'conversation' OR conversation_sid = $2) ORDER BY created_at, sid`,
+      [scope, conversationSid],
+    );
+  }
+
+  getWebhook(sid: string): Step<WebhookRow | undefined> {
+    return this.first('getWebhook', 'SELECT * FROM webhooks WHERE sid = $1', [sid]);
+  }
+
+  *putWebhook(row: WebhookRow): Step<void> {
+    yield* this.exec(
+      'putWebhook',
+      `INSERT INTO webhooks VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT (sid) DO UPDATE SET scope = $2,
+        conversation_sid = $3, kind = $4, url = $5, method = $6, filters = $7, created_at = $8, updated_at = $9`,
+      [row.sid, row.scope, row.conversation_sid, row.kind, row.url, row.method, row.filters, row.created_at, row.updated_at],
+    );
+  }
+
+  *deleteWebhook(sid: string): Step<void> {
+    yield* this.exec('deleteWebhook', 'DELETE FROM webhooks WHERE sid = $1', [sid]);
+  }
+
+  *enqueueDeliveries(rows: ReadonlyArray<Omit<WebhookDeliveryRow, 'id'>>): Step<void> {
+    for (const row of rows) {
+      yield* this.exec(
+        'enqueueDelivery',
+        'INSERT INTO webhook_outbox (url, method, params, attempts, next_attempt_at, created_at) VALUES ($1, $2, $3, $4, $5, $6)',
+        [row.url, row.method, row.params, row.attempts, row.next_attempt_at, row.created_at],
+      );
+    }
+  }
+
+  claimDeliveries(now: number, leaseUntil: number, limit: number): Step<WebhookDeliveryRow[]> {
+    return this.rows(
+      'claimDeliveries',
+      `UPDATE webhook_outbox o SET next_attempt_at = $2 FROM (
+          SELECT id, next_attempt_at FROM webhook_outbox WHERE next_attempt_at <= $1 ORDER BY next_attempt_at, id LIMIT $3 FOR UPDATE SKIP LOCKED
+        ) due WHERE o.id = due.id
+        RETURNING o.id, o.url, o.method, o.params, o.attempts, due.next_attempt_at, o.created_at`,
+      [now, leaseUntil, limit],
+    );
+  }
+
+  *deleteDelivery(id: number): Step<void> {
+    yield* this.exec('deleteDelivery', 'DELETE FROM webhook_outbox WHERE id = $1', [id]);
+  }
+
+  *retryDelivery(id: number, attempts: number, nextAttemptAt: number): Step<void> {
+    yield* this.exec('retryDelivery', 'UPDATE webhook_outbox SET attempts = $2, next_attempt_at = $3 WHERE id = $1', [id, attempts, nextAttemptAt]);
   }
 
   getMessageBySid(conversationSid: string, sid: string): Step<MessageRow | undefined> {

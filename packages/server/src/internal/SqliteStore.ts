@@ -14,6 +14,8 @@ import {
   type Store,
   type StoreTx,
   type UserRow,
+  type WebhookDeliveryRow,
+  type WebhookRow,
 } from '@rx-conversations/server-core';
 
 interface LogRow {
@@ -97,6 +99,21 @@ function createTx(db: Database, retention: RetentionLimits): StoreTx {
     deleteConversation: p<[string]>('DELETE FROM conversations WHERE sid = ?'),
     deleteConversationParticipants: p<[string]>('DELETE FROM participants WHERE conversation_sid = ?'),
     deleteConversationMessages: p<[string]>('DELETE FROM messages WHERE conversation_sid = ?'),
+    deleteConversationWebhooks: p<[string]>('DELETE FROM webhooks WHERE conversation_sid = ?'),
+    webhookTargets: p<[string, string | null], WebhookRow>(`SELECT * FROM webhooks WHERE kind = ? AND (scope != 'conversation' OR conversation_sid = ?)
+      ORDER BY created_at, sid`),
+    listWebhooks: p<[string, string | null], WebhookRow>(`SELECT * FROM webhooks WHERE scope = ? AND (scope != 'conversation' OR conversation_sid = ?)
+      ORDER BY created_at, sid`),
+    getWebhook: p<[string], WebhookRow>('SELECT * FROM webhooks WHERE sid = ?'),
+    putWebhook: p<[WebhookRow]>(`INSERT OR REPLACE INTO webhooks VALUES (@sid, @scope, @conversation_sid, @kind, @url, @method, @filters,
+      @created_at, @updated_at)`),
+    deleteWebhook: p<[string]>('DELETE FROM webhooks WHERE sid = ?'),
+    enqueueDelivery: p<[Omit<WebhookDeliveryRow, 'id'>]>(`INSERT INTO webhook_outbox (url, method, params, attempts, next_attempt_at, created_at)
+      VALUES (@url, @method, @params, @attempts, @next_attempt_at, @created_at)`),
+    dueDeliveries: p<[number, number], WebhookDeliveryRow>('SELECT * FROM webhook_outbox WHERE next_attempt_at <= ? ORDER BY next_attempt_at, id LIMIT ?'),
+    leaseDelivery: p<[number, number]>('UPDATE webhook_outbox SET next_attempt_at = ? WHERE id = ?'),
+    deleteDelivery: p<[number]>('DELETE FROM webhook_outbox WHERE id = ?'),
+    retryDelivery: p<[number, number, number]>('UPDATE webhook_outbox SET attempts = ?, next_attempt_at = ? WHERE id = ?'),
     getParticipant: p<[string, string], ParticipantRow>('SELECT * FROM participants WHERE conversation_sid = ? AND identity = ?'),
     listParticipants: p<[string], ParticipantRow>('SELECT * FROM participants WHERE conversation_sid = ? ORDER BY id'),
     insertParticipant: p<[Omit<ParticipantRow, 'id'>]>(`INSERT INTO participants (sid, conversation_sid, identity, role, attributes,
@@ -171,6 +188,7 @@ function createTx(db: Database, retention: RetentionLimits): StoreTx {
     insertConversation: (row) => done(void s.insertConversation.run(row)),
     updateConversation: (row) => done(void s.updateConversation.run(row)),
     deleteConversation: (sid) => {
+      s.deleteConversationWebhooks.run(sid);
       s.deleteConversationMessages.run(sid);
       s.deleteConversationParticipants.run(sid);
       s.deleteConversation.run(sid);
@@ -185,6 +203,22 @@ function createTx(db: Database, retention: RetentionLimits): StoreTx {
     conversationSidsOf: (identity) => done(s.conversationSidsOf.all(identity).map((r) => r.conversation_sid)),
     getMessage: (sid, index) => done(s.getMessage.get(sid, index)),
     getMessageBySid: (conversationSid, sid) => done(s.getMessageBySid.get(sid, conversationSid)),
+    webhookTargets: (sid, kind) => done(s.webhookTargets.all(kind, sid)),
+    listWebhooks: (scope, sid) => done(s.listWebhooks.all(scope, sid)),
+    getWebhook: (sid) => done(s.getWebhook.get(sid)),
+    putWebhook: (row) => done(void s.putWebhook.run(row)),
+    deleteWebhook: (sid) => done(void s.deleteWebhook.run(sid)),
+    enqueueDeliveries: (rows) => {
+      for (const row of rows) s.enqueueDelivery.run(row);
+      return done(undefined);
+    },
+    claimDeliveries: (now, leaseUntil, limit) => {
+      const due = s.dueDeliveries.all(now, limit);
+      for (const row of due) s.leaseDelivery.run(leaseUntil, row.id);
+      return done(due);
+    },
+    deleteDelivery: (id) => done(void s.deleteDelivery.run(id)),
+    retryDelivery: (id, attempts, nextAttemptAt) => done(void s.retryDelivery.run(attempts, nextAttemptAt, id)),
     participantsPage: (sid, afterId, limit) => done(s.participantsPage.all(sid, afterId, limit)),
     getParticipantBySid: (sid) => done(s.getParticipantBySid.get(sid)),
     conversationsPage: (after, limit) =>

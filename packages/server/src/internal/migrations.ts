@@ -142,7 +142,8 @@ export const MIGRATIONS: ReadonlyArray<(db: Database) => void> = [
     `);
   },
   // The admin API (ADMIN-1) pages every conversation in creation order, finds a message by its sid, and
-  // addresses users by a sid of their own (`US…`, random like every other sid).
+  // addresses users by a sid of their own (`US…`, random like every other sid). Webhook targets and the
+  // outbox of post-event webhooks (ADMIN-3).
   (db) => {
     db.exec(`
       CREATE INDEX conversations_by_created ON conversations (created_at, sid);
@@ -150,6 +151,29 @@ export const MIGRATIONS: ReadonlyArray<(db: Database) => void> = [
       ALTER TABLE users ADD COLUMN sid TEXT;
       UPDATE users SET sid = 'US' || lower(hex(randomblob(16)));
       CREATE UNIQUE INDEX users_by_sid ON users (sid);
+      CREATE TABLE webhooks (
+        sid TEXT PRIMARY KEY,
+        scope TEXT NOT NULL,
+        conversation_sid TEXT,
+        kind TEXT NOT NULL,
+        url TEXT NOT NULL,
+        method TEXT NOT NULL,
+        filters TEXT NOT NULL,
+        created_at INTEGER NOT NULL,
+        updated_at INTEGER NOT NULL
+      ) WITHOUT ROWID;
+      CREATE INDEX webhooks_by_conversation ON webhooks (conversation_sid) WHERE conversation_sid IS NOT NULL;
+      -- Post-event webhooks not yet delivered (ADMIN-3), written in the transaction of the change itself.
+      CREATE TABLE webhook_outbox (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        url TEXT NOT NULL,
+        method TEXT NOT NULL,
+        params TEXT NOT NULL,
+        attempts INTEGER NOT NULL,
+        next_attempt_at INTEGER NOT NULL,
+        created_at INTEGER NOT NULL
+      );
+      CREATE INDEX webhook_outbox_due ON webhook_outbox (next_attempt_at, id);
     `);
   },
 ];

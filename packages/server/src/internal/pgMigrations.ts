@@ -131,7 +131,8 @@ export const PG_MIGRATIONS: readonly string[] = [
   CREATE INDEX memberships_by_end ON memberships (to_seq) WHERE to_seq IS NOT NULL;
   `,
   // The admin API (ADMIN-1) pages every conversation in creation order, finds a message by its sid, and
-  // addresses users by a sid of their own (`US…`).
+  // addresses users by a sid of their own (`US…`). Webhook targets and the outbox of post-event webhooks
+  // (ADMIN-3).
   `
   CREATE INDEX conversations_by_created ON conversations (created_at, sid);
   CREATE INDEX messages_by_sid ON messages (sid);
@@ -139,6 +140,28 @@ export const PG_MIGRATIONS: readonly string[] = [
   UPDATE users SET sid = 'US' || md5(identity || random()::text);
   ALTER TABLE users ALTER COLUMN sid SET NOT NULL;
   CREATE UNIQUE INDEX users_by_sid ON users (sid);
+  CREATE TABLE webhooks (
+    sid TEXT PRIMARY KEY,
+    scope TEXT NOT NULL,
+    conversation_sid TEXT,
+    kind TEXT NOT NULL,
+    url TEXT NOT NULL,
+    method TEXT NOT NULL,
+    filters TEXT NOT NULL,
+    created_at BIGINT NOT NULL,
+    updated_at BIGINT NOT NULL
+  );
+  CREATE INDEX webhooks_by_conversation ON webhooks (conversation_sid) WHERE conversation_sid IS NOT NULL;
+  CREATE TABLE webhook_outbox (
+    id BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    url TEXT NOT NULL,
+    method TEXT NOT NULL,
+    params TEXT NOT NULL,
+    attempts INTEGER NOT NULL,
+    next_attempt_at BIGINT NOT NULL,
+    created_at BIGINT NOT NULL
+  );
+  CREATE INDEX webhook_outbox_due ON webhook_outbox (next_attempt_at, id);
   `,
 ];
 
