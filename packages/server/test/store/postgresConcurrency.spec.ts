@@ -7,6 +7,7 @@ import pg from 'pg';
 import { wait, type LoggedEvent, type Step, type StoreTx } from '@rx-conversations/server-core';
 import { openPostgresStore, type PostgresStore } from '../../src/internal/PostgresStore.js';
 import { createTestDatabase } from '../helpers/pgDatabase.js';
+import { until } from '../helpers/until.js';
 import { within } from '../helpers/within.js';
 import { KEEP_ALL, read, write } from './storeAdapters.js';
 import { labelOf, newEvent } from './storeRows.js';
@@ -39,14 +40,6 @@ function deferred<T = void>(): { promise: Promise<T>; resolve(value: T): void } 
     resolve = r;
   });
   return { promise, resolve };
-}
-
-/** Resolves once `condition` holds, checking it again after each answer; fails after `ms`. */
-async function until(condition: () => Promise<boolean>, ms: number, what: string): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!(await condition())) {
-    if (Date.now() > deadline) throw new Error(`timed out after ${ms} ms waiting for ${what}`);
-  }
 }
 
 /** True while some transaction waits for an advisory lock (the write lock) in this database. */
