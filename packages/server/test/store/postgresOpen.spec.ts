@@ -2,8 +2,12 @@
 // newer server already migrated, and URLs that cannot work. Each failure must come fast, say what is
 // wrong and where, and leave no connection open behind it.
 import { afterEach, describe, expect, it } from '@jest/globals';
+import { existsSync, rmSync } from 'node:fs';
 import { createServer, type Server, type Socket } from 'node:net';
+import { join } from 'node:path';
 import pg from 'pg';
+import { pino } from 'pino';
+import { openStore } from '../../src/internal/openStore.js';
 import { openPostgresStore } from '../../src/internal/PostgresStore.js';
 import { PG_MIGRATIONS } from '../../src/internal/pgMigrations.js';
 import { createTestDatabase } from '../helpers/pgDatabase.js';
@@ -146,5 +150,18 @@ describe('URLs that cannot work (SCALE-1)', () => {
     await expect(openPostgresStore('postgres://postgres@127.0.0.1:5432/rxc_no_such_database', { retention: KEEP_ALL })).rejects.toThrow(
       /^could not connect to PostgreSQL at 127\.0\.0\.1:5432\/rxc_no_such_database: database "rxc_no_such_database" does not exist$/,
     );
+  });
+
+  it('SCALE-1: a database URL with another or misspelt scheme is refused, not opened as an SQLite file of that name', async () => {
+    const silent = pino({ level: 'silent' });
+    for (const [url, scheme] of [['postgress://rxc:s3cret@db:5432/rxc', 'postgress'], ['mysql://root@db/rxc', 'mysql'], ['file:rxc.db', 'file']] as const) {
+      // What a wrongly accepted URL would leave behind: a directory or file named after it, here.
+      const leftover = join(process.cwd(), url.split('/')[0]!);
+      cleanups.push(async () => rmSync(leftover, { recursive: true, force: true }));
+      const opening = openStore(url, KEEP_ALL, 'normal', silent);
+      await expect(opening).rejects.toThrow(`invalid database URL: the scheme is ${scheme}; expected postgres://user:password@host:port/database, or an SQLite file path`);
+      await expect(opening).rejects.not.toThrow('s3cret');
+      expect(existsSync(leftover)).toBe(false);
+    }
   });
 });
