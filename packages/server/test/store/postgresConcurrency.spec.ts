@@ -118,7 +118,7 @@ describe('positions across nodes (SCALE-2)', () => {
       writing = false;
     });
     const poller = poll(nodes[0]!);
-    await within(Promise.all([writers, poller]), 40_000, 'the writers and the poller to finish');
+    await within(Promise.all([writers, poller]), 15_000, 'the writers and the poller to finish');
 
     const total = 2 * LANES * WRITES_PER_LANE + 2 * LANES * Math.ceil(WRITES_PER_LANE / 7);
     expect(committed).toHaveLength(total);

@@ -3,7 +3,7 @@
 // sequence on all three and compares their answers, so a difference none of the others names (a
 // string for a number, undefined for null, another order) still shows.
 import { afterEach, describe, expect, it } from '@jest/globals';
-import { run, type LoggedEvent, type RetentionLimits, type Step, type Store, type StoreTx } from '@rx-conversations/server-core';
+import { run, runSync, type LoggedEvent, type RetentionLimits, type Step, type Store, type StoreTx } from '@rx-conversations/server-core';
 import { read, storeAdapters, write, type StoreAdapter } from './storeAdapters.js';
 import { conversationRow, labelOf, messageRow, newEvent, participantRow } from './storeRows.js';
 
@@ -80,6 +80,21 @@ describe.each(storeAdapters.map((adapter) => [adapter.name, adapter] as const))(
     expect(await read(store, (tx) => tx.headSeq())).toBe(6);
     // What the writer was told is what every reader gets back.
     expect(await read(store, (tx) => tx.eventsAfter(0, 100))).toEqual(all);
+  });
+
+  it('CORE-1: a store that says it is synchronous answers every step at once; one that is not answers with promises', async () => {
+    const store = await opened(adapter);
+    const append = () => store.write((tx) => tx.appendEvent(newEvent({ user: 'alice' }, 'e')));
+    // The core runs a synchronous store's ops in one turn (runSync), and awaits the others' (run).
+    if (store.synchronous) {
+      expect(runSync(append())).toMatchObject({ seq: 1 });
+      expect(runSync(store.read((tx) => tx.headSeq()))).toBe(1);
+    } else {
+      const answer = run(append());
+      expect(answer).toBeInstanceOf(Promise);
+      expect(await answer).toMatchObject({ seq: 1 });
+    }
+    expect(store.synchronous).toBe(adapter.name !== 'postgres');
   });
 
   it('CORE-1: eventsAfter returns the events after a position, oldest first, at most `limit`, and pages through the log', async () => {
