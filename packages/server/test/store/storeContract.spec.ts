@@ -3,7 +3,7 @@
 // sequence on all three and compares their answers, so a difference none of the others names (a
 // string for a number, undefined for null, another order) still shows.
 import { afterEach, describe, expect, it } from '@jest/globals';
-import { run, runSync, type LoggedEvent, type RetentionLimits, type Step, type Store, type StoreTx } from '@rx-conversations/server-core';
+import { run, runSync, type EventStream, type LoggedEvent, type NewEvent, type RetentionLimits, type Step, type Store, type StoreTx } from '@rx-conversations/server-core';
 import { read, storeAdapters, write, type StoreAdapter } from './storeAdapters.js';
 import { conversationRow, labelOf, messageRow, newEvent, participantRow } from './storeRows.js';
 
@@ -47,7 +47,7 @@ function* everything(tx: StoreTx): Step<object> {
 }
 
 /** Appends each event in a write of its own; returns them as logged. */
-async function appendEach(store: Store, events: ReadonlyArray<Parameters<StoreTx['appendEvent']>[0]>): Promise<LoggedEvent[]> {
+async function appendEach(store: Store, events: readonly NewEvent[]): Promise<LoggedEvent[]> {
   const logged: LoggedEvent[] = [];
   for (const event of events) logged.push(await write(store, (tx) => tx.appendEvent(event)));
   return logged;
@@ -254,7 +254,7 @@ describe.each(storeAdapters.map((adapter) => [adapter.name, adapter] as const))(
   it('CORE-2: a user sees their own stream plus each conversation between joining (exclusive) and leaving (inclusive)', async () => {
     const store = await opened(adapter);
     const labels = await write(store, function* (tx) {
-      const append = (stream: Parameters<typeof newEvent>[0], label: string) => tx.appendEvent(newEvent(stream, label));
+      const append = (stream: EventStream, label: string) => tx.appendEvent(newEvent(stream, label));
       const joined = yield* append({ user: 'alice' }, 'alice joins CH1');
       yield* tx.openMembership('alice', 'CH1', joined.seq);
       yield* append({ conversation: 'CH1' }, 'CH1 first');
