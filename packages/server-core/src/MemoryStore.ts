@@ -75,6 +75,8 @@ export class MemoryStore implements Store {
     try {
       const result = yield* body(this.tx);
       this.undo = null;
+      // Count retention is paid at commit: a write that throws must not have dropped an old event.
+      this.trimToMaxEvents();
       return result;
     } catch (error) {
       const undo = this.undo ?? [];
@@ -311,7 +313,10 @@ export class MemoryStore implements Store {
         }
         return done(targets);
       },
-      getIdempotency: (identity, k) => done(this.idempotency.get(key(identity, k))),
+      getIdempotency: (identity, k) => {
+        const row = this.idempotency.get(key(identity, k));
+        return done(row === undefined ? undefined : { op: row.op, args_hash: row.args_hash, result: row.result });
+      },
       insertIdempotency: (identity, k, op, argsHash, result, now) =>
         done(this.setIn(this.idempotency, key(identity, k), { op, args_hash: argsHash, result, created_at: now })),
       webhookTargets: (sid, kind) =>
@@ -390,8 +395,12 @@ export class MemoryStore implements Store {
       this.log.pop();
       this.head -= 1;
     });
-    if (this.log.length > this.maxEvents) this.dropEvents(this.log[this.log.length - this.maxEvents - 1]!.seq);
+    if (this.undo === null) this.trimToMaxEvents();
     return logged;
+  }
+
+  private trimToMaxEvents(): void {
+    if (this.log.length > this.maxEvents) this.dropEvents(this.log[this.log.length - this.maxEvents - 1]!.seq);
   }
 
   private putConversation(row: ConversationRow): void {

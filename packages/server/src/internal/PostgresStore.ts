@@ -130,8 +130,11 @@ export class PostgresStore implements Store {
         ended = true;
         throw error;
       }
-      yield* wait(client.query('COMMIT'));
+      const committed = yield* wait(client.query('COMMIT'));
       ended = true;
+      // A statement that failed aborted the transaction, even if the body caught its error: COMMIT then
+      // rolls back without an error. The caller must not be told that its writes are stored.
+      if (committed.command === 'ROLLBACK') throw new Error('the transaction was rolled back by an earlier error; nothing was written');
       return result;
     } finally {
       client.release(!ended);

@@ -19,11 +19,19 @@ export function isPostgresUrl(database: string): boolean {
   return /^postgres(ql)?:\/\//i.test(database);
 }
 
+/** A URL's scheme: two characters or more, so that a Windows drive (`C:\data`) stays a path. */
+const URL_SCHEME = /^([a-z][a-z0-9+.-]+):/i;
+
 /**
  * Opens the store `database` names: a PostgreSQL URL (several nodes may share it) or an SQLite file
- * (the embedded default, one process).
+ * (the embedded default, one process). Any other URL is refused: opened as a file path, a misspelt
+ * `postgress://` would give each node a private SQLite database of that name.
  */
 export async function openStore(database: string, retention: RetentionLimits, durability: 'normal' | 'full', logger: Logger): Promise<OpenedStore> {
+  const scheme = URL_SCHEME.exec(database)?.[1];
+  if (scheme !== undefined && !isPostgresUrl(database)) {
+    throw new Error(`invalid database URL: the scheme is ${scheme}; expected postgres://user:password@host:port/database, or an SQLite file path`);
+  }
   if (isPostgresUrl(database)) {
     const { openPostgresStore } = await import('./PostgresStore.js');
     const store = await openPostgresStore(database, { retention, logger });
