@@ -125,7 +125,7 @@ describe.each(storeAdapters.map((adapter) => [adapter.name, adapter] as const))(
       yield* tx.insertConversation(conversationRow('CH1', { unique_name: 'general' }));
       yield* tx.insertParticipant(participantRow('CH1', 'alice'));
       yield* tx.insertMessage(messageRow('CH1', 0, 'alice'));
-      yield* tx.ensureUser('alice', 1_000);
+      yield* tx.ensureUser('alice', 1_000, 'USalice');
       yield* tx.upsertRegistration('alice', 'fcm', 'token-a', 1_000);
       yield* tx.insertIdempotency('alice', 'k1', 'messages.send', 'hash', '{"index":0}', 1_000);
       const added = yield* tx.appendEvent(newEvent({ user: 'alice' }, 'added'));
@@ -144,8 +144,8 @@ describe.each(storeAdapters.map((adapter) => [adapter.name, adapter] as const))(
       yield* tx.updateParticipant({ ...alice, last_read_message_index: 0, version: 2 });
       yield* tx.insertMessage(messageRow('CH1', 1, 'bob'));
       yield* tx.updateMessage(messageRow('CH1', 0, 'alice', { body: 'edited', version: 2 }));
-      yield* tx.ensureUser('bob', 2_000);
-      yield* tx.updateUser({ identity: 'alice', friendly_name: 'Alice', attributes: '{"x":1}', version: 2, created_at: 1_000 });
+      yield* tx.ensureUser('bob', 2_000, 'USbob');
+      yield* tx.updateUser({ identity: 'alice', sid: 'USalice', friendly_name: 'Alice', attributes: '{"x":1}', version: 2, created_at: 1_000 });
       yield* tx.bumpUserVersion('alice');
       yield* tx.upsertRegistration('bob', 'apn', 'token-b', 2_000);
       yield* tx.deleteRegistration('alice', 'fcm', 'token-a');
@@ -366,17 +366,19 @@ describe.each(storeAdapters.map((adapter) => [adapter.name, adapter] as const))(
   it('CORE-1: a user row is created once on first sight, then updated and versioned', async () => {
     const store = await opened(adapter);
     expect(await read(store, (tx) => tx.getUser('alice'))).toBeUndefined();
-    const created = await write(store, (tx) => tx.ensureUser('alice', 1_000));
-    expect(created).toEqual({ identity: 'alice', friendly_name: null, attributes: '{}', version: 1, created_at: 1_000 });
-    // Seen again later: the row is the first one, not a new one.
-    expect(await write(store, (tx) => tx.ensureUser('alice', 9_000))).toEqual(created);
+    const created = await write(store, (tx) => tx.ensureUser('alice', 1_000, 'USalice'));
+    expect(created).toEqual({ identity: 'alice', sid: 'USalice', friendly_name: null, attributes: '{}', version: 1, created_at: 1_000 });
+    // Seen again later: the row is the first one (its sid too), not a new one.
+    expect(await write(store, (tx) => tx.ensureUser('alice', 9_000, 'USother'))).toEqual(created);
+    expect(await read(store, (tx) => tx.getUserBySid('USalice'))).toEqual(created);
+    expect(await read(store, (tx) => tx.getUserBySid('USother'))).toBeUndefined();
 
     await write(store, function* (tx) {
       yield* tx.updateUser({ ...created, friendly_name: 'Alice', attributes: '{"a":1}', version: 2 });
       yield* tx.bumpUserVersion('alice');
       yield* tx.bumpUserVersion('nobody');
     });
-    expect(await read(store, (tx) => tx.getUser('alice'))).toEqual({ identity: 'alice', friendly_name: 'Alice', attributes: '{"a":1}', version: 3, created_at: 1_000 });
+    expect(await read(store, (tx) => tx.getUser('alice'))).toEqual({ identity: 'alice', sid: 'USalice', friendly_name: 'Alice', attributes: '{"a":1}', version: 3, created_at: 1_000 });
     expect(await read(store, (tx) => tx.getUser('nobody'))).toBeUndefined();
   });
 
@@ -413,7 +415,7 @@ async function transcript(store: Store): Promise<Array<[string, unknown]>> {
   const out: Array<[string, unknown]> = [];
   const note = async (label: string, answer: Promise<unknown>) => void out.push([label, await answer]);
   await note('create', write(store, function* (tx) {
-    const user = yield* tx.ensureUser('alice', 1_000);
+    const user = yield* tx.ensureUser('alice', 1_000, 'USalice');
     yield* tx.insertConversation(conversationRow('CH1', { unique_name: 'general' }));
     const member = yield* tx.insertParticipant(participantRow('CH1', 'alice', { role: 'admin' }));
     const added = yield* tx.appendEvent(newEvent({ user: 'alice' }, 'conversationAdded'));
