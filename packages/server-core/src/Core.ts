@@ -19,11 +19,12 @@ import { Relay } from './Relay.js';
 import { toConversation, toUser, type ConversationRow, type ParticipantRow } from './rows.js';
 import { serverError } from './ServerError.js';
 import { run, runSync, type Step } from './Step.js';
-import type { EventStream, LoggedEvent, Store, StoreTx } from './Store.js';
+import type { EventStream, LoggedEvent, Store, StoreTx, WebhookRow } from './Store.js';
+import type { PostEvent, WriteOrigin } from './webhookEvents.js';
 export { eventFrame } from './eventFrame.js';
 
 /** Prefixes of the sids the core makes. */
-export type SidPrefix = 'CH' | 'MB' | 'IM' | 'CN' | 'US';
+export type SidPrefix = 'CH' | 'MB' | 'IM' | 'CN' | 'US' | 'WH';
 
 /** The logging the core does; a pino logger fits. */
 export interface CoreLogger {
@@ -53,7 +54,12 @@ export interface CoreOptions {
   readonly bus?: Bus;
   /** Who is online across nodes. Default: this node's own connections. */
   readonly presence?: Presence;
+  /** Called after a write that queued post-event webhooks commits (the server's dispatcher wakes up). */
+  readonly webhooksQueued?: () => void;
 }
+
+/** An SDK user's write: it fires post-event webhooks, with `Source: SDK`. */
+const SDK_ORIGIN: WriteOrigin = { source: 'SDK', webhooks: true };
 
 /** Collects a write's events inside its transaction and what to do once it commits. */
 export interface WriteBatch {
@@ -68,6 +74,11 @@ export interface WriteBatch {
   emit<K extends EventKind>(stream: EventStream, kind: K, data: Events[K], membership?: Delivery['membership']): Step<LoggedEvent>;
   /** Runs after commit (push, signals), after the events are queued. */
   afterCommit(effect: () => Step<void>): void;
+  /**
+   * Queues the post-event webhook `event` in this transaction, for every target whose filters name it
+   * (ADMIN-3). `fields` is only built when some target wants the event.
+   */
+  webhook(event: PostEvent, conversationSid: string | null, fields: () => Step<Record<string, string>>): Step<void>;
 }
 
 const PUSH_BODY_CHARS = 256;
@@ -100,6 +111,7 @@ export class Core {
   private readonly pendingPushes = new Set<Promise<void>>();
   private readonly bus: Bus;
   private readonly presence: Presence;
+  private readonly webhooksQueued: () => void;
 
   constructor(options: CoreOptions) {
     this.store = options.store;
@@ -111,6 +123,7 @@ export class Core {
     this.defer = options.defer ?? ((work) => work());
     this.bus = options.bus ?? localBus;
     this.presence = options.presence ?? localPresence(this.fanout);
+    this.webhooksQueued = options.webhooksQueued ?? (() => {});
     // An embedded store knows its head now; a networked one is read in start().
     const head = this.store.synchronous ? runSync(this.store.read((tx) => tx.headSeq())) : 0;
     this.relay = new Relay(this.store, this.fanout, this.logger, head);
@@ -131,12 +144,14 @@ export class Core {
    * returns the stored result and emits nothing; the key with anything else is a conflict (SRV-5).
    * Events are queued to live connections only after commit, and before the caller queues its reply.
    */
-  *write<R>(identity: string, op: OpName, args: object, body: (batch: WriteBatch) => Step<R>): Step<R> {
+  *write<R>(identity: string, op: OpName, args: object, body: (batch: WriteBatch) => Step<R>, origin: WriteOrigin = SDK_ORIGIN): Step<R> {
     const key = (args as { idempotencyKey?: string }).idempotencyKey;
     const now = this.clock();
     const events: LoggedEvent[] = [];
     const effects: Array<() => Step<void>> = [];
     const hash = this.hash;
+    const targets = new Map<string, WebhookRow[]>();
+    let webhooksQueued = false;
     const result = yield* this.store.write(function* (tx: StoreTx): Step<R> {
       const batch: WriteBatch = {
         now,
@@ -153,6 +168,21 @@ export class Core {
           return event;
         },
         afterCommit: (effect) => effects.push(effect),
+        *webhook(event, conversationSid, fields) {
+          if (!origin.webhooks) return;
+          const scope = conversationSid ?? '';
+          let found = targets.get(scope);
+          if (found === undefined) {
+            found = yield* tx.webhookTargets(conversationSid, 'post');
+            targets.set(scope, found);
+          }
+          const wanted = found.filter((target) => (JSON.parse(target.filters) as string[]).includes(event));
+          if (wanted.length === 0) return;
+          const who = origin.source === 'SDK' ? { ClientIdentity: identity } : {};
+          const params = JSON.stringify({ EventType: event, Source: origin.source, ...who, ...(yield* fields()) });
+          yield* tx.enqueueDeliveries(wanted.map((t) => ({ url: t.url, method: t.method, params, attempts: 0, next_attempt_at: now, created_at: now })));
+          webhooksQueued = true;
+        },
       };
       if (key === undefined) return yield* body(batch);
       const argsHash = hash(canonicalJson({ ...args, idempotencyKey: undefined }));
@@ -174,6 +204,7 @@ export class Core {
       yield* this.relay.reached(events[events.length - 1]!.seq);
     }
     for (const effect of effects) this.runEffect(effect, op);
+    if (webhooksQueued) this.webhooksQueued();
     return result;
   }
 

@@ -24,5 +24,7 @@ export { canonicalJson } from './canonicalJson.js';
 export { TokenBucket } from './TokenBucket.js';
 export { ACCOUNT_AUTHOR, accountOps, findConversationById, findMessageById, findParticipantById, findUserById } from './ops/accountOps.js';
 export type { UserChanges } from './ops/userOps.js';
-export type { AccountConversation } from './ops/accountOps.js';
+export type { AccountCaller, AccountConversation } from './ops/accountOps.js';
+export { CONVERSATION_ROLE_SIDS, POST_EVENTS, PRE_EVENTS } from './webhookEvents.js';
+export type { PostEvent, WriteOrigin } from './webhookEvents.js';
 export type { ConversationChanges } from './ops/conversationOps.js';

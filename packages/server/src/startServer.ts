@@ -12,6 +12,7 @@ import { Connection } from './internal/Connection.js';
 import { createTokenVerifier, type VerifiedToken } from './internal/createTokenVerifier.js';
 import { createHttpHandler } from './internal/handleHttpRequest.js';
 import { createRestApi, type RestApi } from './internal/rest/createRestApi.js';
+import { WebhookDispatcher } from './internal/webhooks/WebhookDispatcher.js';
 import { isPostgresUrl, openStore } from './internal/openStore.js';
 import { RedisBroker } from './internal/RedisBroker.js';
 
@@ -54,6 +55,15 @@ export interface StartServerOptions {
   readonly authToken?: string;
   /** The conversations service (`IS…`): `chat_service_sid`, and the `/v1/Services/{IS}` paths. Default `IS` + 32 zeros. */
   readonly serviceSid?: string;
+  /** How post-event webhooks (configured through the admin REST API) are delivered. */
+  readonly webhooks?: {
+    /** Attempts after the first before a delivery is dropped (and logged). Default 5. */
+    readonly retries?: number;
+    /** Delay before the first retry, doubling for each next one (at most 5 minutes). Default 1000. */
+    readonly retryBaseMs?: number;
+    /** A receiver that has not answered within this has failed the attempt. Default 5000. */
+    readonly timeoutMs?: number;
+  };
   /** A pino logger. Default: a new one at `logLevel`. */
   readonly logger?: Logger;
   /** Level of the default logger. Default `'silent'`. Token contents and message bodies are never logged. */
@@ -223,7 +233,24 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
     ...(options.pushSender === undefined ? {} : { pushSender: options.pushSender }),
     defer: (work) => setImmediate(work),
     ...(broker === undefined ? {} : { bus: broker, presence: broker }),
+    webhooksQueued: () => dispatcher.wake(),
   });
+  const retries = options.webhooks?.retries ?? 5;
+  if (!Number.isInteger(retries) || retries < 0) throw new TypeError('`webhooks.retries` must be a non-negative integer.');
+  // Created once the core exists; the core only calls `webhooksQueued` after a write.
+  const dispatcher: WebhookDispatcher = new WebhookDispatcher(
+    core,
+    accountSid,
+    serviceSid,
+    options.authToken,
+    {
+      retries,
+      retryBaseMs: positive(options.webhooks?.retryBaseMs, 1000, 'webhooks.retryBaseMs'),
+      timeoutMs: positive(options.webhooks?.timeoutMs, 5000, 'webhooks.timeoutMs'),
+    },
+    logger,
+    pollIntervalMs,
+  );
   if (opened.shared) await core.start();
   const settings: SessionSettings = {
     core,
@@ -254,8 +281,16 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
   let closing = false;
   let rest: RestApi;
   try {
-    rest = await createRestApi({ core, logger, accountSid, serviceSid, ...restCredentials(options.keys, accountSid, options.authToken) });
+    rest = await createRestApi({
+      core,
+      logger,
+      accountSid,
+      serviceSid,
+      authToken: options.authToken,
+      ...restCredentials(options.keys, accountSid, options.authToken),
+    });
   } catch (err) {
+    await dispatcher.close();
     await broker?.close();
     await opened.close();
     throw err;
@@ -371,6 +406,7 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
     clearInterval(sweep);
     clearInterval(pruneTimer);
     clearInterval(pollTimer);
+    await dispatcher.close();
     await rest.close();
     await broker?.close();
     await opened.close();
@@ -398,6 +434,7 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
       http.closeAllConnections();
       await stopped;
       wss.close();
+      await dispatcher.close();
       await rest.close();
       await broker?.close();
       await opened.close();

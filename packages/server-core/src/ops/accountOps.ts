@@ -1,10 +1,19 @@
-import type { JsonValue, ParticipantRole } from '@rx-conversations/protocol';
-import type { Core } from '../Core.js';
+import type { JsonValue, OpName, ParticipantRole } from '@rx-conversations/protocol';
+import type { Core, WriteBatch } from '../Core.js';
 import type { ConversationRow, MessageRow, ParticipantRow, UserRow } from '../rows.js';
 import { serverError } from '../ServerError.js';
-import type { Step } from '../Step.js';
+import { done, type Step } from '../Step.js';
+import { userFields } from '../webhookEvents.js';
 import type { StoreTx } from '../Store.js';
-import { addParticipant, deleteConversation, editConversation, moveReadHorizon, removeParticipant, type ConversationChanges } from './conversationOps.js';
+import {
+  addParticipant,
+  conversationAdded,
+  deleteConversation,
+  editConversation,
+  moveReadHorizon,
+  removeParticipant,
+  type ConversationChanges,
+} from './conversationOps.js';
 import { editMessage, postMessage, removeMessage } from './messageOps.js';
 import { editParticipant } from './participantOps.js';
 import { editUser, type UserChanges } from './userOps.js';
@@ -46,6 +55,18 @@ export function* findMessageById(tx: StoreTx, conversation: ConversationRow, sid
   return row;
 }
 
+/** Who acts with account authority: the core, and whether the request asked for post-event webhooks. */
+export interface AccountCaller {
+  readonly core: Core;
+  /** `X-Twilio-Webhook-Enabled: true`: REST actions fire post-event webhooks only when asked (no loops). */
+  readonly webhooks: boolean;
+}
+
+/** A write with account authority: `Source: API`, webhooks as the caller asked. */
+function write<R>(caller: AccountCaller, op: OpName, body: (batch: WriteBatch) => Step<R>): Step<R> {
+  return caller.core.write(ACCOUNT_AUTHOR, op, {}, body, { source: 'API', webhooks: caller.webhooks });
+}
+
 /** Fields of a conversation created with account authority. */
 export interface AccountConversation {
   readonly friendlyName?: string | null | undefined;
@@ -59,17 +80,17 @@ export interface AccountConversation {
  * and emits the same events, so connected clients see it live and resumes replay it.
  *
  * @example
- * const row = yield* accountOps.createConversation(core, { friendlyName: 'Support' });
+ * const row = yield* accountOps.createConversation({ core, webhooks: false }, { friendlyName: 'Support' });
  */
 export const accountOps = {
-  *createConversation(core: Core, fields: AccountConversation): Step<ConversationRow> {
-    return yield* core.write(ACCOUNT_AUTHOR, 'conversations.create', {}, function* (batch) {
+  *createConversation(caller: AccountCaller, fields: AccountConversation): Step<ConversationRow> {
+    return yield* write(caller, 'conversations.create', function* (batch) {
       if (fields.uniqueName != null && (yield* batch.tx.getConversationByUniqueName(fields.uniqueName)) !== undefined) {
         throw serverError('unique_name_taken', 'another conversation already has this unique name', { path: 'UniqueName' });
       }
       // No members yet, so no event: whoever is added later gets conversationAdded.
       const row: ConversationRow = {
-        sid: core.newSid('CH'),
+        sid: caller.core.newSid('CH'),
         unique_name: fields.uniqueName ?? null,
         friendly_name: fields.friendlyName ?? null,
         attributes: JSON.stringify(fields.attributes ?? {}),
@@ -83,38 +104,39 @@ export const accountOps = {
         participants_count: 0,
       };
       yield* batch.tx.insertConversation(row);
+      yield* conversationAdded(batch, row);
       return row;
     });
   },
 
-  *updateConversation(core: Core, id: string, changes: ConversationChanges): Step<ConversationRow> {
-    return yield* core.write(ACCOUNT_AUTHOR, 'conversations.update', {}, function* (batch) {
+  *updateConversation(caller: AccountCaller, id: string, changes: ConversationChanges): Step<ConversationRow> {
+    return yield* write(caller, 'conversations.update', function* (batch) {
       return yield* editConversation(batch, yield* findConversationById(batch.tx, id), changes);
     });
   },
 
-  *deleteConversation(core: Core, id: string): Step<void> {
-    yield* core.write(ACCOUNT_AUTHOR, 'conversations.delete', {}, function* (batch) {
+  *deleteConversation(caller: AccountCaller, id: string): Step<void> {
+    yield* write(caller, 'conversations.delete', function* (batch) {
       yield* deleteConversation(batch, yield* findConversationById(batch.tx, id));
     });
   },
 
   *addParticipant(
-    core: Core,
+    caller: AccountCaller,
     conversationId: string,
     fields: { readonly identity: string; readonly role?: ParticipantRole | undefined; readonly attributes?: JsonValue | undefined },
   ): Step<ParticipantRow> {
-    return yield* core.write(ACCOUNT_AUTHOR, 'participants.add', {}, function* (batch) {
+    return yield* write(caller, 'participants.add', function* (batch) {
       const conversation = yield* findConversationById(batch.tx, conversationId);
       if ((yield* batch.tx.getParticipant(conversation.sid, fields.identity)) !== undefined) {
         throw serverError('participant_exists', 'this identity is already a participant', { path: 'Identity' });
       }
-      return (yield* addParticipant(core, batch, conversation, fields.identity, fields.role ?? 'member', fields.attributes)).participant;
+      return (yield* addParticipant(caller.core, batch, conversation, fields.identity, fields.role ?? 'member', fields.attributes)).participant;
     });
   },
 
   *updateParticipant(
-    core: Core,
+    caller: AccountCaller,
     conversationId: string,
     participantId: string,
     changes: {
@@ -123,7 +145,8 @@ export const accountOps = {
       readonly lastReadMessageIndex?: number | null | undefined;
     },
   ): Step<ParticipantRow> {
-    return yield* core.write(ACCOUNT_AUTHOR, 'participants.update', {}, function* (batch) {
+    const { core } = caller;
+    return yield* write(caller, 'participants.update', function* (batch) {
       const conversation = yield* findConversationById(batch.tx, conversationId);
       let participant = yield* editParticipant(core, batch, conversation, yield* findParticipantById(batch.tx, conversation, participantId), changes);
       if (changes.lastReadMessageIndex !== undefined) {
@@ -134,8 +157,8 @@ export const accountOps = {
     });
   },
 
-  *removeParticipant(core: Core, conversationId: string, participantId: string): Step<void> {
-    yield* core.write(ACCOUNT_AUTHOR, 'participants.remove', {}, function* (batch) {
+  *removeParticipant(caller: AccountCaller, conversationId: string, participantId: string): Step<void> {
+    yield* write(caller, 'participants.remove', function* (batch) {
       const conversation = yield* findConversationById(batch.tx, conversationId);
       yield* removeParticipant(batch, conversation, yield* findParticipantById(batch.tx, conversation, participantId), 'removed');
     });
@@ -143,48 +166,51 @@ export const accountOps = {
 
   /** Posts as any author: `system` by default, or a user's identity whether or not they participate. */
   *postMessage(
-    core: Core,
+    caller: AccountCaller,
     conversationId: string,
     fields: { readonly author?: string | undefined; readonly body?: string | null | undefined; readonly attributes?: JsonValue | undefined },
   ): Step<MessageRow> {
-    return yield* core.write(ACCOUNT_AUTHOR, 'messages.send', {}, function* (batch) {
+    return yield* write(caller, 'messages.send', function* (batch) {
       const conversation = yield* findConversationById(batch.tx, conversationId);
-      return yield* postMessage(core, batch, conversation, { ...fields, author: fields.author ?? ACCOUNT_AUTHOR });
+      return yield* postMessage(caller.core, batch, conversation, { ...fields, author: fields.author ?? ACCOUNT_AUTHOR });
     });
   },
 
   *updateMessage(
-    core: Core,
+    caller: AccountCaller,
     conversationId: string,
     messageSid: string,
     changes: { readonly body?: string | null | undefined; readonly attributes?: JsonValue | undefined },
   ): Step<MessageRow> {
-    return yield* core.write(ACCOUNT_AUTHOR, 'messages.update', {}, function* (batch) {
+    return yield* write(caller, 'messages.update', function* (batch) {
       const conversation = yield* findConversationById(batch.tx, conversationId);
       return yield* editMessage(batch, yield* findMessageById(batch.tx, conversation, messageSid), changes);
     });
   },
 
+  *removeMessage(caller: AccountCaller, conversationId: string, messageSid: string): Step<void> {
+    yield* write(caller, 'messages.remove', function* (batch) {
+      const conversation = yield* findConversationById(batch.tx, conversationId);
+      yield* removeMessage(batch, conversation, yield* findMessageById(batch.tx, conversation, messageSid));
+    });
+  },
+
   /** Creates a user before they ever connect. An identity that exists is left as it is: `created` is false. */
-  *createUser(core: Core, identity: string, changes: UserChanges): Step<{ user: UserRow; created: boolean }> {
-    return yield* core.write(ACCOUNT_AUTHOR, 'users.updateMe', {}, function* (batch) {
+  *createUser(caller: AccountCaller, identity: string, changes: UserChanges): Step<{ user: UserRow; created: boolean }> {
+    const { core } = caller;
+    return yield* write(caller, 'users.updateMe', function* (batch) {
       const existing = yield* batch.tx.getUser(identity);
       if (existing !== undefined) return { user: existing, created: false };
       const row = yield* batch.tx.ensureUser(identity, batch.now, core.newSid('US'));
-      return { user: yield* editUser(core, batch, row, changes), created: true };
+      const user = yield* editUser(core, batch, row, changes);
+      yield* batch.webhook('onUserAdded', null, () => done(userFields(user)));
+      return { user, created: true };
     });
   },
 
-  *updateUser(core: Core, id: string, changes: UserChanges): Step<UserRow> {
-    return yield* core.write(ACCOUNT_AUTHOR, 'users.updateMe', {}, function* (batch) {
-      return yield* editUser(core, batch, yield* findUserById(batch.tx, id), changes);
-    });
-  },
-
-  *removeMessage(core: Core, conversationId: string, messageSid: string): Step<void> {
-    yield* core.write(ACCOUNT_AUTHOR, 'messages.remove', {}, function* (batch) {
-      const conversation = yield* findConversationById(batch.tx, conversationId);
-      yield* removeMessage(batch, conversation, yield* findMessageById(batch.tx, conversation, messageSid));
+  *updateUser(caller: AccountCaller, id: string, changes: UserChanges): Step<UserRow> {
+    return yield* write(caller, 'users.updateMe', function* (batch) {
+      return yield* editUser(caller.core, batch, yield* findUserById(batch.tx, id), changes);
     });
   },
 };

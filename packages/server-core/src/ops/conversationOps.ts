@@ -5,6 +5,8 @@ import { serverError } from '../ServerError.js';
 import type { Step } from '../Step.js';
 import type { StoreTx } from '../Store.js';
 import type { OpHandlers } from './OpContext.js';
+import { conversationFields, participantFields, removedAt } from '../webhookEvents.js';
+import { done } from '../Step.js';
 
 const DEFAULT_CONVERSATIONS_PAGE = 50;
 const CURSOR = /^[0-9]{1,15}$/;
@@ -64,6 +66,7 @@ export function* addParticipant(
   const snapshot = yield* core.conversationFor(tx, updated, participant);
   yield* batch.emit({ user: identity }, 'conversationAdded', { conversation: snapshot }, { join: conversation.sid });
   if (announce) yield* batch.emit({ conversation: conversation.sid }, 'participantJoined', { participant: toParticipant(participant) });
+  yield* batch.webhook('onParticipantAdded', conversation.sid, () => done(participantFields(participant)));
   return { conversation: updated, participant };
 }
 
@@ -82,6 +85,12 @@ export function* removeParticipant(
   yield* tx.updateConversation({ ...conversation, participants_count: conversation.participants_count - 1, version: conversation.version + 1 });
   yield* batch.emit({ user: participant.identity }, 'conversationRemoved', { sid: conversation.sid, reason }, { leave: conversation.sid });
   yield* batch.emit({ conversation: conversation.sid }, 'participantLeft', { conversationSid: conversation.sid, identity: participant.identity, sid: participant.sid });
+  yield* batch.webhook('onParticipantRemoved', conversation.sid, () => done({ ...participantFields(participant), ...removedAt(batch.now) }));
+}
+
+/** Announces a new conversation to post-event webhooks (`onConversationAdded`). */
+export function* conversationAdded(batch: WriteBatch, conversation: ConversationRow): Step<void> {
+  yield* batch.webhook('onConversationAdded', conversation.sid, () => done(conversationFields(conversation)));
 }
 
 /** What a conversation update may change; absent fields stay. */
@@ -119,11 +128,14 @@ export function* editConversation(batch: WriteBatch, conversation: ConversationR
   next.updated_at = batch.now;
   yield* tx.updateConversation(next);
   yield* batch.emit({ conversation: next.sid }, 'conversationUpdated', { conversation: toConversation(next, null, 0), updateReasons: reasons });
+  yield* batch.webhook('onConversationUpdated', next.sid, () => done(conversationFields(next)));
   return next;
 }
 
 /** Deletes a conversation: `conversationRemoved` on its stream ends every member's view of it. */
 export function* deleteConversation(batch: WriteBatch, conversation: ConversationRow): Step<void> {
+  // Before the delete: the conversation's own webhooks go with it.
+  yield* batch.webhook('onConversationRemoved', conversation.sid, () => done({ ...conversationFields(conversation), ...removedAt(batch.now) }));
   yield* batch.emit({ conversation: conversation.sid }, 'conversationRemoved', { sid: conversation.sid, reason: 'deleted' }, { end: conversation.sid });
   yield* batch.tx.deleteConversation(conversation.sid);
 }
@@ -157,6 +169,7 @@ export function* moveReadHorizon(
   yield* batch.tx.updateParticipant(next);
   const snapshot = yield* emitMembershipUpdated(core, batch, conversation, next, ['lastReadMessageIndex']);
   yield* batch.emit({ conversation: conversation.sid }, 'participantUpdated', { participant: toParticipant(next), updateReasons: ['lastReadMessageIndex'] });
+  yield* batch.webhook('onParticipantUpdated', conversation.sid, () => done(participantFields(next)));
   return { snapshot, participant: next };
 }
 
@@ -234,6 +247,7 @@ export const conversationOps: OpHandlers<
       };
       if ((yield* tx.getConversation(conversation.sid)) !== undefined) throw new TypeError(`a conversation ${conversation.sid} exists already`);
       yield* tx.insertConversation(conversation);
+      yield* conversationAdded(batch, conversation);
       // The creator joins as admin; addParticipant brings the version to 1 and emits conversationAdded.
       const { conversation: created, participant } = yield* addParticipant(core, batch, conversation, identity, 'admin', undefined, false);
       return yield* core.conversationFor(tx, created, participant);

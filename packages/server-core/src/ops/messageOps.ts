@@ -5,6 +5,7 @@ import { serverError } from '../ServerError.js';
 import type { Step } from '../Step.js';
 import type { StoreTx } from '../Store.js';
 import type { OpHandlers } from './OpContext.js';
+import { messageFields, removedAt } from '../webhookEvents.js';
 
 const DEFAULT_MESSAGES_PAGE = 30;
 
@@ -105,6 +106,7 @@ export function* postMessage(core: Core, batch: WriteBatch, conversation: Conver
   const added = toMessage(row);
   // No conversationUpdated: clients derive lastMessage*, messagesCount and unread from messageAdded.
   yield* batch.emit({ conversation: conversation.sid }, 'messageAdded', { message: added });
+  yield* batch.webhook('onMessageAdded', conversation.sid, () => messageWebhookFields(batch.tx, row));
   batch.afterCommit(function* () {
     core.pushNewMessage(updated, added);
   });
@@ -133,6 +135,7 @@ export function* editMessage(
   next.updated_at = batch.now;
   yield* batch.tx.updateMessage(next);
   yield* batch.emit({ conversation: row.conversation_sid }, 'messageUpdated', { message: toMessage(next), updateReasons: reasons });
+  yield* batch.webhook('onMessageUpdated', row.conversation_sid, () => messageWebhookFields(batch.tx, next));
   return next;
 }
 
@@ -148,4 +151,12 @@ export function* removeMessage(batch: WriteBatch, conversation: ConversationRow,
     version: next.version,
     author: row.author,
   });
+  yield* batch.webhook('onMessageRemoved', conversation.sid, function* () {
+    return { ...(yield* messageWebhookFields(batch.tx, row)), ...removedAt(batch.now) };
+  });
+}
+
+/** A message's webhook fields, with its author's participant sid. */
+function* messageWebhookFields(tx: StoreTx, row: MessageRow): Step<Record<string, string>> {
+  return messageFields(row, (yield* tx.getParticipant(row.conversation_sid, row.author))?.sid ?? null);
 }

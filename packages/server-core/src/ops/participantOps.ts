@@ -1,7 +1,8 @@
 import type { JsonValue, ParticipantRole, ParticipantUpdateReason } from '@rx-conversations/protocol';
 import type { Core, WriteBatch } from '../Core.js';
 import { toParticipant, type ConversationRow, type ParticipantRow } from '../rows.js';
-import type { Step } from '../Step.js';
+import { done, type Step } from '../Step.js';
+import { participantFields } from '../webhookEvents.js';
 import { serverError } from '../ServerError.js';
 import { addParticipant, emitMembershipUpdated, removeParticipant } from './conversationOps.js';
 import type { OpHandlers } from './OpContext.js';
@@ -91,6 +92,7 @@ export function* editParticipant(
   next.updated_at = batch.now;
   yield* batch.tx.updateParticipant(next);
   yield* batch.emit({ conversation: conversation.sid }, 'participantUpdated', { participant: toParticipant(next), updateReasons: reasons });
+  yield* batch.webhook('onParticipantUpdated', conversation.sid, () => done(participantFields(next)));
   // The role is part of the target's own view of the conversation (membership).
   if (reasons.includes('role')) yield* emitMembershipUpdated(core, batch, conversation, next, ['role']);
   return next;

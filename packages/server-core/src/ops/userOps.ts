@@ -2,7 +2,8 @@ import type { JsonValue, UserUpdateReason } from '@rx-conversations/protocol';
 import type { Core, WriteBatch } from '../Core.js';
 import { toUser, type UserRow } from '../rows.js';
 import { serverError } from '../ServerError.js';
-import type { Step } from '../Step.js';
+import { done, type Step } from '../Step.js';
+import { userFields } from '../webhookEvents.js';
 import type { OpContext, OpHandlers, SessionPeer } from './OpContext.js';
 
 function peerOf(ctx: OpContext): SessionPeer {
@@ -109,6 +110,9 @@ export function* editUser(core: Core, batch: WriteBatch, row: UserRow, changes: 
   yield* batch.tx.updateUser(next);
   const user = toUser(next, yield* core.isOnline(row.identity), (yield* batch.tx.countRegistrations(row.identity)) > 0);
   yield* batch.emit({ user: row.identity }, 'userUpdated', { user, updateReasons: reasons });
+  yield* batch.webhook('onUserUpdated', null, () =>
+    done({ ...userFields(next), isOnline: String(user.isOnline), isNotifiable: String(user.isNotifiable) }),
+  );
   batch.afterCommit(() => core.signalUser(row.identity, reasons));
   return next;
 }

@@ -5,6 +5,8 @@ import { KEY_ID, SECRET } from './testKeys.js';
 /** The account and service sids the REST tests' servers are started with. */
 export const ACCOUNT_SID = 'AC11111111111111111111111111111111';
 export const SERVICE_SID = 'IS22222222222222222222222222222222';
+/** The auth token of the servers the restart tests run in child processes. */
+export const CHILD_AUTH_TOKEN = 'auth-token-of-the-child-server-01';
 
 interface TwilioRequest {
   method: string;

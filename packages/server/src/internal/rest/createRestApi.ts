@@ -16,6 +16,9 @@ import {
   type Step,
   type StoreTx,
   type UserRow,
+  type WebhookRow,
+  POST_EVENTS,
+  PRE_EVENTS,
 } from '@rx-conversations/server-core';
 import { PageTokens } from './pageTokens.js';
 import { RestError, restErrorFor, TWILIO_CODES } from './restErrors.js';
@@ -25,6 +28,7 @@ import {
   messageResource,
   participantResource,
   roleOfSid,
+  twilioDate,
   participantConversationResource,
   userConversationResource,
   userResource,
@@ -42,6 +46,8 @@ export interface RestApiOptions {
   readonly credentials: ReadonlyMap<string, string>;
   /** Signs page tokens; the same on every node. */
   readonly pageKey: Buffer;
+  /** Signs webhooks; without it, webhooks cannot be configured. */
+  readonly authToken: string | undefined;
 }
 
 /** A mounted REST API: `handle` answers the request when it is one of the API's paths. */
@@ -101,6 +107,27 @@ function roleChecked(sid: string | undefined): 'admin' | 'member' | undefined {
   return role;
 }
 
+const EVENT_NAMES: ReadonlySet<string> = new Set<string>([...POST_EVENTS, ...PRE_EVENTS]);
+
+function filtersChecked(filters: readonly string[]): string[] {
+  for (const filter of filters) {
+    if (!EVENT_NAMES.has(filter)) throw new RestError(400, TWILIO_CODES.invalidParameter, `Invalid Filters: ${JSON.stringify(filter.slice(0, 64))} is not a webhook event`);
+  }
+  return [...new Set(filters)];
+}
+
+function urlChecked(url: string, parameter: string): string {
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    throw new RestError(400, TWILIO_CODES.invalidParameter, `Invalid ${parameter}: not a URL`);
+  }
+  if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') throw new RestError(400, TWILIO_CODES.invalidParameter, `Invalid ${parameter}: only http and https URLs`);
+  if (url.length > 2048) throw new RestError(400, TWILIO_CODES.invalidParameter, `Invalid ${parameter}: longer than 2048 characters`);
+  return url;
+}
+
 function pageSizeOf(query: Query): number {
   const size = query.PageSize ?? DEFAULT_PAGE_SIZE;
   if (size < 1 || size > MAX_PAGE_SIZE) throw new RestError(400, TWILIO_CODES.invalidParameter, `Invalid PageSize: it must be 1 to ${MAX_PAGE_SIZE}`);
@@ -126,7 +153,7 @@ export async function createRestApi(options: RestApiOptions): Promise<RestApi> {
     logger: false,
     bodyLimit: MAX_FORM_BYTES,
     // Unknown fields are refused, not dropped; form values (strings) become the integers a schema asks for.
-    ajv: { customOptions: { removeAdditional: false, coerceTypes: true, allErrors: false } },
+    ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array', allErrors: false } },
   });
   await app.register(formbody, { bodyLimit: MAX_FORM_BYTES });
 
@@ -165,6 +192,9 @@ export async function createRestApi(options: RestApiOptions): Promise<RestApi> {
     return answer(new RestError(500, TWILIO_CODES.internal, 'Internal server error'));
   });
 
+  // `X-Twilio-Webhook-Enabled: true` asks for post-event webhooks; without it a REST action fires none,
+  // so a backend that reacts to a webhook by calling the API cannot loop.
+  const callerOf = (request: FastifyRequest) => ({ core, webhooks: String(request.headers['x-twilio-webhook-enabled']).toLowerCase() === 'true' });
   const scopeOf = (request: FastifyRequest): ResourceScope => ({ base: `${request.protocol}://${request.host}`, accountSid, serviceSid });
   const read = <R>(body: (tx: StoreTx) => Step<R>): Promise<R> => settle(core.store.read(body));
 
@@ -205,13 +235,198 @@ export async function createRestApi(options: RestApiOptions): Promise<RestApi> {
     return tokens.read<T>(list, query.PageToken);
   };
 
+  const signable = (): void => {
+    if (options.authToken === undefined) {
+      throw new RestError(400, TWILIO_CODES.invalidParameter, "Webhooks are signed with the account's auth token: start the server with an authToken first");
+    }
+  };
+  const MAX_CONVERSATION_WEBHOOKS = 5;
+  const conversationWebhook = (request: FastifyRequest, row: WebhookRow) => ({
+    sid: row.sid,
+    account_sid: accountSid,
+    chat_service_sid: serviceSid,
+    conversation_sid: row.conversation_sid,
+    target: 'webhook',
+    configuration: { url: row.url, method: row.method, filters: JSON.parse(row.filters) as string[] },
+    date_created: twilioDate(row.created_at),
+    date_updated: twilioDate(row.updated_at),
+    url: `${conversationsUrl(scopeOf(request))}/${row.conversation_sid}/Webhooks/${row.sid}`,
+  });
+  const CONFIGURATION = {
+    'Configuration.Url': text,
+    'Configuration.Method': { enum: ['GET', 'POST', 'get', 'post'] },
+    'Configuration.Filters': { type: 'array', items: text },
+  };
+
+  const conversationWebhookRoutes = async (api: FastifyInstance): Promise<void> => {
+    api.post<{ Params: Params; Body: Record<string, unknown> }>(
+      '/Conversations/:conversation/Webhooks',
+      { schema: { body: form({ Target: { enum: ['webhook'] }, ...CONFIGURATION }, ['Target', 'Configuration.Url']) } },
+      async (request, reply) => {
+        signable();
+        const b = request.body;
+        const url = urlChecked(b['Configuration.Url'] as string, 'Configuration.Url');
+        const filters = filtersChecked((b['Configuration.Filters'] as string[] | undefined) ?? []);
+        const method = String(b['Configuration.Method'] ?? 'POST').toUpperCase() as 'GET' | 'POST';
+        const now = core.clock();
+        const row = await settle(
+          core.store.write(function* (tx) {
+            const conversation = yield* findConversationById(tx, request.params['conversation']!);
+            if ((yield* tx.listWebhooks('conversation', conversation.sid)).length >= MAX_CONVERSATION_WEBHOOKS) {
+              throw new RestError(400, TWILIO_CODES.invalidParameter, `A conversation has at most ${MAX_CONVERSATION_WEBHOOKS} webhooks`);
+            }
+            const created: WebhookRow = {
+              sid: core.newSid('WH'),
+              scope: 'conversation',
+              conversation_sid: conversation.sid,
+              kind: 'post',
+              url,
+              method,
+              filters: JSON.stringify(filters),
+              created_at: now,
+              updated_at: now,
+            };
+            yield* tx.putWebhook(created);
+            return created;
+          }),
+        );
+        return reply.status(201).send(conversationWebhook(request, row));
+      },
+    );
+
+    api.get<{ Params: Params; Querystring: Query }>('/Conversations/:conversation/Webhooks', { schema: { querystring: form(PAGING) } }, async (request) => {
+      const { conversation, rows } = await read(function* (tx) {
+        const conversation = yield* findConversationById(tx, request.params['conversation']!);
+        return { conversation, rows: yield* tx.listWebhooks('conversation', conversation.sid) };
+      });
+      // At most five: one page holds them all.
+      const listUrl = `${conversationsUrl(scopeOf(request))}/${conversation.sid}/Webhooks`;
+      return page(request, listUrl, 'webhooks', rows.map((r) => conversationWebhook(request, r)), { ...request.query, PageSize: Math.max(request.query.PageSize ?? 50, 1) }, null);
+    });
+
+    const findWebhook = function* (tx: StoreTx, conversationId: string, sid: string): Step<WebhookRow> {
+      const conversation = yield* findConversationById(tx, conversationId);
+      const row = yield* tx.getWebhook(sid);
+      if (row === undefined || row.conversation_sid !== conversation.sid) throw new RestError(404, TWILIO_CODES.notFound, 'no webhook has this sid in this conversation');
+      return row;
+    };
+
+    api.get<{ Params: Params }>('/Conversations/:conversation/Webhooks/:webhook', async (request) =>
+      conversationWebhook(request, await read((tx) => findWebhook(tx, request.params['conversation']!, request.params['webhook']!))),
+    );
+
+    api.post<{ Params: Params; Body: Record<string, unknown> }>(
+      '/Conversations/:conversation/Webhooks/:webhook',
+      { schema: { body: form(CONFIGURATION) } },
+      async (request) => {
+        signable();
+        const b = request.body ?? {};
+        const url = b['Configuration.Url'] === undefined ? undefined : urlChecked(b['Configuration.Url'] as string, 'Configuration.Url');
+        const filters = b['Configuration.Filters'] === undefined ? undefined : filtersChecked(b['Configuration.Filters'] as string[]);
+        const method = b['Configuration.Method'] === undefined ? undefined : (String(b['Configuration.Method']).toUpperCase() as 'GET' | 'POST');
+        const row = await settle(
+          core.store.write(function* (tx) {
+            const current = yield* findWebhook(tx, request.params['conversation']!, request.params['webhook']!);
+            const next: WebhookRow = {
+              ...current,
+              url: url ?? current.url,
+              method: method ?? current.method,
+              filters: filters === undefined ? current.filters : JSON.stringify(filters),
+              updated_at: core.clock(),
+            };
+            yield* tx.putWebhook(next);
+            return next;
+          }),
+        );
+        return conversationWebhook(request, row);
+      },
+    );
+
+    api.delete<{ Params: Params }>('/Conversations/:conversation/Webhooks/:webhook', async (request, reply) => {
+      await settle(
+        core.store.write(function* (tx) {
+          yield* tx.deleteWebhook((yield* findWebhook(tx, request.params['conversation']!, request.params['webhook']!)).sid);
+        }),
+      );
+      return reply.status(204).send();
+    });
+  };
+
+  const webhookRoutes = async (api: FastifyInstance, level: 'account' | 'service'): Promise<void> => {
+    const path = '/Configuration/Webhooks';
+    const show = (request: FastifyRequest, rows: WebhookRow[]) => {
+      const pre = rows.find((r) => r.kind === 'pre');
+      const post = rows.find((r) => r.kind === 'post');
+      const base = scopeOf(request).base;
+      return {
+        account_sid: accountSid,
+        ...(level === 'service' ? { chat_service_sid: serviceSid } : { target: 'webhook' }),
+        pre_webhook_url: pre?.url ?? null,
+        post_webhook_url: post?.url ?? null,
+        filters: JSON.parse((post ?? pre)?.filters ?? '[]') as string[],
+        method: (post ?? pre)?.method ?? 'POST',
+        url: level === 'service' ? `${base}/v1/Services/${serviceSid}/Configuration/Webhooks` : `${base}/v1/Configuration/Webhooks`,
+      };
+    };
+    api.get(path, async (request) => show(request, await read((tx) => tx.listWebhooks(level, null))));
+    api.post<{ Body: Record<string, unknown> }>(
+      path,
+      {
+        schema: {
+          body: form({
+            PreWebhookUrl: text,
+            PostWebhookUrl: text,
+            Filters: { type: 'array', items: text },
+            Method: { enum: ['GET', 'POST', 'get', 'post'] },
+            ...(level === 'account' ? { Target: { enum: ['webhook'] } } : {}),
+          }),
+        },
+      },
+      async (request) => {
+        const b = request.body ?? {};
+        if ([b['PreWebhookUrl'], b['PostWebhookUrl']].some((u) => typeof u === 'string' && u !== '')) signable();
+        const now = core.clock();
+        const rows = await settle(
+          core.store.write(function* (tx) {
+            const current = yield* tx.listWebhooks(level, null);
+            const filters = b['Filters'] === undefined ? undefined : filtersChecked(b['Filters'] as string[]);
+            const method = b['Method'] === undefined ? undefined : (String(b['Method']).toUpperCase() as 'GET' | 'POST');
+            for (const kind of ['pre', 'post'] as const) {
+              const given = b[kind === 'pre' ? 'PreWebhookUrl' : 'PostWebhookUrl'] as string | undefined;
+              const existing = current.find((r) => r.kind === kind);
+              const url = given === undefined ? existing?.url : given === '' ? undefined : urlChecked(given, kind === 'pre' ? 'PreWebhookUrl' : 'PostWebhookUrl');
+              if (url === undefined) {
+                if (existing !== undefined) yield* tx.deleteWebhook(existing.sid);
+                continue;
+              }
+              const other = current.find((r) => r.kind !== kind);
+              yield* tx.putWebhook({
+                sid: `${level}-${kind}`,
+                scope: level,
+                conversation_sid: null,
+                kind,
+                url,
+                method: method ?? existing?.method ?? other?.method ?? 'POST',
+                filters: JSON.stringify(filters ?? JSON.parse(existing?.filters ?? other?.filters ?? '[]')),
+                created_at: existing?.created_at ?? now,
+                updated_at: now,
+              });
+            }
+            return yield* tx.listWebhooks(level, null);
+          }),
+        );
+        return show(request, rows);
+      },
+    );
+  };
+
   const routes = async (api: FastifyInstance): Promise<void> => {
     // Conversations
     api.post<{ Body: Body }>('/Conversations', { schema: { body: form({ FriendlyName: text, UniqueName: text, Attributes: text, State: { enum: ['active'] } }) } }, async (request, reply) => {
       const b = request.body ?? {};
       const fields = { friendlyName: b['FriendlyName'], uniqueName: b['UniqueName'], attributes: attributesOf(b['Attributes']) };
       check('conversations.create', fields);
-      const row = await settle(accountOps.createConversation(core, fields));
+      const row = await settle(accountOps.createConversation(callerOf(request), fields));
       return reply.status(201).send(conversationResource(scopeOf(request), row));
     });
 
@@ -238,13 +453,13 @@ export async function createRestApi(options: RestApiOptions): Promise<RestApi> {
         const b = request.body ?? {};
         const changes = { friendlyName: b['FriendlyName'], uniqueName: b['UniqueName'], attributes: attributesOf(b['Attributes']) };
         check('conversations.update', { sid: 'CH', ...changes });
-        const row = await settle(accountOps.updateConversation(core, request.params['conversation']!, changes));
+        const row = await settle(accountOps.updateConversation(callerOf(request), request.params['conversation']!, changes));
         return conversationResource(scopeOf(request), row);
       },
     );
 
     api.delete<{ Params: Params }>('/Conversations/:conversation', async (request, reply) => {
-      await settle(accountOps.deleteConversation(core, request.params['conversation']!));
+      await settle(accountOps.deleteConversation(callerOf(request), request.params['conversation']!));
       return reply.status(204).send();
     });
 
@@ -256,7 +471,7 @@ export async function createRestApi(options: RestApiOptions): Promise<RestApi> {
         const b = request.body ?? {};
         const fields = { identity: identityChecked(b['Identity']!, 'Identity'), role: roleChecked(b['RoleSid']), attributes: attributesOf(b['Attributes']) };
         check('participants.add', { sid: 'CH', ...fields });
-        const row = await settle(accountOps.addParticipant(core, request.params['conversation']!, fields));
+        const row = await settle(accountOps.addParticipant(callerOf(request), request.params['conversation']!, fields));
         return reply.status(201).send(participantResource(scopeOf(request), row));
       },
     );
@@ -294,13 +509,13 @@ export async function createRestApi(options: RestApiOptions): Promise<RestApi> {
           lastReadMessageIndex: b['LastReadMessageIndex'] as number | undefined,
         };
         check('participants.update', { sid: 'CH', identity: 'x', role: changes.role, attributes: changes.attributes });
-        const row = await settle(accountOps.updateParticipant(core, request.params['conversation']!, request.params['participant']!, changes));
+        const row = await settle(accountOps.updateParticipant(callerOf(request), request.params['conversation']!, request.params['participant']!, changes));
         return participantResource(scopeOf(request), row);
       },
     );
 
     api.delete<{ Params: Params }>('/Conversations/:conversation/Participants/:participant', async (request, reply) => {
-      await settle(accountOps.removeParticipant(core, request.params['conversation']!, request.params['participant']!));
+      await settle(accountOps.removeParticipant(callerOf(request), request.params['conversation']!, request.params['participant']!));
       return reply.status(204).send();
     });
 
@@ -324,7 +539,7 @@ export async function createRestApi(options: RestApiOptions): Promise<RestApi> {
           attributes: attributesOf(b['Attributes']),
         };
         check('messages.send', { sid: 'CH', body: fields.body, attributes: fields.attributes, idempotencyKey: 'rest-api' });
-        const row = await settle(accountOps.postMessage(core, request.params['conversation']!, fields));
+        const row = await settle(accountOps.postMessage(callerOf(request), request.params['conversation']!, fields));
         const participantSid = await read(function* (tx) {
           return (yield* withParticipantSids(tx, row.conversation_sid, [row.author])).get(row.author) ?? null;
         });
@@ -373,7 +588,7 @@ export async function createRestApi(options: RestApiOptions): Promise<RestApi> {
         const b = request.body ?? {};
         const changes = { body: b['Body'], attributes: attributesOf(b['Attributes']) };
         check('messages.update', { sid: 'CH', index: 0, ...changes });
-        const row = await settle(accountOps.updateMessage(core, request.params['conversation']!, request.params['message']!, changes));
+        const row = await settle(accountOps.updateMessage(callerOf(request), request.params['conversation']!, request.params['message']!, changes));
         const participantSid = await read(function* (tx) {
           return (yield* withParticipantSids(tx, row.conversation_sid, [row.author])).get(row.author) ?? null;
         });
@@ -382,7 +597,7 @@ export async function createRestApi(options: RestApiOptions): Promise<RestApi> {
     );
 
     api.delete<{ Params: Params }>('/Conversations/:conversation/Messages/:message', async (request, reply) => {
-      await settle(accountOps.removeMessage(core, request.params['conversation']!, request.params['message']!));
+      await settle(accountOps.removeMessage(callerOf(request), request.params['conversation']!, request.params['message']!));
       return reply.status(204).send();
     });
 
@@ -398,7 +613,7 @@ export async function createRestApi(options: RestApiOptions): Promise<RestApi> {
       const identity = identityChecked(b['Identity']!, 'Identity');
       const changes = { friendlyName: b['FriendlyName'], attributes: attributesOf(b['Attributes']) };
       check('users.updateMe', changes);
-      const { user, created } = await settle(accountOps.createUser(core, identity, changes));
+      const { user, created } = await settle(accountOps.createUser(callerOf(request), identity, changes));
       if (!created) throw new RestError(409, TWILIO_CODES.userExists, `A user with identity ${JSON.stringify(identity.slice(0, 64))} already exists`);
       return reply.status(201).send(userOut(request, await read((tx) => presented(tx, user))));
     });
@@ -428,7 +643,7 @@ export async function createRestApi(options: RestApiOptions): Promise<RestApi> {
       const b = request.body ?? {};
       const changes = { friendlyName: b['FriendlyName'], attributes: attributesOf(b['Attributes']) };
       check('users.updateMe', changes);
-      const row = await settle(accountOps.updateUser(core, request.params['user']!, changes));
+      const row = await settle(accountOps.updateUser(callerOf(request), request.params['user']!, changes));
       return userOut(request, await read((tx) => presented(tx, row)));
     });
 
@@ -491,6 +706,13 @@ export async function createRestApi(options: RestApiOptions): Promise<RestApi> {
 
   await app.register(routes, { prefix: '/v1' });
   await app.register(
+    async (api) => {
+      await conversationWebhookRoutes(api);
+      await webhookRoutes(api, 'account');
+    },
+    { prefix: '/v1' },
+  );
+  await app.register(
     async (service) => {
       service.addHook('preHandler', async (request: FastifyRequest<{ Params: Params }>) => {
         if (request.params['service'] !== serviceSid) {
@@ -498,6 +720,8 @@ export async function createRestApi(options: RestApiOptions): Promise<RestApi> {
         }
       });
       await routes(service);
+      await conversationWebhookRoutes(service);
+      await webhookRoutes(service, 'service');
     },
     { prefix: '/v1/Services/:service' },
   );

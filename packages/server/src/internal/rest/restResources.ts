@@ -1,4 +1,4 @@
-import type { ConversationRow, MessageRow, ParticipantRow, UserRow } from '@rx-conversations/server-core';
+import { CONVERSATION_ROLE_SIDS, type ConversationRow, type MessageRow, type ParticipantRow, type UserRow } from '@rx-conversations/server-core';
 
 /** Where a resource lives: the public base URL and the ids every Twilio resource repeats. */
 export interface ResourceScope {
@@ -7,15 +7,6 @@ export interface ResourceScope {
   readonly accountSid: string;
   readonly serviceSid: string;
 }
-
-/**
- * The role sids a participant shows (`role_sid`): our two conversation roles, fixed per server until
- * roles become resources of their own (ADMIN-4).
- */
-export const CONVERSATION_ROLE_SIDS = {
-  admin: 'RL00000000000000000000000000000002',
-  member: 'RL00000000000000000000000000000001',
-} as const;
 
 /** The role a `RoleSid` names, or undefined for a sid that is not a conversation role. */
 export function roleOfSid(sid: string): ParticipantRow['role'] | undefined {
