@@ -50,6 +50,7 @@ export const ERROR_CODES = {
   unique_name_taken: { retryable: false, summary: 'Another conversation already has this unique name.' },
   participant_exists: { retryable: false, summary: 'The identity is already a participant of the conversation.' },
   idempotency_key_conflict: { retryable: false, summary: 'The idempotency key was already used for a different operation or arguments.' },
+  webhook_rejected: { retryable: false, summary: "The app's pre-event webhook refused this action (`details.status`: its HTTP status)." },
   // ── limits (SRV-5) ──
   rate_limited: { retryable: true, summary: 'Too many requests on this connection; retry after `details.retryAfterMs`.' },
   slow_consumer: { retryable: true, summary: 'The client did not read fast enough; the server closed the connection. Reconnect and resume.' },

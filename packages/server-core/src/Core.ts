@@ -18,9 +18,10 @@ import type { PushSender } from './PushSender.js';
 import { Relay } from './Relay.js';
 import { toConversation, toUser, type ConversationRow, type ParticipantRow } from './rows.js';
 import { serverError } from './ServerError.js';
-import { run, runSync, type Step } from './Step.js';
+import { run, runSync, wait, type Step } from './Step.js';
 import type { EventStream, LoggedEvent, Store, StoreTx, WebhookRow } from './Store.js';
-import type { PostEvent, WriteOrigin } from './webhookEvents.js';
+import type { PostEvent, PreEvent, WriteOrigin } from './webhookEvents.js';
+import { changesOf, type PreHookCaller } from './preHooks.js';
 export { eventFrame } from './eventFrame.js';
 
 /** Prefixes of the sids the core makes. */
@@ -56,7 +57,12 @@ export interface CoreOptions {
   readonly presence?: Presence;
   /** Called after a write that queued post-event webhooks commits (the server's dispatcher wakes up). */
   readonly webhooksQueued?: () => void;
+  /** Calls the app's pre-event webhooks (ADMIN-3). Default: none are called. */
+  readonly callPreHook?: PreHookCaller;
 }
+
+/** How long a node trusts the pre-event webhook configuration it read (another node may change it). */
+const PRE_HOOK_CONFIG_TTL_MS = 1000;
 
 /** An SDK user's write: it fires post-event webhooks, with `Source: SDK`. */
 const SDK_ORIGIN: WriteOrigin = { source: 'SDK', webhooks: true };
@@ -112,6 +118,8 @@ export class Core {
   private readonly bus: Bus;
   private readonly presence: Presence;
   private readonly webhooksQueued: () => void;
+  private readonly callPreHook: PreHookCaller | undefined;
+  private preHookTargets: { readonly rows: WebhookRow[]; readonly at: number } | undefined;
 
   constructor(options: CoreOptions) {
     this.store = options.store;
@@ -124,6 +132,7 @@ export class Core {
     this.bus = options.bus ?? localBus;
     this.presence = options.presence ?? localPresence(this.fanout);
     this.webhooksQueued = options.webhooksQueued ?? (() => {});
+    this.callPreHook = options.callPreHook;
     // An embedded store knows its head now; a networked one is read in start().
     const head = this.store.synchronous ? runSync(this.store.read((tx) => tx.headSeq())) : 0;
     this.relay = new Relay(this.store, this.fanout, this.logger, head);
@@ -206,6 +215,38 @@ export class Core {
     for (const effect of effects) this.runEffect(effect, op);
     if (webhooksQueued) this.webhooksQueued();
     return result;
+  }
+
+  /**
+   * Asks the app's pre-event webhooks about an SDK action before it is written (ADMIN-3): `fields` reads
+   * (and checks the caller may act: nobody's webhook hears of a refused action) and names the action in
+   * Twilio's fields. A 4xx or 5xx answer refuses it with `webhook_rejected`; a 200 with JSON returns the
+   * changes asked for; no answer in time allows it. Null when nothing is to change. No webhook: no read.
+   */
+  *preEvent(event: PreEvent, identity: string, fields: (tx: StoreTx) => Step<Record<string, string>>): Step<Record<string, unknown> | null> {
+    const call = this.callPreHook;
+    if (call === undefined) return null;
+    const now = this.clock();
+    if (this.preHookTargets === undefined || now - this.preHookTargets.at > PRE_HOOK_CONFIG_TTL_MS) {
+      this.preHookTargets = { rows: yield* this.store.read((tx) => tx.webhookTargets(null, 'pre')), at: now };
+    }
+    const wanted = this.preHookTargets.rows.filter((target) => (JSON.parse(target.filters) as string[]).includes(event));
+    if (wanted.length === 0) return null;
+    const params = { EventType: event, Source: 'SDK', ClientIdentity: identity, ...(yield* this.store.read(fields)) };
+    let changes: Record<string, unknown> | null = null;
+    for (const target of wanted) {
+      const answer = (yield* wait(call({ url: target.url, method: target.method, params }))) as Awaited<ReturnType<PreHookCaller>>;
+      if (answer === null || answer.status < 200) continue;
+      if (answer.status >= 400) throw serverError('webhook_rejected', `the app's ${event} webhook refused this action`, { status: answer.status });
+      const asked = answer.status < 300 ? changesOf(answer) : null;
+      if (asked !== null) changes = { ...(changes ?? {}), ...asked };
+    }
+    return changes;
+  }
+
+  /** The webhook configuration changed on this node: read it again before the next action. */
+  webhookConfigChanged(): void {
+    this.preHookTargets = undefined;
   }
 
   /** Reads consistently (one transaction) with the log head, for `asOfSeq`. */

@@ -26,5 +26,6 @@ export { ACCOUNT_AUTHOR, accountOps, findConversationById, findMessageById, find
 export type { UserChanges } from './ops/userOps.js';
 export type { AccountCaller, AccountConversation } from './ops/accountOps.js';
 export { CONVERSATION_ROLE_SIDS, POST_EVENTS, PRE_EVENTS } from './webhookEvents.js';
-export type { PostEvent, WriteOrigin } from './webhookEvents.js';
+export type { PostEvent, PreEvent, WriteOrigin } from './webhookEvents.js';
+export type { PreHookAnswer, PreHookCaller, PreHookRequest } from './preHooks.js';
 export type { ConversationChanges } from './ops/conversationOps.js';

@@ -18,7 +18,7 @@ export const POST_EVENTS = [
 /** A post-event webhook name. */
 export type PostEvent = (typeof POST_EVENTS)[number];
 
-/** Twilio's pre-event webhook names; accepted in `Filters`, fired once pre-event hooks exist. */
+/** Twilio's pre-event webhook names: an SDK action waits for the app's answer before it is written. */
 export const PRE_EVENTS = [
   'onMessageAdd',
   'onMessageUpdate',
@@ -31,6 +31,9 @@ export const PRE_EVENTS = [
   'onParticipantRemove',
   'onUserUpdate',
 ] as const;
+
+/** A pre-event webhook name. */
+export type PreEvent = (typeof PRE_EVENTS)[number];
 
 /**
  * The role sids a participant shows (`role_sid`, `RoleSid`): the two conversation roles, fixed per

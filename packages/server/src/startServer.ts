@@ -13,6 +13,7 @@ import { createTokenVerifier, type VerifiedToken } from './internal/createTokenV
 import { createHttpHandler } from './internal/handleHttpRequest.js';
 import { createRestApi, type RestApi } from './internal/rest/createRestApi.js';
 import { WebhookDispatcher } from './internal/webhooks/WebhookDispatcher.js';
+import { preHookCaller } from './internal/webhooks/preHookCaller.js';
 import { isPostgresUrl, openStore } from './internal/openStore.js';
 import { RedisBroker } from './internal/RedisBroker.js';
 
@@ -63,6 +64,8 @@ export interface StartServerOptions {
     readonly retryBaseMs?: number;
     /** A receiver that has not answered within this has failed the attempt. Default 5000. */
     readonly timeoutMs?: number;
+    /** How long an SDK action waits for a pre-event webhook; no answer by then allows it. Default 5000. */
+    readonly preTimeoutMs?: number;
   };
   /** A pino logger. Default: a new one at `logLevel`. */
   readonly logger?: Logger;
@@ -234,6 +237,7 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
     defer: (work) => setImmediate(work),
     ...(broker === undefined ? {} : { bus: broker, presence: broker }),
     webhooksQueued: () => dispatcher.wake(),
+    callPreHook: preHookCaller(accountSid, serviceSid, options.authToken, positive(options.webhooks?.preTimeoutMs, 5000, 'webhooks.preTimeoutMs'), logger),
   });
   const retries = options.webhooks?.retries ?? 5;
   if (!Number.isInteger(retries) || retries < 0) throw new TypeError('`webhooks.retries` must be a non-negative integer.');

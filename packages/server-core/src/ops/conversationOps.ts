@@ -5,7 +5,8 @@ import { serverError } from '../ServerError.js';
 import type { Step } from '../Step.js';
 import type { StoreTx } from '../Store.js';
 import type { OpHandlers } from './OpContext.js';
-import { conversationFields, participantFields, removedAt } from '../webhookEvents.js';
+import { conversationChanges } from '../preHooks.js';
+import { CONVERSATION_ROLE_SIDS, conversationFields, participantFields, removedAt } from '../webhookEvents.js';
 import { done } from '../Step.js';
 
 const DEFAULT_CONVERSATIONS_PAGE = 50;
@@ -226,6 +227,10 @@ export const conversationOps: OpHandlers<
   },
 
   *'conversations.create'({ core, identity, conversationSid }, args) {
+    const asked = yield* core.preEvent('onConversationAdd', identity, () =>
+      done({ FriendlyName: args.friendlyName ?? '', UniqueName: args.uniqueName ?? '', Attributes: json(args.attributes), State: 'active' }),
+    );
+    const changed = conversationChanges(asked, 'onConversationAdd');
     return yield* core.write(identity, 'conversations.create', args, function* (batch) {
       const { tx } = batch;
       if (args.uniqueName !== undefined && (yield* tx.getConversationByUniqueName(args.uniqueName)) !== undefined) {
@@ -234,7 +239,7 @@ export const conversationOps: OpHandlers<
       const conversation: ConversationRow = {
         sid: conversationSid ?? core.newSid('CH'),
         unique_name: args.uniqueName ?? null,
-        friendly_name: args.friendlyName ?? null,
+        friendly_name: changed.friendlyName ?? args.friendlyName ?? null,
         attributes: json(args.attributes),
         created_by: identity,
         created_at: batch.now,
@@ -255,14 +260,31 @@ export const conversationOps: OpHandlers<
   },
 
   *'conversations.update'({ core, identity }, args) {
+    const asked = yield* core.preEvent('onConversationUpdate', identity, function* (tx) {
+      const conversation = yield* core.findConversation(tx, { sid: args.sid });
+      yield* core.requireAdmin(tx, conversation, identity);
+      const next = {
+        ...conversation,
+        friendly_name: args.friendlyName === undefined ? conversation.friendly_name : args.friendlyName,
+        unique_name: args.uniqueName === undefined ? conversation.unique_name : args.uniqueName,
+        attributes: args.attributes === undefined ? conversation.attributes : json(args.attributes),
+      };
+      return conversationFields(next);
+    });
+    const changed = conversationChanges(asked, 'onConversationUpdate');
     return yield* core.write(identity, 'conversations.update', args, function* (batch) {
       const conversation = yield* core.findConversation(batch.tx, { sid: args.sid });
       const caller = yield* core.requireAdmin(batch.tx, conversation, identity);
-      return yield* core.conversationFor(batch.tx, yield* editConversation(batch, conversation, args), caller);
+      return yield* core.conversationFor(batch.tx, yield* editConversation(batch, conversation, { ...args, ...changed }), caller);
     });
   },
 
   *'conversations.delete'({ core, identity }, args) {
+    yield* core.preEvent('onConversationRemove', identity, function* (tx) {
+      const conversation = yield* core.findConversation(tx, { sid: args.sid });
+      yield* core.requireAdmin(tx, conversation, identity);
+      return conversationFields(conversation);
+    });
     return yield* core.write(identity, 'conversations.delete', args, function* (batch) {
       const conversation = yield* core.findConversation(batch.tx, { sid: args.sid });
       yield* core.requireAdmin(batch.tx, conversation, identity);
@@ -273,6 +295,10 @@ export const conversationOps: OpHandlers<
 
   // Conversations are open: anyone who knows the sid or unique name may join (SRV-3, docs/server.md).
   *'conversations.join'({ core, identity }, args) {
+    yield* core.preEvent('onParticipantAdd', identity, function* (tx) {
+      const conversation = yield* core.findConversation(tx, args);
+      return { ConversationSid: conversation.sid, Identity: identity, RoleSid: CONVERSATION_ROLE_SIDS.member, Attributes: '{}' };
+    });
     return yield* core.write(identity, 'conversations.join', args, function* (batch) {
       const conversation = yield* core.findConversation(batch.tx, args);
       const existing = yield* batch.tx.getParticipant(conversation.sid, identity);
@@ -283,6 +309,10 @@ export const conversationOps: OpHandlers<
   },
 
   *'conversations.leave'({ core, identity }, args) {
+    yield* core.preEvent('onParticipantRemove', identity, function* (tx) {
+      const conversation = yield* core.findConversation(tx, { sid: args.sid });
+      return participantFields(yield* core.requireParticipant(tx, conversation, identity));
+    });
     return yield* core.write(identity, 'conversations.leave', args, function* (batch) {
       const conversation = yield* core.findConversation(batch.tx, { sid: args.sid });
       yield* removeParticipant(batch, conversation, yield* core.requireParticipant(batch.tx, conversation, identity), 'left');

@@ -5,6 +5,7 @@ import { serverError } from '../ServerError.js';
 import type { Step } from '../Step.js';
 import type { StoreTx } from '../Store.js';
 import type { OpHandlers } from './OpContext.js';
+import { messageChanges } from '../preHooks.js';
 import { messageFields, removedAt } from '../webhookEvents.js';
 
 const DEFAULT_MESSAGES_PAGE = 30;
@@ -30,31 +31,54 @@ export const messageOps: OpHandlers<'messages.list' | 'messages.send' | 'message
   },
 
   *'messages.send'({ core, identity }, args) {
+    const asked = yield* core.preEvent('onMessageAdd', identity, function* (tx) {
+      const conversation = yield* core.findConversation(tx, { sid: args.sid });
+      const caller = yield* core.requireParticipant(tx, conversation, identity);
+      return { ConversationSid: conversation.sid, Body: args.body ?? '', Author: identity, ParticipantSid: caller.sid, Attributes: JSON.stringify(args.attributes ?? {}) };
+    });
+    const changed = messageChanges(asked, 'onMessageAdd');
     return yield* core.write(identity, 'messages.send', args, function* (batch) {
       const conversation = yield* core.findConversation(batch.tx, { sid: args.sid });
       yield* core.requireParticipant(batch.tx, conversation, identity);
-      return toMessage(yield* postMessage(core, batch, conversation, { ...args, author: identity }));
+      return toMessage(yield* postMessage(core, batch, conversation, { ...args, author: identity, ...changed }));
     });
   },
 
   *'messages.update'({ core, identity }, args) {
-    return yield* core.write(identity, 'messages.update', args, function* (batch) {
-      const { tx } = batch;
+    const editable = function* (tx: StoreTx): Step<{ conversation: ConversationRow; row: MessageRow }> {
       const conversation = yield* core.findConversation(tx, { sid: args.sid });
       yield* core.requireParticipant(tx, conversation, identity);
       const row = yield* liveMessage(tx, conversation.sid, args.index);
       if (row.author !== identity) throw serverError('not_author', 'only the author may edit a message');
-      return toMessage(yield* editMessage(batch, row, args));
+      return { conversation, row };
+    };
+    const asked = yield* core.preEvent('onMessageUpdate', identity, function* (tx) {
+      const { row } = yield* editable(tx);
+      return {
+        ...messageFields(row, null),
+        Body: args.body === undefined ? (row.body ?? '') : (args.body ?? ''),
+        Attributes: args.attributes === undefined ? row.attributes : JSON.stringify(args.attributes),
+      };
+    });
+    const { author: _author, ...changed } = messageChanges(asked, 'onMessageUpdate');
+    return yield* core.write(identity, 'messages.update', args, function* (batch) {
+      return toMessage(yield* editMessage(batch, (yield* editable(batch.tx)).row, { ...args, ...changed }));
     });
   },
 
   *'messages.remove'({ core, identity }, args) {
-    return yield* core.write(identity, 'messages.remove', args, function* (batch) {
-      const { tx } = batch;
+    const removable = function* (tx: StoreTx): Step<{ conversation: ConversationRow; row: MessageRow }> {
       const conversation = yield* core.findConversation(tx, { sid: args.sid });
       const caller = yield* core.requireParticipant(tx, conversation, identity);
       const row = yield* liveMessage(tx, conversation.sid, args.index);
       if (row.author !== identity && caller.role !== 'admin') throw serverError('not_author', 'only the author or an admin may remove a message');
+      return { conversation, row };
+    };
+    yield* core.preEvent('onMessageRemove', identity, function* (tx) {
+      return messageFields((yield* removable(tx)).row, null);
+    });
+    return yield* core.write(identity, 'messages.remove', args, function* (batch) {
+      const { conversation, row } = yield* removable(batch.tx);
       yield* removeMessage(batch, conversation, row);
       return { index: row.idx };
     });

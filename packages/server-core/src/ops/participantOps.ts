@@ -2,7 +2,7 @@ import type { JsonValue, ParticipantRole, ParticipantUpdateReason } from '@rx-co
 import type { Core, WriteBatch } from '../Core.js';
 import { toParticipant, type ConversationRow, type ParticipantRow } from '../rows.js';
 import { done, type Step } from '../Step.js';
-import { participantFields } from '../webhookEvents.js';
+import { CONVERSATION_ROLE_SIDS, participantFields } from '../webhookEvents.js';
 import { serverError } from '../ServerError.js';
 import { addParticipant, emitMembershipUpdated, removeParticipant } from './conversationOps.js';
 import type { OpHandlers } from './OpContext.js';
@@ -19,6 +19,12 @@ export const participantOps: OpHandlers<'participants.list' | 'participants.add'
   },
 
   *'participants.add'({ core, identity }, args) {
+    yield* core.preEvent('onParticipantAdd', identity, function* (tx) {
+      const conversation = yield* core.findConversation(tx, { sid: args.sid });
+      yield* core.requireAdmin(tx, conversation, identity);
+      const role = CONVERSATION_ROLE_SIDS[args.role ?? 'member'];
+      return { ConversationSid: conversation.sid, Identity: args.identity, RoleSid: role, Attributes: JSON.stringify(args.attributes ?? {}) };
+    });
     return yield* core.write(identity, 'participants.add', args, function* (batch) {
       const conversation = yield* core.findConversation(batch.tx, { sid: args.sid });
       yield* core.requireAdmin(batch.tx, conversation, identity);
@@ -31,6 +37,14 @@ export const participantOps: OpHandlers<'participants.list' | 'participants.add'
   },
 
   *'participants.remove'({ core, identity }, args) {
+    yield* core.preEvent('onParticipantRemove', identity, function* (tx) {
+      const conversation = yield* core.findConversation(tx, { sid: args.sid });
+      const caller = yield* core.requireParticipant(tx, conversation, identity);
+      if (args.identity !== identity && caller.role !== 'admin') throw serverError('admin_required', 'only an admin may remove others');
+      const target = yield* tx.getParticipant(conversation.sid, args.identity);
+      if (target === undefined) throw serverError('participant_not_found', 'not a participant of this conversation', { path: 'args.identity' });
+      return participantFields(target);
+    });
     return yield* core.write(identity, 'participants.remove', args, function* (batch) {
       const conversation = yield* core.findConversation(batch.tx, { sid: args.sid });
       const caller = yield* core.requireParticipant(batch.tx, conversation, identity);

@@ -47,6 +47,15 @@ export const userOps: OpHandlers<
   },
 
   *'users.updateMe'({ core, identity }, args) {
+    yield* core.preEvent('onUserUpdate', identity, function* (tx) {
+      const row = yield* tx.getUser(identity);
+      return {
+        Identity: identity,
+        UserSid: row?.sid ?? '',
+        FriendlyName: (args.friendlyName === undefined ? row?.friendly_name : args.friendlyName) ?? '',
+        Attributes: args.attributes === undefined ? (row?.attributes ?? '{}') : JSON.stringify(args.attributes),
+      };
+    });
     return yield* core.write(identity, 'users.updateMe', args, function* (batch) {
       const row = yield* batch.tx.ensureUser(identity, batch.now, core.newSid('US'));
       yield* editUser(core, batch, row, args);

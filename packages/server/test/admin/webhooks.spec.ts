@@ -160,6 +160,79 @@ describe('post-event webhooks (ADMIN-2, ADMIN-3)', () => {
   });
 });
 
+describe('pre-event webhooks (ADMIN-3)', () => {
+  const { cleanups, start, connect } = useServers();
+
+  async function withPreHook(filters: string[], options: Partial<StartServerOptions> = {}) {
+    const hooks = await webhookReceiver();
+    cleanups.push(() => hooks.close());
+    const server = await start({ accountSid: ACCOUNT_SID, serviceSid: SERVICE_SID, authToken: AUTH_TOKEN, ...options });
+    const backend = twilioClientFor(server).conversations.v1;
+    await backend.services(SERVICE_SID).configuration.webhooks().update({ preWebhookUrl: hooks.url, filters });
+    const alice = await connect(server, 'alice');
+    const bob = await connect(server, 'bob');
+    const { sid } = await alice.request('conversations.create', { friendlyName: 'moderated' });
+    await alice.request('participants.add', { sid, identity: 'bob' });
+    await bob.waitForEvent('conversationAdded');
+    return { hooks, server, backend, alice, bob, sid };
+  }
+
+  it('ADMIN-3: a 200 with JSON changes the message before anyone sees it; the webhook saw the original, signed', async () => {
+    const { hooks, alice, bob, sid } = await withPreHook(['onMessageAdd']);
+    hooks.answerWith({ status: 200, body: JSON.stringify({ body: '[redacted]', attributes: '{"moderated":true}' }) });
+    const sent = await alice.request('messages.send', { sid, body: 'my password is hunter2', idempotencyKey: key() });
+    expect(sent).toMatchObject({ body: '[redacted]', attributes: { moderated: true }, author: 'alice' });
+    const seen = await bob.waitForEvent('messageAdded');
+    expect(seen.data.message).toMatchObject({ body: '[redacted]', attributes: { moderated: true } });
+    const [hook] = hooks.received;
+    expect(hook!.params).toMatchObject({ EventType: 'onMessageAdd', Source: 'SDK', ClientIdentity: 'alice', Body: 'my password is hunter2', ConversationSid: sid });
+    expect(signedBy(AUTH_TOKEN, hook!)).toBe(true);
+  });
+
+  it('ADMIN-3: a 4xx or 5xx refuses the action with webhook_rejected, and nothing is stored or sent', async () => {
+    const { hooks, alice, bob, sid } = await withPreHook(['onMessageAdd', 'onConversationUpdate']);
+    hooks.answerWith(403, 500);
+    const refused = await alice.requestError('messages.send', { sid, body: 'spam', idempotencyKey: key() });
+    expect(refused).toMatchObject({ code: 'webhook_rejected', details: { status: 403 } });
+    expect(await alice.requestError('conversations.update', { sid, friendlyName: 'x', idempotencyKey: key() })).toMatchObject({
+      code: 'webhook_rejected',
+      details: { status: 500 },
+    });
+    expect((await alice.request('messages.list', { sid })).items).toEqual([]);
+    await bob.barrier();
+    expect(bob.events().filter((e) => e.kind === 'messageAdded' || e.kind === 'conversationUpdated')).toEqual([]);
+    // `{}` or an empty 200 lets the next one through unchanged.
+    hooks.answerWith({ status: 200, body: '{}' });
+    expect(await alice.request('messages.send', { sid, body: 'fine', idempotencyKey: key() })).toMatchObject({ body: 'fine' });
+  });
+
+  it('ADMIN-3: no answer in time allows the action, late; an answer the client could not have sent is refused', async () => {
+    const { hooks, alice, sid } = await withPreHook(['onMessageAdd'], { webhooks: { preTimeoutMs: 300 } });
+    hooks.answerWith('hang', { status: 200, body: JSON.stringify({ body: 'x'.repeat(40_000) }) }, { status: 200, body: '{"attributes":"not json"}' });
+    expect(await alice.request('messages.send', { sid, body: 'late but sent', idempotencyKey: key() })).toMatchObject({ body: 'late but sent' });
+    expect(await alice.requestError('messages.send', { sid, body: 'b', idempotencyKey: key() })).toMatchObject({ code: 'string_too_long' });
+    expect(await alice.requestError('messages.send', { sid, body: 'c', idempotencyKey: key() })).toMatchObject({ code: 'invalid_argument' });
+    expect((await alice.request('messages.list', { sid })).items.map((m) => m.body)).toEqual(['late but sent']);
+  });
+
+  it('ADMIN-3: the webhook hears only of actions the caller may do, only of the events it filters, and never of REST actions', async () => {
+    const { hooks, server, backend, alice, sid } = await withPreHook(['onMessageAdd', 'onConversationAdd']);
+    const outsider = await connect(server, 'mallory');
+    expect(await outsider.requestError('messages.send', { sid, body: 'let me in', idempotencyKey: key() })).toMatchObject({ code: 'not_a_participant' });
+    await alice.request('messages.update', { sid, index: (await alice.request('messages.send', { sid, body: 'v1', idempotencyKey: key() })).index, body: 'v2', idempotencyKey: key() });
+    await backend.conversations(sid).messages.create({ body: 'from the backend', xTwilioWebhookEnabled: 'true' });
+    hooks.answerWith({ status: 200, body: '{"friendly_name":"Renamed by the app"}' });
+    const created = await alice.request('conversations.create', { friendlyName: 'mine', idempotencyKey: key() });
+    expect(created.friendlyName).toBe('Renamed by the app');
+    // 'moderated' in the set-up, one send and the creation above: nothing for mallory, the update or REST.
+    expect(hooks.received.map((h) => [h.params['EventType'], h.params['Body'] ?? h.params['FriendlyName']])).toEqual([
+      ['onConversationAdd', 'moderated'],
+      ['onMessageAdd', 'v1'],
+      ['onConversationAdd', 'mine'],
+    ]);
+  });
+});
+
 describe('the webhook outbox across a crash (ADMIN-3)', () => {
   it('ADMIN-3: deliveries still owed when the server is SIGKILLed are delivered after it restarts', async () => {
     const db = tempDatabase();

@@ -12,8 +12,8 @@ export interface ReceivedWebhook {
   readonly params: Record<string, string>;
 }
 
-/** How the receiver answers one request: a status, or `'hang'` to never answer. */
-export type Answer = number | 'hang';
+/** How the receiver answers one request: a status, a status with a body, or `'hang'` to never answer. */
+export type Answer = number | { readonly status: number; readonly body: string } | 'hang';
 
 /**
  * A local HTTP endpoint standing in for an app's webhook handler: records every request and answers
@@ -50,9 +50,13 @@ export async function webhookReceiver(path = '/hooks'): Promise<WebhookReceiver>
       if (answer === 'hang') {
         held.add(res);
         res.on('close', () => held.delete(res));
-      } else {
+      } else if (typeof answer === 'number') {
         res.statusCode = answer;
         res.end();
+      } else {
+        res.statusCode = answer.status;
+        res.setHeader('content-type', 'application/json');
+        res.end(answer.body);
       }
       arrivals.next(hook);
     });

@@ -415,6 +415,7 @@ export async function createRestApi(options: RestApiOptions): Promise<RestApi> {
             return yield* tx.listWebhooks(level, null);
           }),
         );
+        core.webhookConfigChanged();
         return show(request, rows);
       },
     );
