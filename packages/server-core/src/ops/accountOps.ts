@@ -12,6 +12,7 @@ import {
   editConversation,
   moveReadHorizon,
   removeParticipant,
+  setNotificationLevel,
   type ConversationChanges,
 } from './conversationOps.js';
 import { editMessage, postMessage, removeMessage } from './messageOps.js';
@@ -154,6 +155,30 @@ export const accountOps = {
         participant = (yield* moveReadHorizon(core, batch, fresh, participant, changes.lastReadMessageIndex, 'set'))?.participant ?? participant;
       }
       return participant;
+    });
+  },
+
+  /** A user's own settings in one conversation (Twilio's UserConversation): notification level and read horizon. */
+  *updateMembership(
+    caller: AccountCaller,
+    userId: string,
+    conversationId: string,
+    changes: { readonly notificationLevel?: ParticipantRow['notification_level'] | undefined; readonly lastReadMessageIndex?: number | null | undefined },
+  ): Step<{ conversation: ConversationRow; participant: ParticipantRow; user: UserRow }> {
+    const { core } = caller;
+    return yield* write(caller, 'conversations.setNotificationLevel', function* (batch) {
+      const user = yield* findUserById(batch.tx, userId);
+      let conversation = yield* findConversationById(batch.tx, conversationId);
+      let participant = yield* batch.tx.getParticipant(conversation.sid, user.identity);
+      if (participant === undefined) throw serverError('participant_not_found', 'the user is not a participant of this conversation');
+      if (changes.notificationLevel !== undefined) {
+        participant = (yield* setNotificationLevel(core, batch, conversation, participant, changes.notificationLevel))?.participant ?? participant;
+      }
+      if (changes.lastReadMessageIndex !== undefined) {
+        conversation = (yield* batch.tx.getConversation(conversation.sid))!;
+        participant = (yield* moveReadHorizon(core, batch, conversation, participant, changes.lastReadMessageIndex, 'set'))?.participant ?? participant;
+      }
+      return { conversation: (yield* batch.tx.getConversation(conversation.sid))!, participant, user };
     });
   },
 

@@ -141,6 +141,20 @@ export function* deleteConversation(batch: WriteBatch, conversation: Conversatio
   yield* batch.tx.deleteConversation(conversation.sid);
 }
 
+/** Sets a member's notification level (their own view only). Null when it stays as it is. */
+export function* setNotificationLevel(
+  core: Core,
+  batch: WriteBatch,
+  conversation: ConversationRow,
+  participant: ParticipantRow,
+  level: ParticipantRow['notification_level'],
+): Step<{ snapshot: Conversation; participant: ParticipantRow } | null> {
+  if (participant.notification_level === level) return null;
+  const next: ParticipantRow = { ...participant, notification_level: level, version: participant.version + 1, updated_at: batch.now };
+  yield* batch.tx.updateParticipant(next);
+  return { snapshot: yield* emitMembershipUpdated(core, batch, conversation, next, ['notificationLevel']), participant: next };
+}
+
 /**
  * Moves a participant's read horizon (`set`, or `advance`: never backwards), capped at the newest
  * message: the member's own snapshot on their user stream, `participantUpdated` for everyone. Null
@@ -324,10 +338,8 @@ export const conversationOps: OpHandlers<
     return yield* core.write(identity, 'conversations.setNotificationLevel', args, function* (batch) {
       const conversation = yield* core.findConversation(batch.tx, { sid: args.sid });
       const caller = yield* core.requireParticipant(batch.tx, conversation, identity);
-      if (caller.notification_level === args.level) return yield* unchanged(core, batch.tx, conversation, caller);
-      const next: ParticipantRow = { ...caller, notification_level: args.level, version: caller.version + 1, updated_at: batch.now };
-      yield* batch.tx.updateParticipant(next);
-      return yield* emitMembershipUpdated(core, batch, conversation, next, ['notificationLevel']);
+      const moved = yield* setNotificationLevel(core, batch, conversation, caller, args.level);
+      return moved === null ? yield* unchanged(core, batch.tx, conversation, caller) : moved.snapshot;
     });
   },
 

@@ -224,6 +224,11 @@ describe('admin REST API with the official twilio library (ADMIN-1, ADMIN-2)', (
       ['two', 1, erin.sid],
     ]);
 
+    const muted = await backend.users('erin').userConversations(second.sid).update({ notificationLevel: 'muted', lastReadMessageIndex: 0 });
+    expect(muted).toMatchObject({ notificationLevel: 'muted', lastReadMessageIndex: 0, unreadMessagesCount: 0, conversationSid: second.sid });
+    await socket.waitForEvent('conversationUpdated', (e) => e.data.conversation.sid === second.sid && e.data.conversation.membership?.notificationLevel === 'muted');
+    expect((await backend.users(erin.sid).userConversations(second.sid).fetch()).notificationLevel).toBe('muted');
+
     const memberships = await backend.participantConversations.list({ identity: 'erin', pageSize: 1 });
     expect(memberships.map((m) => [m.conversationFriendlyName, m.participantIdentity, m.participantUserSid])).toEqual([
       ['one', 'erin', erin.sid],
@@ -235,5 +240,10 @@ describe('admin REST API with the official twilio library (ADMIN-1, ADMIN-2)', (
     expect(everyone.map((u) => u.identity)).toEqual(['erin', 'frank']);
     expect(await restFailure(backend.users('nobody').fetch())).toMatchObject({ status: 404, code: 20404 });
     expect(await restFailure(backend.users('erin').remove())).toMatchObject({ status: 405, code: 20004 });
+
+    // Leaving through the user's side of the membership.
+    await backend.users('erin').userConversations(first.sid).remove();
+    expect((await socket.waitForEvent('conversationRemoved', (e) => e.data.sid === first.sid)).data.reason).toBe('removed');
+    expect(await restFailure(backend.users('erin').userConversations(first.sid).fetch())).toMatchObject({ status: 404, code: 20404 });
   });
 });

@@ -15,6 +15,8 @@ import {
   type Core,
   type Step,
   type StoreTx,
+  type ConversationRow,
+  type ParticipantRow,
   type UserRow,
   type WebhookRow,
   POST_EVENTS,
@@ -682,6 +684,41 @@ export async function createRestApi(options: RestApiOptions): Promise<RestApi> {
         return page(request, listUrl, 'conversations', resources, request.query, next, { Identity: identity });
       },
     );
+
+    const membershipOf = function* (tx: StoreTx, userId: string, conversationId: string) {
+      const user = yield* findUserById(tx, userId);
+      const conversation = yield* findConversationById(tx, conversationId);
+      const participant = yield* tx.getParticipant(conversation.sid, user.identity);
+      if (participant === undefined) throw new RestError(404, TWILIO_CODES.notFound, 'the user is not a participant of this conversation');
+      return { user, conversation, participant, unread: yield* tx.unreadCount(conversation.sid, participant.last_read_message_index, user.identity) };
+    };
+    const membershipOut = (request: FastifyRequest, m: { user: UserRow; conversation: ConversationRow; participant: ParticipantRow; unread: number }) =>
+      userConversationResource(scopeOf(request), m.user, m.conversation, m.participant, m.unread);
+
+    api.get<{ Params: Params }>('/Users/:user/Conversations/:conversation', async (request) =>
+      membershipOut(request, await read((tx) => membershipOf(tx, request.params['user']!, request.params['conversation']!))),
+    );
+
+    api.post<{ Params: Params; Body: Record<string, unknown> }>(
+      '/Users/:user/Conversations/:conversation',
+      { schema: { body: form({ NotificationLevel: { enum: ['default', 'muted'] }, LastReadMessageIndex: { type: 'integer', minimum: 0 } }) } },
+      async (request) => {
+        const b = request.body ?? {};
+        await settle(
+          accountOps.updateMembership(callerOf(request), request.params['user']!, request.params['conversation']!, {
+            notificationLevel: b['NotificationLevel'] as 'default' | 'muted' | undefined,
+            lastReadMessageIndex: b['LastReadMessageIndex'] as number | undefined,
+          }),
+        );
+        return membershipOut(request, await read((tx) => membershipOf(tx, request.params['user']!, request.params['conversation']!)));
+      },
+    );
+
+    api.delete<{ Params: Params }>('/Users/:user/Conversations/:conversation', async (request, reply) => {
+      const { participant, conversation } = await read((tx) => membershipOf(tx, request.params['user']!, request.params['conversation']!));
+      await settle(accountOps.removeParticipant(callerOf(request), conversation.sid, participant.sid));
+      return reply.status(204).send();
+    });
 
     api.get<{ Params: Params; Querystring: Query }>('/Users/:user/Conversations', { schema: { querystring: form(PAGING) } }, async (request) => {
       const size = pageSizeOf(request.query);
