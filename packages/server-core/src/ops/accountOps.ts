@@ -56,16 +56,25 @@ export function* findMessageById(tx: StoreTx, conversation: ConversationRow, sid
   return row;
 }
 
-/** Who acts with account authority: the core, and whether the request asked for post-event webhooks. */
+/** Who acts with account authority: the core, and what the request asked for. */
 export interface AccountCaller {
   readonly core: Core;
   /** `X-Twilio-Webhook-Enabled: true`: REST actions fire post-event webhooks only when asked (no loops). */
   readonly webhooks: boolean;
+  /**
+   * `I-Twilio-Idempotency-Token`: the same token with the same arguments returns the first result and
+   * changes nothing more; with other arguments it is `idempotency_key_conflict`.
+   */
+  readonly idempotencyKey?: string | undefined;
 }
 
-/** A write with account authority: `Source: API`, webhooks as the caller asked. */
-function write<R>(caller: AccountCaller, op: OpName, body: (batch: WriteBatch) => Step<R>): Step<R> {
-  return caller.core.write(ACCOUNT_AUTHOR, op, {}, body, { source: 'API', webhooks: caller.webhooks });
+/** The idempotency keys of REST writes live apart from every user's (an identity cannot hold a NUL). */
+const ACCOUNT_KEYS = '\u0000account';
+
+/** A write with account authority: `Source: API`, webhooks and idempotency as the caller asked. */
+function write<R>(caller: AccountCaller, op: OpName, args: object, body: (batch: WriteBatch) => Step<R>): Step<R> {
+  const keyed = caller.idempotencyKey === undefined ? args : { ...args, idempotencyKey: caller.idempotencyKey };
+  return caller.core.write(ACCOUNT_KEYS, op, keyed, body, { source: 'API', webhooks: caller.webhooks });
 }
 
 /** Fields of a conversation created with account authority. */
@@ -85,7 +94,7 @@ export interface AccountConversation {
  */
 export const accountOps = {
   *createConversation(caller: AccountCaller, fields: AccountConversation): Step<ConversationRow> {
-    return yield* write(caller, 'conversations.create', function* (batch) {
+    return yield* write(caller, 'conversations.create', { fields }, function* (batch) {
       if (fields.uniqueName != null && (yield* batch.tx.getConversationByUniqueName(fields.uniqueName)) !== undefined) {
         throw serverError('unique_name_taken', 'another conversation already has this unique name', { path: 'UniqueName' });
       }
@@ -111,13 +120,13 @@ export const accountOps = {
   },
 
   *updateConversation(caller: AccountCaller, id: string, changes: ConversationChanges): Step<ConversationRow> {
-    return yield* write(caller, 'conversations.update', function* (batch) {
+    return yield* write(caller, 'conversations.update', { id, changes }, function* (batch) {
       return yield* editConversation(batch, yield* findConversationById(batch.tx, id), changes);
     });
   },
 
   *deleteConversation(caller: AccountCaller, id: string): Step<void> {
-    yield* write(caller, 'conversations.delete', function* (batch) {
+    yield* write(caller, 'conversations.delete', { id }, function* (batch) {
       yield* deleteConversation(batch, yield* findConversationById(batch.tx, id));
     });
   },
@@ -127,7 +136,7 @@ export const accountOps = {
     conversationId: string,
     fields: { readonly identity: string; readonly role?: ParticipantRole | undefined; readonly attributes?: JsonValue | undefined },
   ): Step<ParticipantRow> {
-    return yield* write(caller, 'participants.add', function* (batch) {
+    return yield* write(caller, 'participants.add', { conversationId, fields }, function* (batch) {
       const conversation = yield* findConversationById(batch.tx, conversationId);
       if ((yield* batch.tx.getParticipant(conversation.sid, fields.identity)) !== undefined) {
         throw serverError('participant_exists', 'this identity is already a participant', { path: 'Identity' });
@@ -147,7 +156,7 @@ export const accountOps = {
     },
   ): Step<ParticipantRow> {
     const { core } = caller;
-    return yield* write(caller, 'participants.update', function* (batch) {
+    return yield* write(caller, 'participants.update', { conversationId, participantId, changes }, function* (batch) {
       const conversation = yield* findConversationById(batch.tx, conversationId);
       let participant = yield* editParticipant(core, batch, conversation, yield* findParticipantById(batch.tx, conversation, participantId), changes);
       if (changes.lastReadMessageIndex !== undefined) {
@@ -166,7 +175,7 @@ export const accountOps = {
     changes: { readonly notificationLevel?: ParticipantRow['notification_level'] | undefined; readonly lastReadMessageIndex?: number | null | undefined },
   ): Step<{ conversation: ConversationRow; participant: ParticipantRow; user: UserRow }> {
     const { core } = caller;
-    return yield* write(caller, 'conversations.setNotificationLevel', function* (batch) {
+    return yield* write(caller, 'conversations.setNotificationLevel', { userId, conversationId, changes }, function* (batch) {
       const user = yield* findUserById(batch.tx, userId);
       let conversation = yield* findConversationById(batch.tx, conversationId);
       let participant = yield* batch.tx.getParticipant(conversation.sid, user.identity);
@@ -183,7 +192,7 @@ export const accountOps = {
   },
 
   *removeParticipant(caller: AccountCaller, conversationId: string, participantId: string): Step<void> {
-    yield* write(caller, 'participants.remove', function* (batch) {
+    yield* write(caller, 'participants.remove', { conversationId, participantId }, function* (batch) {
       const conversation = yield* findConversationById(batch.tx, conversationId);
       yield* removeParticipant(batch, conversation, yield* findParticipantById(batch.tx, conversation, participantId), 'removed');
     });
@@ -195,7 +204,7 @@ export const accountOps = {
     conversationId: string,
     fields: { readonly author?: string | undefined; readonly body?: string | null | undefined; readonly attributes?: JsonValue | undefined },
   ): Step<MessageRow> {
-    return yield* write(caller, 'messages.send', function* (batch) {
+    return yield* write(caller, 'messages.send', { conversationId, fields }, function* (batch) {
       const conversation = yield* findConversationById(batch.tx, conversationId);
       return yield* postMessage(caller.core, batch, conversation, { ...fields, author: fields.author ?? ACCOUNT_AUTHOR });
     });
@@ -207,14 +216,14 @@ export const accountOps = {
     messageSid: string,
     changes: { readonly body?: string | null | undefined; readonly attributes?: JsonValue | undefined },
   ): Step<MessageRow> {
-    return yield* write(caller, 'messages.update', function* (batch) {
+    return yield* write(caller, 'messages.update', { conversationId, messageSid, changes }, function* (batch) {
       const conversation = yield* findConversationById(batch.tx, conversationId);
       return yield* editMessage(batch, yield* findMessageById(batch.tx, conversation, messageSid), changes);
     });
   },
 
   *removeMessage(caller: AccountCaller, conversationId: string, messageSid: string): Step<void> {
-    yield* write(caller, 'messages.remove', function* (batch) {
+    yield* write(caller, 'messages.remove', { conversationId, messageSid }, function* (batch) {
       const conversation = yield* findConversationById(batch.tx, conversationId);
       yield* removeMessage(batch, conversation, yield* findMessageById(batch.tx, conversation, messageSid));
     });
@@ -223,7 +232,7 @@ export const accountOps = {
   /** Creates a user before they ever connect. An identity that exists is left as it is: `created` is false. */
   *createUser(caller: AccountCaller, identity: string, changes: UserChanges): Step<{ user: UserRow; created: boolean }> {
     const { core } = caller;
-    return yield* write(caller, 'users.updateMe', function* (batch) {
+    return yield* write(caller, 'users.updateMe', { identity, changes }, function* (batch) {
       const existing = yield* batch.tx.getUser(identity);
       if (existing !== undefined) return { user: existing, created: false };
       const row = yield* batch.tx.ensureUser(identity, batch.now, core.newSid('US'));
@@ -234,7 +243,7 @@ export const accountOps = {
   },
 
   *updateUser(caller: AccountCaller, id: string, changes: UserChanges): Step<UserRow> {
-    return yield* write(caller, 'users.updateMe', function* (batch) {
+    return yield* write(caller, 'users.updateMe', { id, changes }, function* (batch) {
       return yield* editUser(caller.core, batch, yield* findUserById(batch.tx, id), changes);
     });
   },

@@ -246,4 +246,26 @@ describe('admin REST API with the official twilio library (ADMIN-1, ADMIN-2)', (
     expect((await socket.waitForEvent('conversationRemoved', (e) => e.data.sid === first.sid)).data.reason).toBe('removed');
     expect(await restFailure(backend.users('erin').userConversations(first.sid).fetch())).toMatchObject({ status: 404, code: 20404 });
   });
+
+  it('ADMIN-1: a write retried with the same I-Twilio-Idempotency-Token happens once; the token with other arguments is refused', async () => {
+    const server = await startRest();
+    const alice = await connect(server, 'alice');
+    const backend = twilioClientFor(server).conversations.v1;
+    const conversation = await backend.conversations.create({ friendlyName: 'once' });
+    await backend.conversations(conversation.sid).participants.create({ identity: 'alice' });
+    await alice.waitForEvent('participantJoined');
+    const auth = { authorization: `Basic ${Buffer.from(`${ACCOUNT_SID}:${AUTH_TOKEN}`).toString('base64')}`, 'content-type': 'application/x-www-form-urlencoded' };
+    const post = (body: string) =>
+      fetch(`${server.httpUrl}/v1/Conversations/${conversation.sid}/Messages`, { method: 'POST', headers: { ...auth, 'i-twilio-idempotency-token': 'retry-1' }, body });
+    const first = await post('Body=only%20once');
+    const again = await post('Body=only%20once');
+    expect([first.status, again.status]).toEqual([201, 201]);
+    const [a, b] = [(await first.json()) as { sid: string }, (await again.json()) as { sid: string }];
+    expect(b.sid).toBe(a.sid);
+    const conflict = await post('Body=something%20else');
+    expect(conflict.status).toBe(409);
+    expect((await backend.conversations(conversation.sid).messages.list()).map((m) => m.body)).toEqual(['only once']);
+    await alice.barrier();
+    expect(alice.events().filter((e) => e.kind === 'messageAdded')).toHaveLength(1);
+  });
 });

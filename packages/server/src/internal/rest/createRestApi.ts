@@ -196,7 +196,15 @@ export async function createRestApi(options: RestApiOptions): Promise<RestApi> {
 
   // `X-Twilio-Webhook-Enabled: true` asks for post-event webhooks; without it a REST action fires none,
   // so a backend that reacts to a webhook by calling the API cannot loop.
-  const callerOf = (request: FastifyRequest) => ({ core, webhooks: String(request.headers['x-twilio-webhook-enabled']).toLowerCase() === 'true' });
+  // `I-Twilio-Idempotency-Token` makes a retried write safe: the same token and arguments return the
+  // first result.
+  const callerOf = (request: FastifyRequest) => {
+    const token = request.headers['i-twilio-idempotency-token'];
+    if (token !== undefined && (typeof token !== 'string' || token.length < 1 || token.length > 128)) {
+      throw new RestError(400, TWILIO_CODES.invalidParameter, 'Invalid I-Twilio-Idempotency-Token: 1 to 128 characters');
+    }
+    return { core, webhooks: String(request.headers['x-twilio-webhook-enabled']).toLowerCase() === 'true', idempotencyKey: token };
+  };
   const scopeOf = (request: FastifyRequest): ResourceScope => ({ base: `${request.protocol}://${request.host}`, accountSid, serviceSid });
   const read = <R>(body: (tx: StoreTx) => Step<R>): Promise<R> => settle(core.store.read(body));
 

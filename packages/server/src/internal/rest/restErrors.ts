@@ -25,6 +25,7 @@ export const TWILIO_CODES = {
   authenticationFailed: 20003,
   methodNotAllowed: 20004,
   notFound: 20404,
+  conflict: 20409,
   userExists: 50201,
   uniqueNameTaken: 50353,
   participantExists: 50433,
@@ -62,6 +63,8 @@ export function restErrorFor(code: ErrorCode, message: string, path: string | un
       return new RestError(409, TWILIO_CODES.uniqueNameTaken, message);
     case 'participant_exists':
       return new RestError(409, TWILIO_CODES.participantExists, message);
+    case 'idempotency_key_conflict':
+      return new RestError(409, TWILIO_CODES.conflict, 'This I-Twilio-Idempotency-Token was used for another request');
     case 'invalid_argument':
     case 'string_too_long':
     case 'attributes_too_large':
