@@ -60,6 +60,13 @@ export interface UserRow {
 
 const parse = (json: string): JsonValue => JSON.parse(json) as JsonValue;
 
+/** The attributes to store when an update gives `given` over `stored`; undefined when they stay as they are. */
+export function changedAttributes(given: JsonValue | undefined, stored: string): string | undefined {
+  if (given === undefined) return undefined;
+  const serialised = JSON.stringify(given);
+  return serialised === stored ? undefined : serialised;
+}
+
 /**
  * A conversation as one participant sees it (`member`), or its shared fields only (`member` null: the
  * `conversationUpdated` every participant receives, serialised once). The version is the row's, which

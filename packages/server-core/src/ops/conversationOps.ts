@@ -1,6 +1,6 @@
 import type { Conversation, ConversationUpdateReason, JsonValue } from '@rx-conversations/protocol';
 import type { Core, WriteBatch } from '../Core.js';
-import { toConversation, toParticipant, type ConversationRow, type ParticipantRow } from '../rows.js';
+import { changedAttributes, toConversation, toParticipant, type ConversationRow, type ParticipantRow } from '../rows.js';
 import { serverError } from '../ServerError.js';
 import type { Step } from '../Step.js';
 import type { StoreTx } from '../Store.js';
@@ -120,8 +120,9 @@ export function* editConversation(batch: WriteBatch, conversation: ConversationR
     next.unique_name = changes.uniqueName;
     reasons.push('uniqueName');
   }
-  if (changes.attributes !== undefined && json(changes.attributes) !== conversation.attributes) {
-    next.attributes = json(changes.attributes);
+  const attributes = changedAttributes(changes.attributes, conversation.attributes);
+  if (attributes !== undefined) {
+    next.attributes = attributes;
     reasons.push('attributes');
   }
   if (reasons.length === 0) return conversation;

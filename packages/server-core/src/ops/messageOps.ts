@@ -1,6 +1,6 @@
 import type { JsonValue, MessageUpdateReason } from '@rx-conversations/protocol';
 import type { Core, WriteBatch } from '../Core.js';
-import { toMessage, type ConversationRow, type MessageRow } from '../rows.js';
+import { changedAttributes, toMessage, type ConversationRow, type MessageRow } from '../rows.js';
 import { serverError } from '../ServerError.js';
 import type { Step } from '../Step.js';
 import type { StoreTx } from '../Store.js';
@@ -149,8 +149,8 @@ export function* editMessage(
     next.body = changes.body;
     reasons.push('body');
   }
-  const attributes = changes.attributes === undefined ? undefined : JSON.stringify(changes.attributes);
-  if (attributes !== undefined && attributes !== row.attributes) {
+  const attributes = changedAttributes(changes.attributes, row.attributes);
+  if (attributes !== undefined) {
     next.attributes = attributes;
     reasons.push('attributes');
   }

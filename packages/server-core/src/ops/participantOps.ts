@@ -1,6 +1,6 @@
 import type { JsonValue, ParticipantRole, ParticipantUpdateReason } from '@rx-conversations/protocol';
 import type { Core, WriteBatch } from '../Core.js';
-import { toParticipant, type ConversationRow, type ParticipantRow } from '../rows.js';
+import { changedAttributes, toParticipant, type ConversationRow, type ParticipantRow } from '../rows.js';
 import { done, type Step } from '../Step.js';
 import { CONVERSATION_ROLE_SIDS, participantFields } from '../webhookEvents.js';
 import { serverError } from '../ServerError.js';
@@ -96,8 +96,8 @@ export function* editParticipant(
     next.role = changes.role;
     reasons.push('role');
   }
-  const attributes = changes.attributes === undefined ? undefined : JSON.stringify(changes.attributes);
-  if (attributes !== undefined && attributes !== target.attributes) {
+  const attributes = changedAttributes(changes.attributes, target.attributes);
+  if (attributes !== undefined) {
     next.attributes = attributes;
     reasons.push('attributes');
   }

@@ -1,6 +1,6 @@
 import type { JsonValue, UserUpdateReason } from '@rx-conversations/protocol';
 import type { Core, WriteBatch } from '../Core.js';
-import { toUser, type UserRow } from '../rows.js';
+import { changedAttributes, toUser, type UserRow } from '../rows.js';
 import { serverError } from '../ServerError.js';
 import { done, type Step } from '../Step.js';
 import { userFields } from '../webhookEvents.js';
@@ -109,8 +109,8 @@ export function* editUser(core: Core, batch: WriteBatch, row: UserRow, changes: 
     next.friendly_name = changes.friendlyName;
     reasons.push('friendlyName');
   }
-  const attributes = changes.attributes === undefined ? undefined : JSON.stringify(changes.attributes);
-  if (attributes !== undefined && attributes !== row.attributes) {
+  const attributes = changedAttributes(changes.attributes, row.attributes);
+  if (attributes !== undefined) {
     next.attributes = attributes;
     reasons.push('attributes');
   }
