@@ -1,6 +1,7 @@
 import { asyncScheduler, type SchedulerLike } from 'rxjs';
 import { createConsoleLogger, LOG_LEVELS, type Logger, type LogLevel } from './Logger.js';
 import { defaultPlatformHooks } from './internal/core/platformHooks.js';
+import type { PlatformHooks } from './PlatformHooks.js';
 
 /**
  * The part of a WHATWG `WebSocket` instance the client uses. The browser's `WebSocket` and Node's
@@ -27,28 +28,6 @@ export type FetchLike = (
   url: string,
   init: { method: 'GET'; headers: Record<string, string>; signal?: AbortSignal },
 ) => Promise<{ readonly status: number; json(): Promise<unknown> }>;
-
-/** A signal from the device that now is a good time to reconnect. */
-export type PlatformSignal = 'online' | 'offline' | 'visible' | 'hidden';
-
-/**
- * Browser-environment hooks (CONN-3). The default listens to `online` and `visibilitychange` on
- * `globalThis`/`document` where they exist; pass your own (React Native's NetInfo, an Electron power
- * monitor) or `null` to disable.
- *
- * @example
- * const platform: PlatformHooks = {
- *   watch(listener) {
- *     const onOnline = () => listener('online');
- *     window.addEventListener('online', onOnline);
- *     return () => window.removeEventListener('online', onOnline);
- *   },
- * };
- */
-export interface PlatformHooks {
-  /** Starts calling `listener` on each signal; returns a function that stops it (called at shutdown). */
-  watch(listener: (signal: PlatformSignal) => void): () => void;
-}
 
 /** Reconnection with jittered exponential backoff (CONN-3). */
 export interface ReconnectOptions {
