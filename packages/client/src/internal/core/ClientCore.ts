@@ -138,6 +138,7 @@ export class ClientCore implements Session {
       scheduler,
       maxQueued: this.options.maxQueuedRequests,
       defaultTimeoutMs: this.options.requestTimeoutMs,
+      rateLimitDeadlineMs: this.options.rateLimitDeadlineMs,
       log: this.log,
     });
     this.tokens = new TokenLifecycle(token, {
@@ -204,12 +205,13 @@ export class ClientCore implements Session {
     return this.machine$.getValue();
   }
 
-  /** See {@link Session.request}. Requests wait in the queue while connecting and while `denied`. */
+  /**
+   * See {@link Session.request}. Requests wait in the queue while connecting and while `denied`, and
+   * while connected go out as the server's rate limit allows (ROBUST-1).
+   */
   request<O extends OpName>(op: O, args: OpArgs<O>, options?: RequestOptions): Promise<OpResult<O>> {
-    const spec = PHASES[this.state.phase];
-    if (spec.requests === 'reject') return Promise.reject(shutDownError());
-    const canSend = spec.requests === 'send' && this.welcomed && this.link !== null;
-    return this.requests.submit(op, args, options, canSend ? this.transmit : null);
+    if (PHASES[this.state.phase].requests === 'reject') return Promise.reject(shutDownError());
+    return this.requests.submit(op, args, options);
   }
 
   /**
@@ -497,7 +499,7 @@ export class ClientCore implements Session {
     const interval = Math.min(heartbeat.intervalMs ?? offered, Math.floor(heartbeat.timeoutMs / 2));
     this.link?.startPinging(interval);
     // Queued calls go out before anyone can observe `connected` and call again (order is kept).
-    this.requests.flush(this.transmit);
+    this.requests.opened(this.transmit, frame.rateLimit ?? null);
     // Back after a drop: ask for a pong at once, so that even a quiet connection shows within a round
     // trip whether the server serves it (a crash loop welcomes and drops before answering).
     if (this.state.flaps > 0 || this.state.losses > 0) this.link?.ping();
