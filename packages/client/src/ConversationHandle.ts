@@ -1,4 +1,4 @@
-import { defer, distinctUntilChanged, filter, firstValueFrom, map, Subject, type Observable } from 'rxjs';
+import { distinctUntilChanged, filter, map, Subject, type Observable } from 'rxjs';
 import type {
   Conversation,
   ConversationCounts,
@@ -19,6 +19,7 @@ import { crGet, crKeys } from './internal/store/chunkedRecord.js';
 import { ttlCache } from './operators/ttlCache.js';
 import { coalesceLarge } from './internal/store/coalesceLarge.js';
 import { newIdempotencyKey } from './internal/newIdempotencyKey.js';
+import { fromCall } from './internal/fromCall.js';
 
 /** What `loadOlder` / `loadNewer` resolve with. */
 export interface LoadResult {
@@ -160,8 +161,8 @@ export class ConversationHandle {
       map((t) => (t === undefined ? EMPTY_IDENTITIES : Object.freeze(Object.keys(t).sort()))),
       distinctUntilChanged((a, b) => a.length === b.length && a.every((x, i) => x === b[i])),
     );
-    this.counts$ = defer(() => runtime.request('conversations.counts', { sid }, { idempotent: true })).pipe(
-      ttlCache<ConversationCounts>(runtime.options.counterTtlMs, { scheduler: runtime.scheduler, invalidate: runtime.invalidationsOf(sid) }),
+    this.counts$ = fromCall(() => runtime.request('conversations.counts', { sid }, { idempotent: true })).pipe(
+      ttlCache<ConversationCounts>(runtime.options.counterTtlMs, { scheduler: runtime.scheduler, invalidate: runtime.invalidationsOf(sid), until: runtime.closed$ }),
     );
     const counter = (pick: (c: ConversationCounts) => number) => this.counts$.pipe(map(pick), distinctUntilChanged());
     this.messagesCount$ = counter((c) => c.messagesCount);
@@ -176,13 +177,13 @@ export class ConversationHandle {
 
   /** Promise forms of the counters (STORE-8), served by the same cache. */
   getMessagesCount(): Promise<number> {
-    return firstValueFrom(this.messagesCount$);
+    return this.runtime.first(this.messagesCount$);
   }
   getParticipantsCount(): Promise<number> {
-    return firstValueFrom(this.participantsCount$);
+    return this.runtime.first(this.participantsCount$);
   }
   getUnreadMessagesCount(): Promise<number> {
-    return firstValueFrom(this.unreadMessagesCount$);
+    return this.runtime.first(this.unreadMessagesCount$);
   }
 
   // ───────────────────────────── history ─────────────────────────────
@@ -406,6 +407,7 @@ export class ConversationHandle {
    * signal per `typingThrottleMs`.
    */
   async typing(): Promise<void> {
+    this.runtime.assertOpen();
     const now = this.runtime.scheduler.now();
     if (now - this.lastTypingSentAt < this.runtime.options.typingThrottleMs) return;
     this.lastTypingSentAt = now;

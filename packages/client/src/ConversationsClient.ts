@@ -149,7 +149,7 @@ export class ConversationsClient {
   private readonly core: ClientCoreLike;
   private readonly runtime: StoreRuntime;
   private readonly conversationHandles: HandleCache<ConversationHandle>;
-  private readonly userHandles = new Map<string, { handle: UserHandle }>();
+  private readonly userHandles: HandleCache<UserHandle>;
   private readonly push: PushRegistrar;
   private readonly pushSubject = new Subject<PushNotification>();
 
@@ -222,6 +222,7 @@ export class ConversationsClient {
     this.userUpdated$ = events.userUpdated.asObservable();
     this.pushNotification$ = this.pushSubject.asObservable();
     this.conversationHandles = new HandleCache((sid) => new ConversationHandle(sid, this.runtime));
+    this.userHandles = new HandleCache<UserHandle>();
     this.push = new PushRegistrar(this.runtime, storage);
   }
 
@@ -241,13 +242,16 @@ export class ConversationsClient {
   }
 
   /**
-   * Closes the connection, completes every observable handed out, releases every timer; every later
-   * call rejects with `client_shut_down` (CONN-8). Idempotent.
+   * Closes the connection, completes every observable handed out — the handles' and the counters' too,
+   * and any subscribed later — and releases every timer; every later call rejects with
+   * `client_shut_down`, also those the client could answer from what it holds (CONN-8, ROBUST-2).
+   * Idempotent.
    */
   async shutdown(): Promise<void> {
     this.runtime.shutdown();
     this.pushSubject.complete();
     this.conversationHandles.clear();
+    this.userHandles.clear();
     await this.core.shutdown();
   }
 
@@ -261,6 +265,7 @@ export class ConversationsClient {
 
   /** A subscribed conversation's handle, fetching it when the store does not hold it yet. */
   async getConversationBySid(sid: string): Promise<ConversationHandle> {
+    this.runtime.assertOpen();
     if (crGet(this.runtime.store.state.conversations.entities, sid) === undefined) {
       const conversation = await this.runtime.request('conversations.get', { sid }, { idempotent: true });
       this.runtime.dispatch([{ type: 'conversationFetched', conversation }]);
@@ -270,6 +275,7 @@ export class ConversationsClient {
 
   /** Like {@link getConversationBySid}, by unique name. */
   async getConversationByUniqueName(uniqueName: string): Promise<ConversationHandle> {
+    this.runtime.assertOpen();
     const { entities } = this.runtime.store.state.conversations;
     const held = crKeys(entities).find((sid) => crGet(entities, sid)!.uniqueName === uniqueName);
     if (held !== undefined) return this.conversation(held);
@@ -331,14 +337,11 @@ export class ConversationsClient {
 
   /** A user handle (STORE-10); rejects with `user_not_found` for unknown identities. */
   async getUser(identity: string): Promise<UserHandle> {
-    const held = this.userHandles.get(identity);
-    if (held !== undefined) return held.handle;
+    this.runtime.assertOpen();
+    const held = this.userHandles.peek(identity);
+    if (held !== undefined) return held;
     const snapshot = await this.runtime.request('users.get', { identity }, { idempotent: true });
-    const existing = this.userHandles.get(identity);
-    if (existing !== undefined) return existing.handle;
-    const handle = new UserHandle(identity, this.runtime, snapshot);
-    this.userHandles.set(identity, { handle });
-    return handle;
+    return this.userHandles.get(identity, () => new UserHandle(identity, this.runtime, snapshot));
   }
 
   /** Updates the user's own profile; resolves once `user$` shows it. */
@@ -356,6 +359,7 @@ export class ConversationsClient {
    */
   setPushRegistrationId(type: PushType, token: string): Promise<void> {
     if (type !== 'fcm' && type !== 'apn') return Promise.reject(new TypeError("setPushRegistrationId: type must be 'fcm' or 'apn'"));
+    if (this.runtime.isClosed) return Promise.reject(new ConversationsError('client_shut_down'));
     return this.push.register(type, token);
   }
 

@@ -66,4 +66,17 @@ describe('ttlCache (STORE-8, STORE-13)', () => {
       expectObservable(cache, '10ms ^ 5ms !').toBe('10ms a', { a: 'ok' });
     });
   });
+
+  it('ROBUST-2: `until` completes every subscriber, stops the TTL timer, and completes later subscribers at once', () => {
+    const ts = make();
+    ts.run(({ cold, hot, expectObservable, expectSubscriptions }) => {
+      const fetch = cold('-(v|)');
+      const until = hot('-----x');
+      const cache = fetch.pipe(ttlCache<string>(3, { scheduler: ts, until }));
+      expectObservable(cache).toBe('-v--v|', { v: 'v' });
+      expectObservable(cache, '-------^').toBe('-------|');
+      // Fetched at 0 and 3; nothing after the end at 5, although the TTL would fetch again at 6.
+      expectSubscriptions(fetch.subscriptions).toBe(['^!', '---^!']);
+    });
+  });
 });

@@ -6,6 +6,11 @@ export interface TtlCacheOptions {
   readonly invalidate?: Observable<unknown>;
   /** Timers and the clock. Default `asyncScheduler`. */
   readonly scheduler?: SchedulerLike;
+  /**
+   * Its first emission (or completion) ends the cache for good: every subscriber completes, every timer
+   * and fetch is released, and later subscribers complete at once (a client's shutdown).
+   */
+  readonly until?: Observable<unknown>;
 }
 
 /**
@@ -21,7 +26,8 @@ export interface TtlCacheOptions {
  * - an `invalidate` emission marks the value stale, so nobody is given a value known to be outdated.
  *
  * A failed first fetch errors the waiting subscribers (the next subscriber tries again); a failed
- * refresh keeps the previous value. Everything is released when the last subscriber leaves.
+ * refresh keeps the previous value. Everything is released when the last subscriber leaves, or for
+ * good when `until` emits.
  *
  * @example
  * const counts$ = defer(() => session.request('conversations.counts', { sid })).pipe(
@@ -39,6 +45,8 @@ export function ttlCache<T>(ttlMs: number, options: TtlCacheOptions = {}): Opera
     let inFlight: Subscription | null = null;
     let timerSub: Subscription | null = null;
     let invalidation: Subscription | null = null;
+    let ended = false;
+    let end: Subscription | null = null;
 
     const fresh = () => hasValue && !stale && scheduler.now() - lastFetchAt < ttlMs;
 
@@ -105,20 +113,36 @@ export function ttlCache<T>(ttlMs: number, options: TtlCacheOptions = {}): Opera
       // it has expired anyway, so an idle cache holds nothing.
       const left = hasValue && !stale ? lastFetchAt + ttlMs - scheduler.now() : 0;
       if (left <= 0) {
-        invalidation?.unsubscribe();
-        invalidation = null;
+        release();
       } else {
         timerSub = scheduler.schedule(() => {
           timerSub = null;
-          if (subscribers.size === 0) {
-            invalidation?.unsubscribe();
-            invalidation = null;
-          }
+          if (subscribers.size === 0) release();
         }, left);
       }
     };
 
+    /** Idle and expired: listens to nothing (so nothing outside holds the cache). */
+    const release = (): void => {
+      invalidation?.unsubscribe();
+      invalidation = null;
+      end?.unsubscribe();
+      end = null;
+    };
+
+    const finish = (): void => {
+      if (ended) return;
+      ended = true;
+      const waiting = [...subscribers];
+      subscribers.clear();
+      hasValue = false;
+      teardownIfIdle();
+      for (const s of waiting) s.complete();
+    };
+
     return new Observable<T>((subscriber) => {
+      if (end === null && options.until !== undefined) end = options.until.subscribe({ next: finish, complete: finish });
+      if (ended) return subscriber.complete();
       subscribers.add(subscriber);
       if (invalidation === null && options.invalidate !== undefined) {
         invalidation = options.invalidate.subscribe(() => {

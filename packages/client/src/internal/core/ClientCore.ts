@@ -2,14 +2,12 @@ import {
   AsyncSubject,
   BehaviorSubject,
   distinctUntilChanged,
-  EMPTY,
   filter,
   firstValueFrom,
   map,
   Observable,
   Subject,
   Subscription,
-  switchMap,
   type SchedulerLike,
 } from 'rxjs';
 import {
@@ -301,11 +299,18 @@ export class ClientCore implements Session {
   private startEffects(): void {
     const { scheduler, reconnect, random } = this.options;
     const effect = <K>(key: (state: MachineState) => K | null, run: (key: K) => Observable<unknown>): void => {
-      this.running.add(
-        this.machine$
-          .pipe(map(key), distinctUntilChanged(), switchMap((k) => (k === null ? EMPTY : run(k))))
-          .subscribe(),
-      );
+      // switchMap over the distinct keys, by hand (rxjs switchMap brings its input conversions: PERF-7).
+      let last: K | null | undefined;
+      let current = new Subscription();
+      this.running.add(this.machine$.subscribe((state) => {
+        const k = key(state);
+        if (k === last) return;
+        last = k;
+        current.unsubscribe();
+        current = new Subscription();
+        if (k !== null) current.add(run(k).subscribe());
+      }));
+      this.running.add(() => current.unsubscribe());
     };
     effect((s) => (PHASES[s.phase].socket ? s.socket : null), () => this.socketEffect());
     effect((s) => (PHASES[s.phase].authProbe ? s.socket : null), () => this.probeEffect());

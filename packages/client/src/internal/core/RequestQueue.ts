@@ -194,7 +194,7 @@ export class RequestQueue {
     const retryAfterMs = Math.max(1, error.details?.retryAfterMs ?? 1_000);
     this.open!.budget.refused(now, retryAfterMs);
     if (now + retryAfterMs > entry.deadline) {
-      entry.reject(new ConversationsError('rate_limit_deadline', `${entry.op}: the rate limit held the call back past rateLimitDeadlineMs`, { details: error.details, cause: error }));
+      entry.reject(new ConversationsError('rate_limit_deadline', undefined, { details: error.details, cause: error }));
       return;
     }
     this.config.log.debug('rate limited: re-sending later', { op: entry.op, retryAfterMs });
@@ -231,7 +231,7 @@ export class RequestQueue {
     this.wake = undefined;
     const open = this.open;
     if (open === null) return;
-    const { scheduler, rateLimitDeadlineMs } = this.config;
+    const { scheduler } = this.config;
     const now = scheduler.now();
     let wakeAt = Infinity;
     // Conversations with an earlier call still waiting: their later calls wait behind it.
@@ -240,7 +240,7 @@ export class RequestQueue {
       const entry = this.waiting[i]!;
       if (entry.deadline <= now) {
         this.waiting.splice(i, 1);
-        entry.reject(new ConversationsError('rate_limit_deadline', `${entry.op} could not go out within ${rateLimitDeadlineMs} ms`));
+        entry.reject(new ConversationsError('rate_limit_deadline'));
         continue;
       }
       if (entry.lane !== null && (this.busyLanes.has(entry.lane) || held.has(entry.lane))) {

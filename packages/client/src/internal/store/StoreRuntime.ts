@@ -1,9 +1,10 @@
-import { defer, firstValueFrom, Observable, Subject, Subscription, type SchedulerLike } from 'rxjs';
+import { AsyncSubject, firstValueFrom, Observable, Subject, Subscription, type SchedulerLike } from 'rxjs';
 import type { MessagesPage, OpArgs, OpName, OpResult } from '@rx-conversations/protocol';
 import type { RequestOptions, Session, SessionStart } from '../Session.js';
 import { ConversationsError } from '../../ConversationsError.js';
 import type { Discontinuity } from '../../ClientEvents.js';
 import { retryWithBackoff } from '../../operators/retryWithBackoff.js';
+import { fromCall } from '../fromCall.js';
 import { Store, type AppliedBatch } from './Store.js';
 import type { StoreAction } from './StoreAction.js';
 import { conversationKeyOf, entryOf } from './actionCatalog.js';
@@ -56,6 +57,9 @@ export class StoreRuntime {
   readonly store: Store;
   readonly events = new EventStreams();
   readonly discontinuity$ = new Subject<Discontinuity>();
+  /** Emits once and completes at shutdown; replays to late subscribers (ROBUST-2). */
+  readonly closed$: Observable<void>;
+  private readonly closing = new AsyncSubject<void>();
   private readonly running = new Subscription();
   private readonly timers = new Subscription();
   private readonly unobservedSince = new Map<string, number>();
@@ -74,6 +78,7 @@ export class StoreRuntime {
     readonly session: Session,
     readonly options: StoreOptions,
   ) {
+    this.closed$ = this.closing.asObservable();
     this.store = new Store(() => session.identity, {
       window: {
         onFirst: (sid) => {
@@ -133,6 +138,20 @@ export class StoreRuntime {
       if (batch.before.windows !== batch.after.windows || batch.before.participants !== batch.after.participants) this.scheduleSweep();
     }));
     return this;
+  }
+
+  /** Throws `client_shut_down` after shutdown (ROBUST-2: also calls the store could answer alone). */
+  assertOpen(): void {
+    if (this.closed) throw new ConversationsError('client_shut_down');
+  }
+
+  /** The first value of `source`, or `client_shut_down` when it completes without one (shutdown). */
+  async first<T>(source: Observable<T>): Promise<T> {
+    this.assertOpen();
+    const none = {} as T;
+    const value = await firstValueFrom(source, { defaultValue: none });
+    if (value === none) throw new ConversationsError('client_shut_down');
+    return value;
   }
 
   dispatch(actions: readonly StoreAction[]): void {
@@ -239,7 +258,7 @@ export class StoreRuntime {
   /** Retries retryable failures a few times with backoff (the core already waits out disconnections). */
   retrying<T>(call: () => Promise<T>): Promise<T> {
     return firstValueFrom(
-      defer(call).pipe(
+      fromCall(call).pipe(
         retryWithBackoff({
           initialDelayMs: 250,
           maxDelayMs: 5_000,
@@ -473,6 +492,8 @@ export class StoreRuntime {
     this.discontinuity$.complete();
     for (const s of this.invalidations.values()) s.complete();
     this.invalidations.clear();
+    this.closing.next();
+    this.closing.complete();
   }
 }
 
