@@ -107,7 +107,11 @@ export class ConversationHandle {
   readonly participants$: Observable<readonly Participant[]>;
   /** Identities typing now, sorted; each leaves after the typing timeout or on their next message. */
   readonly typing$: Observable<readonly string[]>;
-  /** Semi-real-time counters behind a shared TTL cache (STORE-8). */
+  /**
+   * Counters behind a shared TTL cache (STORE-8). They move at once when the store knows the exact new
+   * value — a new message in a conversation it holds, the user's own read horizon — and otherwise catch
+   * up within `counterTtlMs` (ROBUST-3).
+   */
   readonly messagesCount$: Observable<number>;
   readonly participantsCount$: Observable<number>;
   readonly unreadMessagesCount$: Observable<number>;
@@ -161,8 +165,15 @@ export class ConversationHandle {
       map((t) => (t === undefined ? EMPTY_IDENTITIES : Object.freeze(Object.keys(t).sort()))),
       distinctUntilChanged((a, b) => a.length === b.length && a.every((x, i) => x === b[i])),
     );
+    // Exact counts from the store move the counters at once; other changes make them stale (ROBUST-3).
+    const changes = runtime.invalidationsOf(sid);
     this.counts$ = fromCall(() => runtime.request('conversations.counts', { sid }, { idempotent: true })).pipe(
-      ttlCache<ConversationCounts>(runtime.options.counterTtlMs, { scheduler: runtime.scheduler, invalidate: runtime.invalidationsOf(sid), until: runtime.closed$ }),
+      ttlCache<ConversationCounts>(runtime.options.counterTtlMs, {
+        scheduler: runtime.scheduler,
+        invalidate: changes.pipe(filter((c) => c === null)),
+        known: changes.pipe(filter((c): c is ConversationCounts => c !== null)),
+        until: runtime.closed$,
+      }),
     );
     const counter = (pick: (c: ConversationCounts) => number) => this.counts$.pipe(map(pick), distinctUntilChanged());
     this.messagesCount$ = counter((c) => c.messagesCount);

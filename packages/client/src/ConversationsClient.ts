@@ -110,7 +110,10 @@ function resolveStorage(value: unknown): KeyValueStorage {
 export class ConversationsClient {
   /** `'connecting' | 'connected' | 'disconnecting' | 'disconnected' | 'denied'`; replays the current one (CONN-2). */
   readonly connectionState$: Observable<ConnectionState>;
-  /** `'started' → 'conversationsListCompleted' → 'completed'` (or `'failed'`); replays the current one (CONN-6). */
+  /**
+   * `'started' → 'conversationsListCompleted' → 'completed'` (or `'failed'`, after which the
+   * synchronisation is tried again with back-off: ROBUST-3); replays the current one (CONN-6).
+   */
   readonly synchronization$: Observable<SynchronizationStatus>;
   /** The token expires within the lead time (CONN-7); call `updateToken`. */
   readonly tokenAboutToExpire$: Observable<TokenExpiryNotice>;
@@ -176,6 +179,7 @@ export class ConversationsClient {
     this.runtime = new StoreRuntime(core, {
       ...settings,
       scheduler: options.scheduler ?? asyncScheduler,
+      random: options.random,
       onError: (message, error) => options.logger?.warn(message, { error: String(error) }),
     }).start();
     const store = this.runtime.store;

@@ -79,4 +79,17 @@ describe('ttlCache (STORE-8, STORE-13)', () => {
       expectSubscriptions(fetch.subscriptions).toBe(['^!', '---^!']);
     });
   });
+
+  it('ROBUST-3: a `known` value goes to every subscriber at once, counts as fetched, and wins over a fetch in flight', () => {
+    const ts = make();
+    ts.run(({ cold, hot, expectObservable, expectSubscriptions }) => {
+      const fetch = cold('---(v|)');
+      const known = hot('-----k-------K', { k: 'k', K: 'K' });
+      const cache = fetch.pipe(ttlCache<string>(6, { scheduler: ts, known }));
+      // Fetched at 0 (v at 3); k at 5 resets the age, so the next fetch is at 11, not 6; it is in flight
+      // when K arrives at 13, so its answer (14) is not used.
+      expectObservable(cache, '^ 16ms !').toBe('---v-k-------K', { v: 'v', k: 'k', K: 'K' });
+      expectSubscriptions(fetch.subscriptions).toBe(['^--!', '11ms ^--!']);
+    });
+  });
 });

@@ -1,9 +1,15 @@
-import { asyncScheduler, Observable, type OperatorFunction, type SchedulerLike, type Subscriber, type Subscription } from 'rxjs';
+import { asyncScheduler, Observable, Subscription, type OperatorFunction, type SchedulerLike, type Subscriber } from 'rxjs';
 
 /** Options of {@link ttlCache}. */
-export interface TtlCacheOptions {
+export interface TtlCacheOptions<T = unknown> {
   /** Each emission marks the cached value stale (a live event said it changed). */
   readonly invalidate?: Observable<unknown>;
+  /**
+   * Values known to be current without a fetch (a store that holds the exact value): each replaces the
+   * cached value, counts as just fetched, and goes to every subscriber at once. A fetch in flight when
+   * one arrives is not used (it may predate it).
+   */
+  readonly known?: Observable<T>;
   /** Timers and the clock. Default `asyncScheduler`. */
   readonly scheduler?: SchedulerLike;
   /**
@@ -23,7 +29,8 @@ export interface TtlCacheOptions {
  * - while anyone is subscribed, the value is re-fetched every `ttlMs`;
  * - a value is handed to a new subscriber only while it is younger than `ttlMs` and not invalidated;
  *   otherwise the subscriber waits for the next fetch, which starts as soon as the spacing allows;
- * - an `invalidate` emission marks the value stale, so nobody is given a value known to be outdated.
+ * - an `invalidate` emission marks the value stale, so nobody is given a value known to be outdated;
+ * - a `known` emission is the value, at once, for everyone (ROBUST-3).
  *
  * A failed first fetch errors the waiting subscribers (the next subscriber tries again); a failed
  * refresh keeps the previous value. Everything is released when the last subscriber leaves, or for
@@ -34,7 +41,7 @@ export interface TtlCacheOptions {
  *   ttlCache(10_000, { invalidate: messageEventsOf(sid) }),
  * );
  */
-export function ttlCache<T>(ttlMs: number, options: TtlCacheOptions = {}): OperatorFunction<T, T> {
+export function ttlCache<T>(ttlMs: number, options: TtlCacheOptions<T> = {}): OperatorFunction<T, T> {
   return (source) => {
     const scheduler = options.scheduler ?? asyncScheduler;
     const subscribers = new Set<Subscriber<T>>();
@@ -46,6 +53,8 @@ export function ttlCache<T>(ttlMs: number, options: TtlCacheOptions = {}): Opera
     let timerSub: Subscription | null = null;
     let invalidation: Subscription | null = null;
     let ended = false;
+    /** A known value arrived while the fetch in flight was out: its answer is not used. */
+    let overtaken = false;
     let end: Subscription | null = null;
 
     const fresh = () => hasValue && !stale && scheduler.now() - lastFetchAt < ttlMs;
@@ -68,6 +77,7 @@ export function ttlCache<T>(ttlMs: number, options: TtlCacheOptions = {}): Opera
         return;
       }
       lastFetchAt = scheduler.now();
+      overtaken = false;
       let settled = false;
       const sub = source.subscribe({
         next: (v) => {
@@ -75,10 +85,7 @@ export function ttlCache<T>(ttlMs: number, options: TtlCacheOptions = {}): Opera
           settled = true;
           inFlight?.unsubscribe();
           inFlight = null;
-          hasValue = true;
-          value = v;
-          stale = false;
-          for (const s of [...subscribers]) s.next(v);
+          if (!overtaken) learn(v);
           schedule();
         },
         error: (error: unknown) => {
@@ -122,12 +129,20 @@ export function ttlCache<T>(ttlMs: number, options: TtlCacheOptions = {}): Opera
       }
     };
 
-    /** Idle and expired: listens to nothing (so nothing outside holds the cache). */
+    /** Idle and expired: listens to nothing (so nothing outside holds the cache), trusts nothing. */
     const release = (): void => {
+      stale = true;
       invalidation?.unsubscribe();
       invalidation = null;
       end?.unsubscribe();
       end = null;
+    };
+
+    const learn = (v: T): void => {
+      hasValue = true;
+      value = v;
+      stale = false;
+      for (const s of [...subscribers]) s.next(v);
     };
 
     const finish = (): void => {
@@ -144,10 +159,17 @@ export function ttlCache<T>(ttlMs: number, options: TtlCacheOptions = {}): Opera
       if (end === null && options.until !== undefined) end = options.until.subscribe({ next: finish, complete: finish });
       if (ended) return subscriber.complete();
       subscribers.add(subscriber);
-      if (invalidation === null && options.invalidate !== undefined) {
-        invalidation = options.invalidate.subscribe(() => {
+      if (invalidation === null && (options.invalidate !== undefined || options.known !== undefined)) {
+        invalidation = new Subscription();
+        invalidation.add(options.invalidate?.subscribe(() => {
           stale = true;
-        });
+        }));
+        invalidation.add(options.known?.subscribe((v) => {
+          overtaken = inFlight !== null;
+          lastFetchAt = scheduler.now();
+          learn(v);
+          if (subscribers.size > 0) schedule();
+        }));
       }
       if (fresh()) subscriber.next(value as T);
       if (inFlight === null) {

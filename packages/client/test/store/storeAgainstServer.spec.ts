@@ -624,9 +624,20 @@ describe('STORE-8: semi-real-time counters behind a TTL cache (real server, virt
     await barrier();
     expect(countsOf(c1.sid)).toBe(1);
 
-    // A live event makes the cached value stale: nobody is handed it, and the next request still waits for the TTL.
+    // A new message moves the counters at once: the store counted it exactly (ROBUST-3), without a request.
     await c1.sendMessage('c');
-    await waitUntil(k.state$, (s) => s?.lastMessageIndex === 2, 'the live message on carol');
+    await waitUntil(k.messagesCount$, (n) => n === 3, 'the new message counted on carol');
+    expect([...seen.messages.values()]).toEqual(Array(7).fill(3));
+    expect([...seen.unread.values()]).toEqual(Array(7).fill(3));
+    await barrier();
+    expect(countsOf(c1.sid)).toBe(1);
+
+    // Other changes make the cached value stale (a removal: the store does not count those exactly):
+    // nobody is handed it, and the next request still waits for the TTL.
+    const d = await c1.sendMessage('d');
+    await waitUntil(k.state$, (s) => s?.messagesCount === 4, 'the fourth message on carol');
+    await c1.removeMessage(d.index);
+    await waitUntil(k.state$, (s) => s?.messagesCount === 3, 'the removal on carol');
     let fresh: number | undefined;
     const pending = k.getMessagesCount().then((v) => (fresh = v));
     for (let i = 0; i < 10; i++) void k.getUnreadMessagesCount(); // churn: subscribe, wait, never a request of their own

@@ -1,9 +1,10 @@
 import { AsyncSubject, firstValueFrom, Observable, Subject, Subscription, type SchedulerLike } from 'rxjs';
-import type { MessagesPage, OpArgs, OpName, OpResult } from '@rx-conversations/protocol';
+import type { Conversation, ConversationCounts, MessagesPage, OpArgs, OpName, OpResult } from '@rx-conversations/protocol';
 import type { RequestOptions, Session, SessionStart } from '../Session.js';
 import { ConversationsError } from '../../ConversationsError.js';
 import type { Discontinuity } from '../../ClientEvents.js';
 import { retryWithBackoff } from '../../operators/retryWithBackoff.js';
+import { backoffDelay } from '../../operators/backoffDelay.js';
 import { fromCall } from '../fromCall.js';
 import { Store, type AppliedBatch } from './Store.js';
 import type { StoreAction } from './StoreAction.js';
@@ -28,6 +29,8 @@ export interface StoreOptions {
   readonly windowKeepMessages: number;
   /** Live messages any window holds at most, observed or not (STORE-12); Infinity: unbounded. */
   readonly maxWindowMessages: number;
+  /** Randomness for back-off jitter, [0, 1). Default `Math.random`. */
+  readonly random?: () => number;
   /** Reports of background failures (synchronisation); never thrown. */
   readonly onError?: (message: string, error: unknown) => void;
 }
@@ -47,6 +50,8 @@ const RESYNC_WINDOW_PAGE = 50;
 const RESYNC_CATCH_UP_PAGES = 4;
 /** Reads of a conversation that events kept overtaking before its snapshot is taken as it is. */
 const DISCOVERY_ATTEMPTS = 5;
+/** Back-off between attempts of a synchronisation that failed (ROBUST-3): 1 s, 2 s, 4 s… up to 60 s. */
+const SYNC_RETRY = { initialDelayMs: 1_000, maxDelayMs: 60_000, multiplier: 2, jitter: 0.5 };
 
 /**
  * The store and its effects, on top of a {@link Session}: routes inbound batches into the store,
@@ -63,12 +68,15 @@ export class StoreRuntime {
   private readonly running = new Subscription();
   private readonly timers = new Subscription();
   private readonly unobservedSince = new Map<string, number>();
-  private readonly invalidations = new Map<string, Subject<void>>();
+  private readonly invalidations = new Map<string, Subject<ConversationCounts | null>>();
   /** Conversations being fetched because an event named them before the store knew them. */
   private readonly discovering = new Map<string, { removed: boolean; done: Promise<void> }>();
   /** Such conversations seen while the list was being read: looked at once it is complete. */
   private readonly undiscovered = new Set<string>();
   private syncGeneration = 0;
+  /** Failed attempts of the current synchronisation; its retry timer. */
+  private syncFailures = 0;
+  private syncRetry: Subscription | undefined;
   /** When the pending sweep runs (Infinity: none pending), and its timer. */
   private sweepAt = Infinity;
   private sweepTimer: Subscription | undefined;
@@ -124,17 +132,7 @@ export class StoreRuntime {
       for (const action of batch.actions) {
         if (action.type === 'typingSignal' && action.identity !== this.session.identity) this.scheduleTypingExpiry(action);
       }
-      if (this.invalidations.size > 0) {
-        const { before, after } = batch;
-        for (const sid of batch.touched) {
-          const subject = this.invalidations.get(sid);
-          if (subject === undefined) continue;
-          const changed =
-            crGet(before.conversations.entities, sid) !== crGet(after.conversations.entities, sid) ||
-            before.participants[sid] !== after.participants[sid];
-          if (changed) subject.next();
-        }
-      }
+      if (this.invalidations.size > 0) this.countsChanged(batch);
       if (batch.before.windows !== batch.after.windows || batch.before.participants !== batch.after.participants) this.scheduleSweep();
     }));
     return this;
@@ -167,14 +165,15 @@ export class StoreRuntime {
   }
 
   /**
-   * Emits when a batch changed conversation `sid` or its roster: what makes its counters stale
-   * (STORE-8). Keyed, so batches for other conversations cost nothing here.
+   * Emits when a batch changed conversation `sid` or its roster: its exact counts when the store knows
+   * them (ROBUST-3), else null — the counters are stale (STORE-8). Keyed, so batches for other
+   * conversations cost nothing here.
    */
-  invalidationsOf(sid: string): Observable<void> {
-    return new Observable<void>((subscriber) => {
+  invalidationsOf(sid: string): Observable<ConversationCounts | null> {
+    return new Observable<ConversationCounts | null>((subscriber) => {
       let subject = this.invalidations.get(sid);
       if (subject === undefined) {
-        subject = new Subject<void>();
+        subject = new Subject<ConversationCounts | null>();
         this.invalidations.set(sid, subject);
       }
       const entry = subject;
@@ -186,6 +185,35 @@ export class StoreRuntime {
     });
   }
 
+  /**
+   * Tells the counters of each conversation a batch changed what they are now. The store's counts are
+   * exact when it held the conversation and every change came from a new message (one more, unread
+   * unless the user's own) or a server snapshot (a command's reply, such as the user's own read
+   * horizon): those go out as they are. Any other change (a removal whose author is unknown, a
+   * roster change, a list page) only marks the counters stale, to be re-read within the TTL.
+   */
+  private countsChanged(batch: AppliedBatch): void {
+    const { before, after } = batch;
+    let inexact: Set<string> | null = null;
+    let allInexact = false;
+    for (const action of batch.actions) {
+      if (action.type === 'messageAdded' || action.type === 'conversationFetched') continue;
+      const { slices } = entryOf(action);
+      if (!slices.includes('conversations') && !slices.includes('participants')) continue;
+      const sid = conversationKeyOf(action);
+      if (sid === undefined) allInexact = true;
+      else (inexact ??= new Set()).add(sid);
+    }
+    for (const sid of batch.touched) {
+      const subject = this.invalidations.get(sid);
+      if (subject === undefined) continue;
+      const conversation = crGet(after.conversations.entities, sid);
+      const changed = crGet(before.conversations.entities, sid) !== conversation || before.participants[sid] !== after.participants[sid];
+      if (!changed) continue;
+      subject.next(allInexact || inexact?.has(sid) === true ? null : countsOf(conversation));
+    }
+  }
+
   // ───────────────────────────── synchronisation ─────────────────────────────
 
   private onSession(start: SessionStart): void {
@@ -194,6 +222,8 @@ export class StoreRuntime {
     const watched = [...this.store.users.keys()];
     if (watched.length > 0) this.watchUsers(watched);
     const generation = ++this.syncGeneration;
+    this.syncFailures = 0;
+    this.syncRetry?.unsubscribe();
     if (start.resume === 'resumed' && this.store.state.sync.status === 'completed') return;
     void this.synchronize(generation, start.resume === 'resync');
   }
@@ -248,10 +278,20 @@ export class StoreRuntime {
         this.discontinuity$.next({ reason: 'resync', conversationSids: windows });
       }
       this.dispatch([{ type: 'syncStatusChanged', status: 'completed' }]);
+      this.syncFailures = 0;
     } catch (error) {
       if (!current()) return;
       this.options.onError?.('synchronisation failed', error);
       this.dispatch([{ type: 'syncStatusChanged', status: 'failed' }]);
+      // Not left `failed` until the next reconnect: tried again with back-off (ROBUST-3). A new
+      // session starts its own synchronisation and cancels this retry.
+      const delay = backoffDelay(++this.syncFailures, SYNC_RETRY, this.options.random);
+      const retry = this.scheduler.schedule(() => {
+        this.timers.remove(retry);
+        if (current()) void this.synchronize(generation, resync);
+      }, delay);
+      this.syncRetry = retry;
+      this.timers.add(retry);
     }
   }
 
@@ -266,6 +306,7 @@ export class StoreRuntime {
           jitter: 0.5,
           maxRetries: 4,
           scheduler: this.scheduler,
+          random: this.options.random,
           shouldRetry: (e) => !this.closed && e instanceof ConversationsError && e.retryable && e.code !== 'client_shut_down',
         }),
       ),
@@ -495,6 +536,14 @@ export class StoreRuntime {
     this.closing.next();
     this.closing.complete();
   }
+}
+
+/** The counters a held conversation's entity states; null when it is not held or has no membership. */
+function countsOf(conversation: Conversation | undefined): ConversationCounts | null {
+  const membership = conversation?.membership;
+  if (conversation === undefined || membership == null) return null;
+  const { messagesCount, participantsCount } = conversation;
+  return { messagesCount, participantsCount, unreadMessagesCount: membership.unreadMessagesCount };
 }
 
 /** Every rejection the SDK hands out is a ConversationsError (CONN-10). */
