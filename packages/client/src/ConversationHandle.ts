@@ -80,8 +80,8 @@ const EMPTY_IDENTITIES: readonly string[] = Object.freeze([]);
  *
  * @example
  * const conversation = client.conversation(sid);
- * conversation.messages$.subscribe(render);
- * await conversation.loadOlder();          // the newest page of history
+ * conversation.messages$.subscribe(render); // shows the newest 30 messages
+ * await conversation.loadOlder();          // the 30 before them
  * await conversation.sendMessage('hello'); // shows at once as 'sending', then 'sent'
  */
 export class ConversationHandle {
@@ -93,7 +93,9 @@ export class ConversationHandle {
   readonly state$: Observable<Conversation | null>;
   /**
    * The loaded window of messages, ordered by index, de-duplicated, then this client's optimistic
-   * sends (STORE-5, STORE-7). History is not fetched until asked: call `loadOlder()`. The window holds
+   * sends (STORE-5, STORE-7). Subscribing is asking: the first subscription to a window that holds no
+   * message loads the newest `initialPageSize` (30) messages (ROBUST-4); `loadOlder()` brings the
+   * pages before them. Conversations nobody observes are not read. The window holds
    * at most `maxWindowMessages` (default 2,000) messages: live messages push the oldest out, and
    * scrolling back with `loadOlder()` pushes the newest out and detaches the window from the live end
    * (see `messagesWindow$`) until `loadNewer()` reaches it again (STORE-12). Windows of more than

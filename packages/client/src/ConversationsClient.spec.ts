@@ -148,12 +148,12 @@ describe('ConversationsClient store (fake session)', () => {
     expect(client.conversation('x')).not.toBe(client.conversation('y'));
   });
 
-  it('STORE-5: history is fetched only when asked; pages merge with live events, version-guarded', async () => {
+  it('STORE-5: with initialPageSize 0, history is fetched only when asked; pages merge with live events, version-guarded', async () => {
     const pages: Message[][] = [];
     const { core, client, clock } = setup(listing([{ items: [conv('a')], asOfSeq: 0 }], (op) => {
       if (op === 'messages.list') return { items: pages.shift() ?? [], hasMore: true, asOfSeq: 0 };
       return null;
-    }));
+    }), { initialPageSize: 0 });
     core.welcome();
     await clock.tick();
     const h = client.conversation('a');
@@ -341,7 +341,7 @@ describe('ConversationsClient store (fake session)', () => {
   it('STORE-12: windows nobody observes are trimmed to the newest N after the grace time', async () => {
     const { core, client, clock } = setup(listing([{ items: [conv('a')], asOfSeq: 0 }], (op, args) =>
       op === 'messages.list' ? { items: Array.from({ length: 100 }, (_, i) => msg('a', args.anchor === undefined ? 200 + i : args.anchor - 100 + i)), hasMore: true, asOfSeq: 0 } : null,
-    ), { windowGraceMs: 60_000, windowKeepMessages: 50 });
+    ), { windowGraceMs: 60_000, windowKeepMessages: 50, initialPageSize: 0 });
     core.welcome();
     await clock.tick();
     const h = client.conversation('a');
@@ -497,6 +497,9 @@ describe('ConversationsClient store (fake session)', () => {
   it('CONN-1: invalid store options throw TypeError synchronously', () => {
     expect(() => new ConversationsClient(new FakeCore(), { counterTtlMs: -1 }, 'core')).toThrow(TypeError);
     expect(() => new ConversationsClient(new FakeCore(), { storage: {} as never }, 'core')).toThrow(TypeError);
+    for (const initialPageSize of [-1, 1.5, 101, Number.NaN]) {
+      expect(() => new ConversationsClient(new FakeCore(), { initialPageSize }, 'core')).toThrow(TypeError);
+    }
   });
 });
 

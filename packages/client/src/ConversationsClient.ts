@@ -57,6 +57,12 @@ export interface ConversationsClientOptions extends ClientOptions {
    * again. Optimistic sends are never dropped. An integer ≥ 1, or `Infinity` for no bound. Default 2,000.
    */
   readonly maxWindowMessages?: number;
+  /**
+   * Messages the first subscription to a conversation's `messages$` loads when its window holds none
+   * (ROBUST-4): subscribing is asking. An integer from 0 to 100; 0 turns it off (then history comes
+   * only from `loadOlder()`). Default 30.
+   */
+  readonly initialPageSize?: number;
   /** Where the last push registration is remembered (STORE-11). Default `localStorage` when present, else memory. */
   readonly storage?: KeyValueStorage;
 }
@@ -68,7 +74,7 @@ export interface ConversationsClientOptions extends ClientOptions {
 export type ClientCoreLike = Session &
   Pick<ClientCore, 'tokenAboutToExpire$' | 'tokenExpired$' | 'connectionError$' | 'updateToken' | 'shutdown'>;
 
-function storeSetting(options: ConversationsClientOptions, name: Exclude<keyof typeof DEFAULT_STORE_OPTIONS, 'maxWindowMessages'>): number {
+function storeSetting(options: ConversationsClientOptions, name: Exclude<keyof typeof DEFAULT_STORE_OPTIONS, 'maxWindowMessages' | 'initialPageSize'>): number {
   const value = (options as unknown as Record<string, unknown>)[name];
   if (value === undefined) return DEFAULT_STORE_OPTIONS[name];
   if (typeof value !== 'number' || !Number.isFinite(value) || value < 0) {
@@ -82,6 +88,14 @@ function maxWindowMessages(options: ConversationsClientOptions): number {
   if (value === undefined) return DEFAULT_STORE_OPTIONS.maxWindowMessages;
   if (value !== Infinity && (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 1)) {
     throw new TypeError('ConversationsClient: options.maxWindowMessages must be an integer ≥ 1, or Infinity');
+  }
+  return value;
+}
+
+function initialPageSize(options: ConversationsClientOptions): number {
+  const value = (options as unknown as Record<string, unknown>)['initialPageSize'] ?? DEFAULT_STORE_OPTIONS.initialPageSize;
+  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 0 || value > LIMITS.maxMessagesPageSize) {
+    throw new TypeError(`ConversationsClient: options.initialPageSize must be an integer from 0 to ${LIMITS.maxMessagesPageSize}`);
   }
   return value;
 }
@@ -172,6 +186,7 @@ export class ConversationsClient {
       windowGraceMs: storeSetting(options, 'windowGraceMs'),
       windowKeepMessages: storeSetting(options, 'windowKeepMessages'),
       maxWindowMessages: maxWindowMessages(options),
+      initialPageSize: initialPageSize(options),
     };
     const storage = resolveStorage(options.storage);
     const core = internal === 'core' ? (tokenOrCore as ClientCoreLike) : new ClientCore(tokenOrCore as string, options);

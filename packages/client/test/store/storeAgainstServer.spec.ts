@@ -393,6 +393,14 @@ describe('STORE-4: handles and lookups (real server)', () => {
 // ───────────────────────────── STORE-5 ─────────────────────────────
 
 describe('STORE-5: history pages merged with live messages from another client', () => {
+  // These tests page the window by hand from empty: this bob's first subscription does not load a page
+  // of its own (ROBUST-4, on by default, is tested in initialPage.spec.ts).
+  let bob: ConversationsClient;
+  let bobWire: WireTap;
+  beforeAll(async () => {
+    ({ client: bob, wire: bobWire } = await h.client('bob', { initialPageSize: 0 }));
+  });
+
   it('STORE-5: loadOlder and getMessages interleaved with live sends, edits and removals: index order, no duplicates, changes applied', async () => {
     const c = await conversationWith('history', 'bob');
     for (let i = 0; i < 70; i++) await c.sendMessage(`m${i}`);
@@ -883,7 +891,8 @@ describe('STORE-12: memory is bounded (real server, virtual clock)', () => {
     const GRACE = 1_000;
     const c = await conversationWith('bounded', 'carol');
     for (let i = 0; i < 40; i++) await c.sendMessage(`m${i}`);
-    const { client: carol, wire, clock } = virtualClient('carol', { windowGraceMs: GRACE, windowKeepMessages: 5 });
+    // Paged by hand from empty (initialPageSize 0: ROBUST-4 is tested in initialPage.spec.ts).
+    const { client: carol, wire, clock } = virtualClient('carol', { windowGraceMs: GRACE, windowKeepMessages: 5, initialPageSize: 0 });
     await within(carol.whenSynchronized(), 'carol synchronised');
     const k = carol.conversation(c.sid);
     const barrier = () => carol.peekConversationBySid(c.sid);

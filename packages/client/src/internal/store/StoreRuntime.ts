@@ -29,6 +29,8 @@ export interface StoreOptions {
   readonly windowKeepMessages: number;
   /** Live messages any window holds at most, observed or not (STORE-12); Infinity: unbounded. */
   readonly maxWindowMessages: number;
+  /** The page the first observer of an empty window loads (ROBUST-4); 0: none. */
+  readonly initialPageSize: number;
   /** Randomness for back-off jitter, [0, 1). Default `Math.random`. */
   readonly random?: () => number;
   /** Reports of background failures (synchronisation); never thrown. */
@@ -42,6 +44,7 @@ export const DEFAULT_STORE_OPTIONS = {
   windowGraceMs: 60_000,
   windowKeepMessages: 100,
   maxWindowMessages: 2_000,
+  initialPageSize: 30,
 } as const;
 
 const SYNC_PAGE_SIZE = 100;
@@ -73,6 +76,8 @@ export class StoreRuntime {
   private readonly discovering = new Map<string, { removed: boolean; done: Promise<void> }>();
   /** Such conversations seen while the list was being read: looked at once it is complete. */
   private readonly undiscovered = new Set<string>();
+  /** First pages being loaded because someone started observing an empty window (ROBUST-4). */
+  private readonly initialLoads = new Map<string, Promise<void>>();
   private syncGeneration = 0;
   /** Failed attempts of the current synchronisation; its retry timer. */
   private syncFailures = 0;
@@ -92,6 +97,7 @@ export class StoreRuntime {
         onFirst: (sid) => {
           this.unobservedSince.delete(`w:${sid}`);
           this.store.dispatch([{ type: 'windowOpened', conversationSid: sid }]);
+          this.loadInitialPage(sid);
         },
         onLast: (sid) => this.markUnobserved(`w:${sid}`),
       },
@@ -322,10 +328,30 @@ export class StoreRuntime {
    * the window when it arrives (STORE-12).
    */
   async loadPage(sid: string, direction: 'backwards' | 'forwards', pageSize: number): Promise<MessagesPage> {
+    // After the first page an observer asked for, not beside it (the window would hold nothing yet).
+    const initial = this.initialLoads.get(sid);
+    if (initial !== undefined) await initial;
     this.dispatch([{ type: 'windowOpened', conversationSid: sid }]);
     const w = this.store.state.windows[sid];
     const anchor = w === undefined ? null : direction === 'backwards' ? lowestIndex(w) : highestIndex(w);
     return this.fetchPage(sid, pageSize, anchor, anchor === null ? 'backwards' : direction);
+  }
+
+  /**
+   * Subscribing is asking (ROBUST-4): the first observer of a window that holds no message loads the
+   * newest `initialPageSize` messages. Conversations nobody observes are not read.
+   */
+  private loadInitialPage(sid: string): void {
+    const size = this.options.initialPageSize;
+    if (size === 0 || this.closed || (this.store.state.windows[sid]?.count ?? 0) > 0 || this.initialLoads.has(sid)) return;
+    const load = this.fetchPage(sid, size, null, 'backwards').then(
+      () => undefined,
+      (error: unknown) => {
+        if (!this.closed) this.options.onError?.(`messages.list failed for ${sid}`, error);
+      },
+    );
+    this.initialLoads.set(sid, load);
+    void load.then(() => this.initialLoads.delete(sid));
   }
 
   /**
