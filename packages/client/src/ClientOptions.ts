@@ -1,6 +1,7 @@
 import { asyncScheduler, type SchedulerLike } from 'rxjs';
 import { createConsoleLogger, LOG_LEVELS, type Logger, type LogLevel } from './Logger.js';
 import { defaultPlatformHooks } from './internal/core/platformHooks.js';
+import type { PlatformHooks } from './PlatformHooks.js';
 
 /**
  * The part of a WHATWG `WebSocket` instance the client uses. The browser's `WebSocket` and Node's
@@ -27,28 +28,6 @@ export type FetchLike = (
   url: string,
   init: { method: 'GET'; headers: Record<string, string>; signal?: AbortSignal },
 ) => Promise<{ readonly status: number; json(): Promise<unknown> }>;
-
-/** A signal from the device that now is a good time to reconnect. */
-export type PlatformSignal = 'online' | 'offline' | 'visible' | 'hidden';
-
-/**
- * Browser-environment hooks (CONN-3). The default listens to `online` and `visibilitychange` on
- * `globalThis`/`document` where they exist; pass your own (React Native's NetInfo, an Electron power
- * monitor) or `null` to disable.
- *
- * @example
- * const platform: PlatformHooks = {
- *   watch(listener) {
- *     const onOnline = () => listener('online');
- *     window.addEventListener('online', onOnline);
- *     return () => window.removeEventListener('online', onOnline);
- *   },
- * };
- */
-export interface PlatformHooks {
-  /** Starts calling `listener` on each signal; returns a function that stops it (called at shutdown). */
-  watch(listener: (signal: PlatformSignal) => void): () => void;
-}
 
 /** Reconnection with jittered exponential backoff (CONN-3). */
 export interface ReconnectOptions {
@@ -104,8 +83,15 @@ export interface ClientOptions {
   readonly heartbeat?: HeartbeatOptions;
   /** A request without a reply this long after it was sent rejects with `request_timeout`. Default 30,000 ms. */
   readonly requestTimeoutMs?: number;
-  /** Calls waiting for a connection beyond this many reject with `queue_full`. Default 1,000. */
+  /** Calls waiting to go out beyond this many reject with `queue_full`. Default 1,000. */
   readonly maxQueuedRequests?: number;
+  /**
+   * A call still waiting to go out this long after it was made on an open connection (or after the
+   * connection opened) rejects with `rate_limit_deadline` instead of waiting for the server's rate
+   * limit any longer (ROBUST-1). Calls waiting for a connection are not affected. Default 30,000 ms;
+   * `Infinity` waits as long as it takes.
+   */
+  readonly rateLimitDeadlineMs?: number;
   /** Source of randomness for jitter, returning [0, 1). Default `Math.random`. */
   readonly random?: () => number;
   /** Online/visibility signals. Default: the browser's, where present; `null` disables. */
@@ -129,6 +115,7 @@ export interface ResolvedClientOptions {
   readonly heartbeat: { readonly intervalMs: number | null; readonly timeoutMs: number };
   readonly requestTimeoutMs: number;
   readonly maxQueuedRequests: number;
+  readonly rateLimitDeadlineMs: number;
   readonly random: () => number;
   readonly platform: PlatformHooks | null;
   readonly fetch: FetchLike | null;
@@ -142,6 +129,7 @@ export const DEFAULT_CLIENT_OPTIONS = {
   heartbeat: { fallbackIntervalMs: 4_000, timeoutMs: 9_000 },
   requestTimeoutMs: 30_000,
   maxQueuedRequests: 1_000,
+  rateLimitDeadlineMs: 30_000,
 } as const;
 
 function fail(message: string): never {
@@ -280,6 +268,9 @@ export function validateOptions(options: unknown): ResolvedClientOptions {
     heartbeat: resolveHeartbeat(given.heartbeat),
     requestTimeoutMs: duration('requestTimeoutMs', given.requestTimeoutMs, DEFAULT_CLIENT_OPTIONS.requestTimeoutMs, { positive: true }),
     maxQueuedRequests,
+    rateLimitDeadlineMs: given.rateLimitDeadlineMs === Infinity
+      ? Infinity
+      : duration('rateLimitDeadlineMs', given.rateLimitDeadlineMs, DEFAULT_CLIENT_OPTIONS.rateLimitDeadlineMs, { positive: true }),
     random: fn<() => number>('random', given.random) ?? Math.random,
     platform: resolvePlatform(given.platform),
     fetch: resolveFetch(given.fetch),

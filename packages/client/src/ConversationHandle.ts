@@ -1,4 +1,4 @@
-import { defer, distinctUntilChanged, filter, firstValueFrom, map, Subject, type Observable } from 'rxjs';
+import { distinctUntilChanged, filter, map, Subject, type Observable } from 'rxjs';
 import type {
   Conversation,
   ConversationCounts,
@@ -19,6 +19,7 @@ import { crGet, crKeys } from './internal/store/chunkedRecord.js';
 import { ttlCache } from './operators/ttlCache.js';
 import { coalesceLarge } from './internal/store/coalesceLarge.js';
 import { newIdempotencyKey } from './internal/newIdempotencyKey.js';
+import { fromCall } from './internal/fromCall.js';
 
 /** What `loadOlder` / `loadNewer` resolve with. */
 export interface LoadResult {
@@ -79,8 +80,8 @@ const EMPTY_IDENTITIES: readonly string[] = Object.freeze([]);
  *
  * @example
  * const conversation = client.conversation(sid);
- * conversation.messages$.subscribe(render);
- * await conversation.loadOlder();          // the newest page of history
+ * conversation.messages$.subscribe(render); // shows the newest 30 messages
+ * await conversation.loadOlder();          // the 30 before them
  * await conversation.sendMessage('hello'); // shows at once as 'sending', then 'sent'
  */
 export class ConversationHandle {
@@ -92,7 +93,9 @@ export class ConversationHandle {
   readonly state$: Observable<Conversation | null>;
   /**
    * The loaded window of messages, ordered by index, de-duplicated, then this client's optimistic
-   * sends (STORE-5, STORE-7). History is not fetched until asked: call `loadOlder()`. The window holds
+   * sends (STORE-5, STORE-7). Subscribing is asking: the first subscription to a window that holds no
+   * message loads the newest `initialPageSize` (30) messages (ROBUST-4); `loadOlder()` brings the
+   * pages before them. Conversations nobody observes are not read. The window holds
    * at most `maxWindowMessages` (default 2,000) messages: live messages push the oldest out, and
    * scrolling back with `loadOlder()` pushes the newest out and detaches the window from the live end
    * (see `messagesWindow$`) until `loadNewer()` reaches it again (STORE-12). Windows of more than
@@ -106,7 +109,11 @@ export class ConversationHandle {
   readonly participants$: Observable<readonly Participant[]>;
   /** Identities typing now, sorted; each leaves after the typing timeout or on their next message. */
   readonly typing$: Observable<readonly string[]>;
-  /** Semi-real-time counters behind a shared TTL cache (STORE-8). */
+  /**
+   * Counters behind a shared TTL cache (STORE-8). They move at once when the store knows the exact new
+   * value — a new message in a conversation it holds, the user's own read horizon — and otherwise catch
+   * up within `counterTtlMs` (ROBUST-3).
+   */
   readonly messagesCount$: Observable<number>;
   readonly participantsCount$: Observable<number>;
   readonly unreadMessagesCount$: Observable<number>;
@@ -160,8 +167,15 @@ export class ConversationHandle {
       map((t) => (t === undefined ? EMPTY_IDENTITIES : Object.freeze(Object.keys(t).sort()))),
       distinctUntilChanged((a, b) => a.length === b.length && a.every((x, i) => x === b[i])),
     );
-    this.counts$ = defer(() => runtime.request('conversations.counts', { sid }, { idempotent: true })).pipe(
-      ttlCache<ConversationCounts>(runtime.options.counterTtlMs, { scheduler: runtime.scheduler, invalidate: runtime.invalidationsOf(sid) }),
+    // Exact counts from the store move the counters at once; other changes make them stale (ROBUST-3).
+    const changes = runtime.invalidationsOf(sid);
+    this.counts$ = fromCall(() => runtime.request('conversations.counts', { sid }, { idempotent: true })).pipe(
+      ttlCache<ConversationCounts>(runtime.options.counterTtlMs, {
+        scheduler: runtime.scheduler,
+        invalidate: changes.pipe(filter((c) => c === null)),
+        known: changes.pipe(filter((c): c is ConversationCounts => c !== null)),
+        until: runtime.closed$,
+      }),
     );
     const counter = (pick: (c: ConversationCounts) => number) => this.counts$.pipe(map(pick), distinctUntilChanged());
     this.messagesCount$ = counter((c) => c.messagesCount);
@@ -176,13 +190,13 @@ export class ConversationHandle {
 
   /** Promise forms of the counters (STORE-8), served by the same cache. */
   getMessagesCount(): Promise<number> {
-    return firstValueFrom(this.messagesCount$);
+    return this.runtime.first(this.messagesCount$);
   }
   getParticipantsCount(): Promise<number> {
-    return firstValueFrom(this.participantsCount$);
+    return this.runtime.first(this.participantsCount$);
   }
   getUnreadMessagesCount(): Promise<number> {
-    return firstValueFrom(this.unreadMessagesCount$);
+    return this.runtime.first(this.unreadMessagesCount$);
   }
 
   // ───────────────────────────── history ─────────────────────────────
@@ -406,6 +420,7 @@ export class ConversationHandle {
    * signal per `typingThrottleMs`.
    */
   async typing(): Promise<void> {
+    this.runtime.assertOpen();
     const now = this.runtime.scheduler.now();
     if (now - this.lastTypingSentAt < this.runtime.options.typingThrottleMs) return;
     this.lastTypingSentAt = now;

@@ -36,6 +36,54 @@ describe('ConversationsClient store (fake session)', () => {
     await expect(client.whenSynchronized()).resolves.toBeUndefined();
   });
 
+  it('ROBUST-3: a failed synchronisation is retried with back-off, not left failed until a reconnect', async () => {
+    let failures = 5;
+    const list = listing([{ items: [conv('a')], asOfSeq: 0 }]);
+    const { core, client, clock } = setup((op, args, c) => {
+      if (op === 'conversations.list' && failures-- > 0) throw new ConversationsError('internal_error', 'the database is busy');
+      return list!(op, args, c);
+    }, { random: () => 0 });
+    const statuses = record(client.synchronization$);
+    const lists = record(client.conversations$);
+    core.welcome();
+    // Five refusals: the first read and its four quick retries (250 ms … 2 s) fail, so the synchronisation fails…
+    await clock.tick(3_750);
+    expect(statuses).toEqual(['started', 'failed']);
+    // …and is tried again a second later, on the same connection.
+    await clock.tick(999);
+    expect(statuses).toEqual(['started', 'failed']);
+    await clock.tick(1);
+    expect(statuses).toEqual(['started', 'failed', 'started', 'conversationsListCompleted', 'completed']);
+    expect(sids(lists[lists.length - 1]!)).toEqual(['a']);
+    expect(core.callsOf('conversations.list')).toHaveLength(6);
+  });
+
+  it('ROBUST-3: the retry backs off while the synchronisation keeps failing, and a new session cancels it', async () => {
+    const { core, client, clock } = setup((op) => {
+      if (op === 'conversations.list') throw new ConversationsError('not_found', 'nothing here');
+      return null;
+    }, { random: () => 0 });
+    const statuses = record(client.synchronization$);
+    core.welcome();
+    await clock.tick(0);
+    const attempts = () => core.callsOf('conversations.list').length;
+    // Not retryable at once, so no quick retries: one read per attempt, 1 s, 2 s, 4 s, 8 s apart.
+    const seen: number[] = [];
+    for (const at of [999, 1, 1_999, 1, 3_999, 1, 7_999, 1]) {
+      await clock.tick(at);
+      seen.push(attempts());
+    }
+    expect(seen).toEqual([1, 2, 2, 3, 3, 4, 4, 5]);
+    expect(statuses.filter((s) => s === 'failed')).toHaveLength(5);
+    core.handler = (op) => (op === 'conversations.list' ? { items: [], asOfSeq: 0, nextCursor: null } : null);
+    core.welcome('resync');
+    await clock.tick(0);
+    const calls = core.callsOf('conversations.list').length;
+    expect(statuses[statuses.length - 1]).toBe('completed');
+    await clock.tick(120_000);
+    expect(core.callsOf('conversations.list')).toHaveLength(calls);
+  });
+
   it('STORE-2: a conversation added while the list is being paged appears exactly once', async () => {
     let release!: () => void;
     const gate = new Promise<void>((r) => (release = r));
@@ -100,12 +148,12 @@ describe('ConversationsClient store (fake session)', () => {
     expect(client.conversation('x')).not.toBe(client.conversation('y'));
   });
 
-  it('STORE-5: history is fetched only when asked; pages merge with live events, version-guarded', async () => {
+  it('STORE-5: with initialPageSize 0, history is fetched only when asked; pages merge with live events, version-guarded', async () => {
     const pages: Message[][] = [];
     const { core, client, clock } = setup(listing([{ items: [conv('a')], asOfSeq: 0 }], (op) => {
       if (op === 'messages.list') return { items: pages.shift() ?? [], hasMore: true, asOfSeq: 0 };
       return null;
-    }));
+    }), { initialPageSize: 0 });
     core.welcome();
     await clock.tick();
     const h = client.conversation('a');
@@ -211,13 +259,38 @@ describe('ConversationsClient store (fake session)', () => {
     await clock.tick(1_000);
     await expect(h.getMessagesCount()).resolves.toBe(2);
     expect(core.callsOf('conversations.counts')).toHaveLength(2);
-    // ...but not after a live event made it stale: the next read waits for a new fetch at the TTL.
-    core.emit({ kind: 'messageAdded', data: { message: msg('a', 0) } });
+    // ...but not after a live event made it stale: the next read waits for a new fetch at the TTL
+    // (a new participant: the store does not count the roster exactly).
+    core.emit({ kind: 'participantJoined', data: { participant: participant('a', 'carol') } });
     const read = h.getMessagesCount();
     await clock.tick(8_999);
     expect(core.callsOf('conversations.counts')).toHaveLength(2);
     await clock.tick(1);
     await expect(read).resolves.toBe(3);
+  });
+
+  it('ROBUST-3: a new message moves the counters at once to the store\'s exact counts; the user\'s own read horizon too', async () => {
+    const { core, client, clock } = setup(listing([{ items: [conv('a', { messagesCount: 5, lastMessageIndex: 4 })], asOfSeq: 0 }], (op, args) => {
+      if (op === 'conversations.counts') return { messagesCount: 5, participantsCount: 2, unreadMessagesCount: 0 };
+      if (op === 'conversations.setLastRead') {
+        return conv('a', { messagesCount: 6, lastMessageIndex: 5, version: 3, membership: { role: 'admin', lastReadMessageIndex: args.index, notificationLevel: 'default', unreadMessagesCount: 0 } });
+      }
+      return null;
+    }), { counterTtlMs: 10_000 });
+    core.welcome();
+    await clock.tick();
+    const h = client.conversation('a');
+    const messages = record(h.messagesCount$);
+    const unread = record(h.unreadMessagesCount$);
+    await clock.tick();
+    expect([messages, unread]).toEqual([[5], [0]]);
+    core.emit({ kind: 'messageAdded', data: { message: msg('a', 5, { author: 'bob' }) } });
+    // No fetch, no waiting for the TTL: the store counted the message.
+    expect([messages, unread]).toEqual([[5, 6], [0, 1]]);
+    await expect(h.getUnreadMessagesCount()).resolves.toBe(1);
+    await h.advanceLastReadMessageIndex(5);
+    expect(unread).toEqual([0, 1, 0]);
+    expect(core.callsOf('conversations.counts')).toHaveLength(1);
   });
 
   it('STORE-9: typing$ lists typists until the timeout or their next message; typing() is throttled', async () => {
@@ -268,7 +341,7 @@ describe('ConversationsClient store (fake session)', () => {
   it('STORE-12: windows nobody observes are trimmed to the newest N after the grace time', async () => {
     const { core, client, clock } = setup(listing([{ items: [conv('a')], asOfSeq: 0 }], (op, args) =>
       op === 'messages.list' ? { items: Array.from({ length: 100 }, (_, i) => msg('a', args.anchor === undefined ? 200 + i : args.anchor - 100 + i)), hasMore: true, asOfSeq: 0 } : null,
-    ), { windowGraceMs: 60_000, windowKeepMessages: 50 });
+    ), { windowGraceMs: 60_000, windowKeepMessages: 50, initialPageSize: 0 });
     core.welcome();
     await clock.tick();
     const h = client.conversation('a');
@@ -424,6 +497,9 @@ describe('ConversationsClient store (fake session)', () => {
   it('CONN-1: invalid store options throw TypeError synchronously', () => {
     expect(() => new ConversationsClient(new FakeCore(), { counterTtlMs: -1 }, 'core')).toThrow(TypeError);
     expect(() => new ConversationsClient(new FakeCore(), { storage: {} as never }, 'core')).toThrow(TypeError);
+    for (const initialPageSize of [-1, 1.5, 101, Number.NaN]) {
+      expect(() => new ConversationsClient(new FakeCore(), { initialPageSize }, 'core')).toThrow(TypeError);
+    }
   });
 });
 

@@ -19,7 +19,8 @@ import type { Message } from '@rx-conversations/protocol';
 import { ConversationHandle } from './ConversationHandle.js';
 import { UserHandle } from './UserHandle.js';
 import type { Paginator } from './Paginator.js';
-import { ClientCore, type TokenExpiryNotice } from './internal/core/ClientCore.js';
+import { ClientCore } from './internal/core/ClientCore.js';
+import type { TokenExpiryNotice } from './internal/core/TokenLifecycle.js';
 import type { Session } from './internal/Session.js';
 import { DEFAULT_STORE_OPTIONS, StoreRuntime } from './internal/store/StoreRuntime.js';
 import { HandleCache } from './internal/HandleCache.js';
@@ -56,6 +57,12 @@ export interface ConversationsClientOptions extends ClientOptions {
    * again. Optimistic sends are never dropped. An integer ≥ 1, or `Infinity` for no bound. Default 2,000.
    */
   readonly maxWindowMessages?: number;
+  /**
+   * Messages the first subscription to a conversation's `messages$` loads when its window holds none
+   * (ROBUST-4): subscribing is asking. An integer from 0 to 100; 0 turns it off (then history comes
+   * only from `loadOlder()`). Default 30.
+   */
+  readonly initialPageSize?: number;
   /** Where the last push registration is remembered (STORE-11). Default `localStorage` when present, else memory. */
   readonly storage?: KeyValueStorage;
 }
@@ -67,7 +74,7 @@ export interface ConversationsClientOptions extends ClientOptions {
 export type ClientCoreLike = Session &
   Pick<ClientCore, 'tokenAboutToExpire$' | 'tokenExpired$' | 'connectionError$' | 'updateToken' | 'shutdown'>;
 
-function storeSetting(options: ConversationsClientOptions, name: Exclude<keyof typeof DEFAULT_STORE_OPTIONS, 'maxWindowMessages'>): number {
+function storeSetting(options: ConversationsClientOptions, name: Exclude<keyof typeof DEFAULT_STORE_OPTIONS, 'maxWindowMessages' | 'initialPageSize'>): number {
   const value = (options as unknown as Record<string, unknown>)[name];
   if (value === undefined) return DEFAULT_STORE_OPTIONS[name];
   if (typeof value !== 'number' || !Number.isFinite(value) || value < 0) {
@@ -81,6 +88,14 @@ function maxWindowMessages(options: ConversationsClientOptions): number {
   if (value === undefined) return DEFAULT_STORE_OPTIONS.maxWindowMessages;
   if (value !== Infinity && (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 1)) {
     throw new TypeError('ConversationsClient: options.maxWindowMessages must be an integer ≥ 1, or Infinity');
+  }
+  return value;
+}
+
+function initialPageSize(options: ConversationsClientOptions): number {
+  const value = (options as unknown as Record<string, unknown>)['initialPageSize'] ?? DEFAULT_STORE_OPTIONS.initialPageSize;
+  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 0 || value > LIMITS.maxMessagesPageSize) {
+    throw new TypeError(`ConversationsClient: options.initialPageSize must be an integer from 0 to ${LIMITS.maxMessagesPageSize}`);
   }
   return value;
 }
@@ -109,7 +124,10 @@ function resolveStorage(value: unknown): KeyValueStorage {
 export class ConversationsClient {
   /** `'connecting' | 'connected' | 'disconnecting' | 'disconnected' | 'denied'`; replays the current one (CONN-2). */
   readonly connectionState$: Observable<ConnectionState>;
-  /** `'started' → 'conversationsListCompleted' → 'completed'` (or `'failed'`); replays the current one (CONN-6). */
+  /**
+   * `'started' → 'conversationsListCompleted' → 'completed'` (or `'failed'`, after which the
+   * synchronisation is tried again with back-off: ROBUST-3); replays the current one (CONN-6).
+   */
   readonly synchronization$: Observable<SynchronizationStatus>;
   /** The token expires within the lead time (CONN-7); call `updateToken`. */
   readonly tokenAboutToExpire$: Observable<TokenExpiryNotice>;
@@ -148,7 +166,7 @@ export class ConversationsClient {
   private readonly core: ClientCoreLike;
   private readonly runtime: StoreRuntime;
   private readonly conversationHandles: HandleCache<ConversationHandle>;
-  private readonly userHandles = new Map<string, { handle: UserHandle }>();
+  private readonly userHandles: HandleCache<UserHandle>;
   private readonly push: PushRegistrar;
   private readonly pushSubject = new Subject<PushNotification>();
 
@@ -168,6 +186,7 @@ export class ConversationsClient {
       windowGraceMs: storeSetting(options, 'windowGraceMs'),
       windowKeepMessages: storeSetting(options, 'windowKeepMessages'),
       maxWindowMessages: maxWindowMessages(options),
+      initialPageSize: initialPageSize(options),
     };
     const storage = resolveStorage(options.storage);
     const core = internal === 'core' ? (tokenOrCore as ClientCoreLike) : new ClientCore(tokenOrCore as string, options);
@@ -175,6 +194,7 @@ export class ConversationsClient {
     this.runtime = new StoreRuntime(core, {
       ...settings,
       scheduler: options.scheduler ?? asyncScheduler,
+      random: options.random,
       onError: (message, error) => options.logger?.warn(message, { error: String(error) }),
     }).start();
     const store = this.runtime.store;
@@ -221,6 +241,7 @@ export class ConversationsClient {
     this.userUpdated$ = events.userUpdated.asObservable();
     this.pushNotification$ = this.pushSubject.asObservable();
     this.conversationHandles = new HandleCache((sid) => new ConversationHandle(sid, this.runtime));
+    this.userHandles = new HandleCache<UserHandle>();
     this.push = new PushRegistrar(this.runtime, storage);
   }
 
@@ -240,13 +261,16 @@ export class ConversationsClient {
   }
 
   /**
-   * Closes the connection, completes every observable handed out, releases every timer; every later
-   * call rejects with `client_shut_down` (CONN-8). Idempotent.
+   * Closes the connection, completes every observable handed out — the handles' and the counters' too,
+   * and any subscribed later — and releases every timer; every later call rejects with
+   * `client_shut_down`, also those the client could answer from what it holds (CONN-8, ROBUST-2).
+   * Idempotent.
    */
   async shutdown(): Promise<void> {
     this.runtime.shutdown();
     this.pushSubject.complete();
     this.conversationHandles.clear();
+    this.userHandles.clear();
     await this.core.shutdown();
   }
 
@@ -260,6 +284,7 @@ export class ConversationsClient {
 
   /** A subscribed conversation's handle, fetching it when the store does not hold it yet. */
   async getConversationBySid(sid: string): Promise<ConversationHandle> {
+    this.runtime.assertOpen();
     if (crGet(this.runtime.store.state.conversations.entities, sid) === undefined) {
       const conversation = await this.runtime.request('conversations.get', { sid }, { idempotent: true });
       this.runtime.dispatch([{ type: 'conversationFetched', conversation }]);
@@ -269,6 +294,7 @@ export class ConversationsClient {
 
   /** Like {@link getConversationBySid}, by unique name. */
   async getConversationByUniqueName(uniqueName: string): Promise<ConversationHandle> {
+    this.runtime.assertOpen();
     const { entities } = this.runtime.store.state.conversations;
     const held = crKeys(entities).find((sid) => crGet(entities, sid)!.uniqueName === uniqueName);
     if (held !== undefined) return this.conversation(held);
@@ -330,14 +356,11 @@ export class ConversationsClient {
 
   /** A user handle (STORE-10); rejects with `user_not_found` for unknown identities. */
   async getUser(identity: string): Promise<UserHandle> {
-    const held = this.userHandles.get(identity);
-    if (held !== undefined) return held.handle;
+    this.runtime.assertOpen();
+    const held = this.userHandles.peek(identity);
+    if (held !== undefined) return held;
     const snapshot = await this.runtime.request('users.get', { identity }, { idempotent: true });
-    const existing = this.userHandles.get(identity);
-    if (existing !== undefined) return existing.handle;
-    const handle = new UserHandle(identity, this.runtime, snapshot);
-    this.userHandles.set(identity, { handle });
-    return handle;
+    return this.userHandles.get(identity, () => new UserHandle(identity, this.runtime, snapshot));
   }
 
   /** Updates the user's own profile; resolves once `user$` shows it. */
@@ -355,6 +378,7 @@ export class ConversationsClient {
    */
   setPushRegistrationId(type: PushType, token: string): Promise<void> {
     if (type !== 'fcm' && type !== 'apn') return Promise.reject(new TypeError("setPushRegistrationId: type must be 'fcm' or 'apn'"));
+    if (this.runtime.isClosed) return Promise.reject(new ConversationsError('client_shut_down'));
     return this.push.register(type, token);
   }
 

@@ -1,4 +1,4 @@
-import { filter, firstValueFrom, type Observable } from 'rxjs';
+import { filter, type Observable } from 'rxjs';
 import type { User } from '@rx-conversations/protocol';
 import type { StoreRuntime } from './internal/store/StoreRuntime.js';
 
@@ -31,6 +31,6 @@ export class UserHandle {
 
   /** The current state, waiting for the watch to be answered. */
   getState(): Promise<User> {
-    return firstValueFrom(this.state$);
+    return this.runtime.first(this.state$);
   }
 }

@@ -28,13 +28,12 @@ export type {
   ClientOptions,
   FetchLike,
   HeartbeatOptions,
-  PlatformHooks,
-  PlatformSignal,
   ReconnectOptions,
   WebSocketConstructor,
   WebSocketLike,
 } from './ClientOptions.js';
-export type { TokenExpiryNotice } from './internal/core/ClientCore.js';
+export type { PlatformHooks, PlatformSignal } from './PlatformHooks.js';
+export type { TokenExpiryNotice } from './internal/core/TokenLifecycle.js';
 export { createConsoleLogger, LOG_LEVELS } from './Logger.js';
 export type { ConsoleLike, LogFields, Logger, LogLevel } from './Logger.js';
 

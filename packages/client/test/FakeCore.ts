@@ -4,7 +4,7 @@ import type { ClientCoreLike } from '../src/ConversationsClient.js';
 import type { InboundFrame, RequestOptions, SessionStart } from '../src/internal/Session.js';
 import type { ConnectionState } from '../src/ConnectionState.js';
 import { ConversationsError } from '../src/ConversationsError.js';
-import type { TokenExpiryNotice } from '../src/internal/core/ClientCore.js';
+import type { TokenExpiryNotice } from '../src/internal/core/TokenLifecycle.js';
 import { user } from './fixtures.js';
 
 export interface RecordedCall {

@@ -63,6 +63,7 @@ export const ERROR_CODES = {
   connection_lost: { retryable: true, summary: 'The connection dropped before the reply arrived; the client retries idempotent calls itself.' },
   request_timeout: { retryable: true, summary: 'No reply within the request timeout.' },
   queue_full: { retryable: true, summary: 'Too many calls are waiting for a connection.' },
+  rate_limit_deadline: { retryable: true, summary: 'The server\'s rate limit held the call back longer than `rateLimitDeadlineMs`; it was not sent.' },
   connection_denied: { retryable: false, summary: 'The connection is `denied` (token rejected); call `updateToken` with a valid token.' },
   message_send_failed: { retryable: true, summary: 'An optimistic send failed; `cause` has the reason; call `retry()` on the message.' },
 } as const satisfies Record<string, { retryable: boolean; summary: string }>;

@@ -72,6 +72,12 @@ export interface WelcomeFrame {
   /** The client should send a ping when it has sent nothing for this long. */
   readonly heartbeatIntervalMs: number;
   readonly serverTime: number;
+  /**
+   * The connection's request budget: a token bucket refilled at `ratePerSecond` up to `burst`, full
+   * when the welcome is written. Requests beyond it are answered `rate_limited`. Null: no limit;
+   * absent: a server that does not announce it (ROBUST-1).
+   */
+  readonly rateLimit?: { readonly ratePerSecond: number; readonly burst: number } | null;
 }
 
 /** Successful reply to request `id`. */

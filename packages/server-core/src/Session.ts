@@ -299,6 +299,7 @@ export class Session implements SessionPeer {
       tokenExpiresAt: this.tokenExpiresAt,
       heartbeatIntervalMs: this.settings.heartbeatIntervalMs,
       serverTime: now,
+      rateLimit: this.settings.rateLimit,
     };
     const early = this.early;
     this.early = null;

@@ -90,18 +90,23 @@ describe('InboxService on the FakeServer', () => {
     expect(fake.state.conversation(sid, 'alice')?.membership).toMatchObject({ lastReadMessageIndex: 3, unreadMessagesCount: 0 });
   });
 
-  it('STORE-8: the TTL-cached unread counter is read again from the server once its TTL (10 s) has passed', async () => {
+  it('STORE-8, ROBUST-3: a new message moves the unread counter at once; a removal makes it stale until its TTL (10 s) has passed', async () => {
     const counter$ = client.conversation(sid).unreadMessagesCount$;
     const countsRequests = () => fake.requests.filter((r) => r.op === 'conversations.counts').length;
     const seen: number[] = [];
     const subscription = counter$.subscribe((n) => seen.push(n));
     await waitFor(counter$, (n) => n === 0, 'first count'); // shares the subscription's request
     await fake.as('bob').send(sid, 'are you there?');
+    await waitFor(counter$, (n) => n === 1, 'counted at once');
+    const second = await fake.as('bob').send(sid, 'hello?');
+    await waitFor(counter$, (n) => n === 2, 'counted at once');
+    expect([seen, countsRequests()]).toEqual([[0, 1, 2], 1]); // the store counted them: no request
+    await fake.as('bob').removeMessage(sid, second.index);
     await clock.tick(9_999);
-    expect([seen, countsRequests()]).toEqual([[0], 1]); // the live event only marked the cached value stale
+    expect([seen, countsRequests()]).toEqual([[0, 1, 2], 1]); // a removal only marks the cached value stale
     await clock.tick(1);
     await waitFor(counter$, (n) => n === 1, 'refreshed count');
-    expect([seen, countsRequests()]).toEqual([[0, 1], 2]);
+    expect([seen, countsRequests()]).toEqual([[0, 1, 2, 1], 2]);
     subscription.unsubscribe();
   });
 

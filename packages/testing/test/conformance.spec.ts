@@ -16,7 +16,10 @@ type Connect = (token: string, lastSeq?: number) => Promise<TestClient<WireSocke
 const TIMES = new Set(['createdAt', 'updatedAt', 'joinedAt', 'lastReadAt', 'lastMessageAt', 'at', 'serverTime', 'registeredAt', 'expiresAt', 'tokenExpiresAt']);
 const SID = /^(CH|IM|MB|CN)[0-9a-f]{32}$/;
 
-/** Numbers sids by first appearance, masks times and error messages (wording may differ). */
+/**
+ * Numbers sids by first appearance, masks times and error messages (wording may differ), and the
+ * welcome's `rateLimit`: the fake has no rate limit (docs/guides/testing.md) and says so (`null`).
+ */
 function normalise(value: unknown, sids = new Map<string, string>()): unknown {
   if (typeof value === 'string') {
     const prefix = SID.exec(value)?.[1];
@@ -27,7 +30,7 @@ function normalise(value: unknown, sids = new Map<string, string>()): unknown {
   if (Array.isArray(value)) return value.map((v) => normalise(v, sids));
   if (value === null || typeof value !== 'object') return value;
   return Object.fromEntries(
-    Object.entries(value).map(([k, v]) => [k, (TIMES.has(k) && typeof v === 'number') || (k === 'message' && typeof v === 'string') ? '…' : normalise(v, sids)]),
+    Object.entries(value).map(([k, v]) => [k, (TIMES.has(k) && typeof v === 'number') || (k === 'message' && typeof v === 'string') || k === 'rateLimit' ? '…' : normalise(v, sids)]),
   );
 }
 

@@ -1,4 +1,4 @@
-import { asyncScheduler, Observable, timer, type MonoTypeOperatorFunction, type SchedulerLike, type Subscription } from 'rxjs';
+import { asyncScheduler, Observable, type MonoTypeOperatorFunction, type SchedulerLike, type Subscription } from 'rxjs';
 import { backoffDelay, type BackoffOptions } from './backoffDelay.js';
 
 /** Options of {@link retryWithBackoff}. */
@@ -55,10 +55,10 @@ export function retryWithBackoff<T>(options: RetryWithBackoffOptions): MonoTypeO
               subscriber.error(error);
               return;
             }
-            wait = timer(backoffDelay(attempt, options, random), scheduler).subscribe(() => {
+            wait = scheduler.schedule(() => {
               wait = null;
               subscribe();
-            });
+            }, backoffDelay(attempt, options, random));
           },
           complete: () => subscriber.complete(),
         });

@@ -66,4 +66,30 @@ describe('ttlCache (STORE-8, STORE-13)', () => {
       expectObservable(cache, '10ms ^ 5ms !').toBe('10ms a', { a: 'ok' });
     });
   });
+
+  it('ROBUST-2: `until` completes every subscriber, stops the TTL timer, and completes later subscribers at once', () => {
+    const ts = make();
+    ts.run(({ cold, hot, expectObservable, expectSubscriptions }) => {
+      const fetch = cold('-(v|)');
+      const until = hot('-----x');
+      const cache = fetch.pipe(ttlCache<string>(3, { scheduler: ts, until }));
+      expectObservable(cache).toBe('-v--v|', { v: 'v' });
+      expectObservable(cache, '-------^').toBe('-------|');
+      // Fetched at 0 and 3; nothing after the end at 5, although the TTL would fetch again at 6.
+      expectSubscriptions(fetch.subscriptions).toBe(['^!', '---^!']);
+    });
+  });
+
+  it('ROBUST-3: a `known` value goes to every subscriber at once, counts as fetched, and wins over a fetch in flight', () => {
+    const ts = make();
+    ts.run(({ cold, hot, expectObservable, expectSubscriptions }) => {
+      const fetch = cold('---(v|)');
+      const known = hot('-----k-------K', { k: 'k', K: 'K' });
+      const cache = fetch.pipe(ttlCache<string>(6, { scheduler: ts, known }));
+      // Fetched at 0 (v at 3); k at 5 resets the age, so the next fetch is at 11, not 6; it is in flight
+      // when K arrives at 13, so its answer (14) is not used.
+      expectObservable(cache, '^ 16ms !').toBe('---v-k-------K', { v: 'v', k: 'k', K: 'K' });
+      expectSubscriptions(fetch.subscriptions).toBe(['^--!', '11ms ^--!']);
+    });
+  });
 });

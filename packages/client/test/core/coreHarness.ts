@@ -2,7 +2,8 @@
 import type { ConnectionState } from '../../src/ConnectionState.js';
 import type { ClientOptions } from '../../src/ClientOptions.js';
 import type { ConversationsError } from '../../src/ConversationsError.js';
-import { ClientCore, type TokenExpiryNotice } from '../../src/internal/core/ClientCore.js';
+import { ClientCore } from '../../src/internal/core/ClientCore.js';
+import type { TokenExpiryNotice } from '../../src/internal/core/TokenLifecycle.js';
 import type { InboundFrame, SessionStart } from '../../src/internal/Session.js';
 import type { WelcomeFrame } from '@rx-conversations/protocol';
 import { fakeWebSocketClass, FakePlatform, makeToken, RecordingLogger, VirtualClock, welcome, type FakeSocket } from './fakes.js';

@@ -2,7 +2,8 @@
 // platform hooks and a recording logger. Used by the unit specs under src/internal/core.
 import { VirtualTimeScheduler } from 'rxjs';
 import { PROTOCOL_VERSION, SUBPROTOCOL, type ClientFrame, type ServerFrame, type User, type WelcomeFrame } from '@rx-conversations/protocol';
-import type { FetchLike, PlatformHooks, PlatformSignal } from '../../src/ClientOptions.js';
+import type { FetchLike } from '../../src/ClientOptions.js';
+import type { PlatformHooks, PlatformSignal } from '../../src/PlatformHooks.js';
 import type { LogFields, Logger } from '../../src/Logger.js';
 
 /** 2023-11-14T22:13:20Z, in ms: virtual time starts here so token `exp` values look real. */

@@ -14,7 +14,11 @@ const { setup: start, record } = useFakeSessions();
 const indices = (list: readonly MessageView[]) => list.map((m) => m.index);
 const range = (from: number, to: number): number[] => Array.from({ length: to - from + 1 }, (_, i) => from + i);
 
-/** A client over a fake session whose server holds `history` messages of conversation `a`. */
+/**
+ * A client over a fake session whose server holds `history` messages of conversation `a`. These tests
+ * page the window by hand, so the first subscription loads no page of its own (`initialPageSize: 0`;
+ * ROBUST-4 is tested in initialPage.spec.ts).
+ */
 async function setup(options: Partial<ConversationsClientOptions> = {}, rest: Handler = () => null) {
   const server: Message[] = [];
   const { core, client, clock } = start((op, args, self) => {
@@ -29,7 +33,7 @@ async function setup(options: Partial<ConversationsClientOptions> = {}, rest: Ha
       return { items: before.slice(Math.max(0, before.length - size)), hasMore: before.length > size, asOfSeq: self.headSeq };
     }
     return rest(op, args, self);
-  }, options);
+  }, { initialPageSize: 0, ...options });
   core.welcome();
   await clock.tick();
   /** A message the server stores and announces live. */

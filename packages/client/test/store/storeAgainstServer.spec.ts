@@ -393,6 +393,14 @@ describe('STORE-4: handles and lookups (real server)', () => {
 // ───────────────────────────── STORE-5 ─────────────────────────────
 
 describe('STORE-5: history pages merged with live messages from another client', () => {
+  // These tests page the window by hand from empty: this bob's first subscription does not load a page
+  // of its own (ROBUST-4, on by default, is tested in initialPage.spec.ts).
+  let bob: ConversationsClient;
+  let bobWire: WireTap;
+  beforeAll(async () => {
+    ({ client: bob, wire: bobWire } = await h.client('bob', { initialPageSize: 0 }));
+  });
+
   it('STORE-5: loadOlder and getMessages interleaved with live sends, edits and removals: index order, no duplicates, changes applied', async () => {
     const c = await conversationWith('history', 'bob');
     for (let i = 0; i < 70; i++) await c.sendMessage(`m${i}`);
@@ -624,9 +632,20 @@ describe('STORE-8: semi-real-time counters behind a TTL cache (real server, virt
     await barrier();
     expect(countsOf(c1.sid)).toBe(1);
 
-    // A live event makes the cached value stale: nobody is handed it, and the next request still waits for the TTL.
+    // A new message moves the counters at once: the store counted it exactly (ROBUST-3), without a request.
     await c1.sendMessage('c');
-    await waitUntil(k.state$, (s) => s?.lastMessageIndex === 2, 'the live message on carol');
+    await waitUntil(k.messagesCount$, (n) => n === 3, 'the new message counted on carol');
+    expect([...seen.messages.values()]).toEqual(Array(7).fill(3));
+    expect([...seen.unread.values()]).toEqual(Array(7).fill(3));
+    await barrier();
+    expect(countsOf(c1.sid)).toBe(1);
+
+    // Other changes make the cached value stale (a removal: the store does not count those exactly):
+    // nobody is handed it, and the next request still waits for the TTL.
+    const d = await c1.sendMessage('d');
+    await waitUntil(k.state$, (s) => s?.messagesCount === 4, 'the fourth message on carol');
+    await c1.removeMessage(d.index);
+    await waitUntil(k.state$, (s) => s?.messagesCount === 3, 'the removal on carol');
     let fresh: number | undefined;
     const pending = k.getMessagesCount().then((v) => (fresh = v));
     for (let i = 0; i < 10; i++) void k.getUnreadMessagesCount(); // churn: subscribe, wait, never a request of their own
@@ -872,7 +891,8 @@ describe('STORE-12: memory is bounded (real server, virtual clock)', () => {
     const GRACE = 1_000;
     const c = await conversationWith('bounded', 'carol');
     for (let i = 0; i < 40; i++) await c.sendMessage(`m${i}`);
-    const { client: carol, wire, clock } = virtualClient('carol', { windowGraceMs: GRACE, windowKeepMessages: 5 });
+    // Paged by hand from empty (initialPageSize 0: ROBUST-4 is tested in initialPage.spec.ts).
+    const { client: carol, wire, clock } = virtualClient('carol', { windowGraceMs: GRACE, windowKeepMessages: 5, initialPageSize: 0 });
     await within(carol.whenSynchronized(), 'carol synchronised');
     const k = carol.conversation(c.sid);
     const barrier = () => carol.peekConversationBySid(c.sid);

@@ -2,21 +2,15 @@ import {
   AsyncSubject,
   BehaviorSubject,
   distinctUntilChanged,
-  EMPTY,
   filter,
   firstValueFrom,
-  ignoreElements,
   map,
-  merge,
   Observable,
   Subject,
   Subscription,
-  switchMap,
-  tap,
-  timer,
+  type SchedulerLike,
 } from 'rxjs';
 import {
-  MAX_TIMER_MS,
   StreamPositions,
   AUTH_SUBPROTOCOL_PREFIX,
   errorCodeForClose,
@@ -32,12 +26,13 @@ import {
   type User,
   type WelcomeFrame,
 } from '@rx-conversations/protocol';
-import { validateOptions, type ClientOptions, type PlatformSignal, type ResolvedClientOptions } from '../../ClientOptions.js';
+import { validateOptions, type ClientOptions, type ResolvedClientOptions } from '../../ClientOptions.js';
+import type { PlatformSignal } from '../../PlatformHooks.js';
 import type { ConnectionState } from '../../ConnectionState.js';
 import { ConversationsError } from '../../ConversationsError.js';
 import type { InboundFrame, RequestOptions, Session, SessionStart } from '../Session.js';
 import { authProbe } from './authProbe.js';
-import { backoffDelay } from './backoff.js';
+import { backoffDelay } from '../../operators/backoffDelay.js';
 import {
   INITIAL_STATE,
   PHASES,
@@ -50,25 +45,24 @@ import {
 import { createCoreLog, type CoreLog } from './CoreLog.js';
 import { RequestQueue, type Transmit } from './RequestQueue.js';
 import { SocketLink } from './SocketLink.js';
-import { decodeTokenClaims, type TokenClaims } from './tokenClaims.js';
-import { TokenRefresher } from './TokenRefresher.js';
-
-/** What `tokenAboutToExpire$` emits. */
-export interface TokenExpiryNotice {
-  /** When the current token expires, epoch ms. */
-  readonly expiresAt: number;
-}
+import { decodeTokenClaims } from './tokenClaims.js';
+import { TokenLifecycle, type TokenExpiryNotice } from './TokenLifecycle.js';
 
 /** How long a connection must stay up before a drop counts as a fresh failure rather than a flap or a loss. */
 const STABLE_CONNECTION_MS = 10_000;
 
 const shutDownError = (): ConversationsError => new ConversationsError('client_shut_down');
 
+/** An effect that calls `raise` after `delayMs`, unless unsubscribed first. */
+const after = (scheduler: SchedulerLike, delayMs: number, raise: () => void): Observable<never> =>
+  new Observable<never>(() => scheduler.schedule(raise, delayMs));
+
 /**
  * The connection core (CONN-1..10): one websocket at a time, its lifecycle as a declarative state
- * machine ({@link PHASES}), reconnection with backoff and resume, heartbeat, the request queue and the
- * token lifecycle. It implements {@link Session} for the store, and the lifecycle surface the public
- * `ConversationsClient` delegates to. Every timer runs on `options.scheduler`.
+ * machine ({@link PHASES}), reconnection with backoff and resume, heartbeat and the request queue; the
+ * token's expiry and renewal are a {@link TokenLifecycle} it drives. It implements {@link Session} for
+ * the store, and the lifecycle surface the public `ConversationsClient` delegates to. Every timer runs
+ * on `options.scheduler`.
  *
  * @example
  * const core = new ClientCore(token, { url: 'ws://127.0.0.1:8080', WebSocket });
@@ -99,14 +93,11 @@ export class ClientCore implements Session {
   private readonly machine$: BehaviorSubject<MachineState>;
   private readonly inboundSubject = new Subject<readonly InboundFrame[]>();
   private readonly sessionsSubject = new Subject<SessionStart>();
-  private readonly aboutToExpireSubject = new Subject<TokenExpiryNotice>();
-  private readonly expiredSubject = new Subject<void>();
   private readonly errorSubject = new Subject<ConversationsError>();
   private readonly shutdownSubject = new AsyncSubject<void>();
-  private readonly token$: BehaviorSubject<string>;
+  private readonly tokens: TokenLifecycle;
   private readonly requests: RequestQueue;
-  private readonly refresher: TokenRefresher | null;
-  /** Everything running: effects keyed on the state, token timers, platform listeners. */
+  /** Everything running: effects keyed on the state, platform listeners. */
   private readonly running = new Subscription();
   private readonly closed: Promise<void>;
   private resolveClosed: () => void = () => undefined;
@@ -126,10 +117,7 @@ export class ClientCore implements Session {
   private lastSeq: number | null = null;
   private readonly streams = new StreamPositions();
   private currentUser: User | null = null;
-  private currentIdentity: string;
   private lastDenial = new ConversationsError('connection_denied');
-  private aboutAnnouncedFor: string | null = null;
-  private expiredAnnouncedFor: string | null = null;
 
   /**
    * Validates `options` (TypeError when invalid) and connects at once. Never throws for network or
@@ -140,8 +128,6 @@ export class ClientCore implements Session {
     const { scheduler } = this.options;
     this.log = createCoreLog(this.options.logLevel, this.options.logger);
     const claims = decodeTokenClaims(token);
-    this.currentIdentity = claims?.identity ?? '';
-    this.token$ = new BehaviorSubject(typeof token === 'string' ? token : '');
     this.enteredAt = scheduler.now();
     this.closed = new Promise((resolve) => {
       this.resolveClosed = resolve;
@@ -150,13 +136,14 @@ export class ClientCore implements Session {
       scheduler,
       maxQueued: this.options.maxQueuedRequests,
       defaultTimeoutMs: this.options.requestTimeoutMs,
+      rateLimitDeadlineMs: this.options.rateLimitDeadlineMs,
       log: this.log,
     });
-    const provider = this.options.tokenProvider;
-    this.refresher = provider === null ? null : new TokenRefresher({
-      provider,
-      apply: (fresh) => this.applyToken(fresh, true),
+    this.tokens = new TokenLifecycle(token, {
       scheduler,
+      leadMs: this.options.tokenRefreshLeadMs,
+      provider: this.options.tokenProvider,
+      apply: (fresh) => this.applyToken(fresh, true),
       retryDelay: (failures) => backoffDelay(failures, this.options.reconnect, this.options.random),
       onProviderFailure: (error) => this.errorSubject.next(error),
       log: this.log,
@@ -168,13 +155,13 @@ export class ClientCore implements Session {
     this.inbound$ = this.inboundSubject.asObservable();
     this.sessions$ = this.sessionsSubject.asObservable();
     this.connectionState$ = this.machine$.pipe(map(publicState), distinctUntilChanged());
-    this.tokenAboutToExpire$ = this.aboutToExpireSubject.asObservable();
-    this.tokenExpired$ = this.expiredSubject.asObservable();
+    this.tokenAboutToExpire$ = this.tokens.aboutToExpire$;
+    this.tokenExpired$ = this.tokens.expired$;
     this.connectionError$ = this.errorSubject.asObservable();
     this.discontinuity$ = this.sessionsSubject.pipe(filter((session) => session.resume === 'resync'));
     this.shutdown$ = this.shutdownSubject.asObservable();
 
-    this.log.info('client created', { url: this.options.url, identity: this.currentIdentity, state: initial.phase });
+    this.log.info('client created', { url: this.options.url, identity: this.identity, state: initial.phase });
     // Hold events raised while wiring (a fake socket may answer synchronously) until all is in place.
     this.draining = true;
     try {
@@ -194,7 +181,7 @@ export class ClientCore implements Session {
 
   /** The identity of the token (`grants.identity`); '' while the client has had no decodable token. */
   get identity(): string {
-    return this.currentIdentity;
+    return this.tokens.currentIdentity;
   }
 
   /** The current public state (CONN-2). */
@@ -216,16 +203,13 @@ export class ClientCore implements Session {
     return this.machine$.getValue();
   }
 
-  private get token(): string {
-    return this.token$.getValue();
-  }
-
-  /** See {@link Session.request}. Requests wait in the queue while connecting and while `denied`. */
+  /**
+   * See {@link Session.request}. Requests wait in the queue while connecting and while `denied`, and
+   * while connected go out as the server's rate limit allows (ROBUST-1).
+   */
   request<O extends OpName>(op: O, args: OpArgs<O>, options?: RequestOptions): Promise<OpResult<O>> {
-    const spec = PHASES[this.state.phase];
-    if (spec.requests === 'reject') return Promise.reject(shutDownError());
-    const canSend = spec.requests === 'send' && this.welcomed && this.link !== null;
-    return this.requests.submit(op, args, options, canSend ? this.transmit : null);
+    if (PHASES[this.state.phase].requests === 'reject') return Promise.reject(shutDownError());
+    return this.requests.submit(op, args, options);
   }
 
   /**
@@ -301,7 +285,7 @@ export class ClientCore implements Session {
     if (before !== after) this.log.info(`connection ${before} → ${after}`, { event: event.type });
     if (next.phase === 'closing' && previous.phase !== 'closing') {
       // Before observers see `disconnecting`: nothing may still be pending then.
-      this.refresher?.dispose();
+      this.tokens.stop();
     }
     this.machine$.next(next);
     if (next.phase === 'closing' && previous.phase !== 'closing') this.requests.rejectAll(shutDownError());
@@ -315,11 +299,18 @@ export class ClientCore implements Session {
   private startEffects(): void {
     const { scheduler, reconnect, random } = this.options;
     const effect = <K>(key: (state: MachineState) => K | null, run: (key: K) => Observable<unknown>): void => {
-      this.running.add(
-        this.machine$
-          .pipe(map(key), distinctUntilChanged(), switchMap((k) => (k === null ? EMPTY : run(k))))
-          .subscribe(),
-      );
+      // switchMap over the distinct keys, by hand (rxjs switchMap brings its input conversions: PERF-7).
+      let last: K | null | undefined;
+      let current = new Subscription();
+      this.running.add(this.machine$.subscribe((state) => {
+        const k = key(state);
+        if (k === last) return;
+        last = k;
+        current.unsubscribe();
+        current = new Subscription();
+        if (k !== null) current.add(run(k).subscribe());
+      }));
+      this.running.add(() => current.unsubscribe());
     };
     effect((s) => (PHASES[s.phase].socket ? s.socket : null), () => this.socketEffect());
     effect((s) => (PHASES[s.phase].authProbe ? s.socket : null), () => this.probeEffect());
@@ -329,19 +320,18 @@ export class ClientCore implements Session {
         const state = this.state;
         const delay = retryDelay(state, reconnect, random);
         this.log.debug('retrying after backoff', { attempt: state.attempt, lossyLink: state.lossyLink, delayMs: delay });
-        return timer(delay, scheduler).pipe(tap(() => this.dispatch({ type: 'retryTimerFired' })));
+        return after(scheduler, delay, () => this.dispatch({ type: 'retryTimerFired' }));
       },
     );
     // A connection that stays up this long is stable: the next drop is retried fast again (flap damping).
     effect(
       (s) => (s.phase === 'connected' && (s.flaps > 0 || s.losses > 0) ? s.socket : null),
-      () => timer(STABLE_CONNECTION_MS, scheduler).pipe(tap(() => this.dispatch({ type: 'connectionStable' }))),
+      () => after(scheduler, STABLE_CONNECTION_MS, () => this.dispatch({ type: 'connectionStable' })),
     );
     effect(
       (s) => (PHASES[s.phase].reconnecting && !s.periodElapsed ? s.cycle : null),
-      () => timer(reconnect.connectingPeriodMs, scheduler).pipe(tap(() => this.dispatch({ type: 'connectingPeriodElapsed' }))),
+      () => after(scheduler, reconnect.connectingPeriodMs, () => this.dispatch({ type: 'connectingPeriodElapsed' })),
     );
-    this.running.add(this.token$.pipe(switchMap((token) => this.tokenTimers(token))).subscribe());
     const platform = this.options.platform;
     if (platform !== null) {
       try {
@@ -359,8 +349,7 @@ export class ClientCore implements Session {
     this.machine$.complete();
     this.inboundSubject.complete();
     this.sessionsSubject.complete();
-    this.aboutToExpireSubject.complete();
-    this.expiredSubject.complete();
+    this.tokens.dispose();
     this.errorSubject.complete();
     this.shutdownSubject.next();
     this.shutdownSubject.complete();
@@ -380,7 +369,7 @@ export class ClientCore implements Session {
       let link: SocketLink | null = null;
       try {
         link = new SocketLink(
-          { WebSocket, url, protocols: [SUBPROTOCOL, AUTH_SUBPROTOCOL_PREFIX + this.token], scheduler, timeoutMs: heartbeat.timeoutMs, log: this.log },
+          { WebSocket, url, protocols: [SUBPROTOCOL, AUTH_SUBPROTOCOL_PREFIX + this.tokens.current], scheduler, timeoutMs: heartbeat.timeoutMs, log: this.log },
           {
             opened: () => this.onOpened(),
             received: (frames) => this.onFrames(frames),
@@ -486,7 +475,7 @@ export class ClientCore implements Session {
         case 'pong':
           break;
         case 'notice':
-          if (frame.kind === 'tokenAboutToExpire') this.announceAboutToExpire(this.token, frame.expiresAt);
+          if (frame.kind === 'tokenAboutToExpire') this.tokens.noticed(frame.expiresAt);
           break;
         default:
           this.log.debug('unknown frame ignored', { type: (frame as { type: unknown }).type });
@@ -504,7 +493,7 @@ export class ClientCore implements Session {
     }
     this.welcomed = true;
     this.currentUser = frame.user;
-    if (this.currentIdentity === '') this.currentIdentity = frame.identity;
+    this.tokens.welcomed(frame.identity);
     if (frame.resume !== 'resumed' || this.lastSeq === null) {
       this.lastSeq = frame.headSeq;
       this.streams.reset();
@@ -515,7 +504,7 @@ export class ClientCore implements Session {
     const interval = Math.min(heartbeat.intervalMs ?? offered, Math.floor(heartbeat.timeoutMs / 2));
     this.link?.startPinging(interval);
     // Queued calls go out before anyone can observe `connected` and call again (order is kept).
-    this.requests.flush(this.transmit);
+    this.requests.opened(this.transmit, frame.rateLimit ?? null);
     // Back after a drop: ask for a pong at once, so that even a quiet connection shows within a round
     // trip whether the server serves it (a crash loop welcomes and drops before answering).
     if (this.state.flaps > 0 || this.state.losses > 0) this.link?.ping();
@@ -527,19 +516,17 @@ export class ClientCore implements Session {
 
   private probeEffect(): Observable<never> {
     const { authUrl, fetch, scheduler, heartbeat } = this.options;
-    return authProbe({ token: this.token, authUrl, fetch, scheduler, timeoutMs: heartbeat.timeoutMs, log: this.log }).pipe(
-      tap((result) => {
-        if (!result.denied) {
-          this.dispatch({ type: 'authInconclusive' });
-          return;
-        }
-        const error = new ConversationsError(result.code, result.message);
-        this.lastDenial = error;
-        this.dispatch({ type: 'tokenRejected' });
-        this.afterState(() => this.afterDenial(error));
-      }),
-      ignoreElements(),
-    );
+    const probe = authProbe({ token: this.tokens.current, authUrl, fetch, scheduler, timeoutMs: heartbeat.timeoutMs, log: this.log });
+    return new Observable<never>(() => probe.subscribe((result) => {
+      if (!result.denied) {
+        this.dispatch({ type: 'authInconclusive' });
+        return;
+      }
+      const error = new ConversationsError(result.code, result.message);
+      this.lastDenial = error;
+      this.dispatch({ type: 'tokenRejected' });
+      this.afterState(() => this.afterDenial(error));
+    }));
   }
 
   private onPlatformSignal(signal: PlatformSignal): void {
@@ -554,17 +541,12 @@ export class ClientCore implements Session {
 
   private async applyToken(token: string, fromProvider: boolean): Promise<void> {
     if (PHASES[this.state.phase].requests === 'reject') throw shutDownError();
-    if (typeof token !== 'string') throw new ConversationsError('token_not_a_string', 'updateToken expects the token as a string');
-    const claims = decodeTokenClaims(token);
-    if (claims === null) throw new ConversationsError('token_malformed', 'updateToken: the token is not a decodable JWT');
-    if (claims.identity !== null && this.currentIdentity !== '' && claims.identity !== this.currentIdentity) {
-      throw new ConversationsError('token_identity_mismatch', 'updateToken: the token is for another identity; create a new client for it');
-    }
-    if (!fromProvider) this.refresher?.reset();
+    const claims = this.tokens.check(token);
+    if (!fromProvider) this.tokens.fromApp();
     if (this.state.phase === 'connected') {
       try {
         await this.request('token.update', { token });
-        this.adoptToken(token, claims);
+        this.tokens.adopt(token, claims);
         this.log.info('token updated on the open connection');
         return;
       } catch (error) {
@@ -575,7 +557,7 @@ export class ClientCore implements Session {
         // The socket dropped mid-update: carry on as when disconnected.
       }
     }
-    this.adoptToken(token, claims);
+    this.tokens.adopt(token, claims);
     const socketBefore = this.state.socket;
     this.log.info('token stored; reconnecting with it', { from: this.state.phase });
     this.dispatch({ type: 'tokenUpdated' });
@@ -589,50 +571,10 @@ export class ClientCore implements Session {
     if (outcome.phase === 'denied') throw this.lastDenial;
   }
 
-  private adoptToken(token: string, claims: TokenClaims): void {
-    if (this.currentIdentity === '' && claims.identity !== null) this.currentIdentity = claims.identity;
-    if (token !== this.token) this.token$.next(token);
-  }
-
-  /** `tokenAboutToExpire$` at exp − lead, `tokenExpired$` at exp, for the current token. */
-  private tokenTimers(token: string): Observable<never> {
-    const claims = decodeTokenClaims(token);
-    if (claims === null || claims.exp === null) return EMPTY;
-    const { scheduler, tokenRefreshLeadMs } = this.options;
-    const expiresAt = claims.exp * 1000;
-    // Never more than half the token's life: a 3-minute token would otherwise be refreshed at once, forever.
-    const lead = claims.iat !== null && claims.exp > claims.iat ? Math.min(tokenRefreshLeadMs, ((claims.exp - claims.iat) * 1000) / 2) : tokenRefreshLeadMs;
-    const at = (time: number, action: () => void): Observable<never> => {
-      const delay = Math.max(0, time - scheduler.now());
-      return delay > MAX_TIMER_MS ? EMPTY : timer(delay, scheduler).pipe(tap(action), ignoreElements());
-    };
-    return merge(
-      at(expiresAt - lead, () => this.announceAboutToExpire(token, expiresAt)),
-      at(expiresAt, () => this.announceExpired(token)),
-    );
-  }
-
-  private announceAboutToExpire(token: string, expiresAt: number): void {
-    if (token !== this.token || this.aboutAnnouncedFor === token) return;
-    this.aboutAnnouncedFor = token;
-    this.log.info('token about to expire', { inMs: expiresAt - this.options.scheduler.now() });
-    this.aboutToExpireSubject.next({ expiresAt });
-    this.refresher?.trigger('tokenAboutToExpire');
-  }
-
-  private announceExpired(token: string): void {
-    if (token !== this.token || this.expiredAnnouncedFor === token) return;
-    this.expiredAnnouncedFor = token;
-    this.log.info('token expired or refused');
-    this.expiredSubject.next();
-    this.refresher?.trigger('tokenExpired');
-  }
-
   private afterDenial(error: ConversationsError): void {
     if (this.state.phase !== 'denied') return;
     this.log.warn('connection denied', { code: error.code });
     this.errorSubject.next(error);
-    this.announceExpired(this.token);
-    this.refresher?.trigger('denied');
+    this.tokens.denied();
   }
 }

@@ -1,6 +1,6 @@
 import { isDeniedCloseCode } from '@rx-conversations/protocol';
 import type { ConnectionState } from '../../ConnectionState.js';
-import { backoffDelay, jittered, type BackoffConfig } from './backoff.js';
+import { backoffDelay, type BackoffOptions } from '../../operators/backoffDelay.js';
 
 /**
  * Internal phases of the connection, richer than the public {@link ConnectionState}:
@@ -260,8 +260,8 @@ export function publicState(state: MachineState): ConnectionState {
  * @example
  * retryDelay({ ...INITIAL_STATE, phase: 'backoff', attempt: 9, lossyLink: true }, { initialDelayMs: 100, maxDelayMs: 30_000, multiplier: 2, jitter: 0.5 }, () => 0); // 1000
  */
-export function retryDelay(state: MachineState, config: BackoffConfig, random: () => number): number {
-  if (state.periodElapsed) return jittered(config.maxDelayMs, config.jitter, random);
+export function retryDelay(state: MachineState, config: BackoffOptions, random: () => number): number {
+  if (state.periodElapsed) return backoffDelay(1, { ...config, initialDelayMs: config.maxDelayMs }, random);
   if (!state.lossyLink) return backoffDelay(state.attempt, config, random);
   const cap = Math.min(config.maxDelayMs, Math.max(config.initialDelayMs, LOSSY_LINK_MAX_DELAY_MS));
   return backoffDelay(state.attempt, { ...config, maxDelayMs: cap }, random);

@@ -1,4 +1,4 @@
-import type { PlatformHooks, PlatformSignal } from '../../ClientOptions.js';
+import type { PlatformHooks, PlatformSignal } from '../../PlatformHooks.js';
 
 interface ListenerTarget {
   addEventListener(type: string, listener: () => void): void;

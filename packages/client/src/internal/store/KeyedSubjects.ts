@@ -12,15 +12,17 @@ interface Entry<V> {
  */
 export class KeyedSubjects<V> {
   private readonly entries = new Map<string, Entry<V>>();
+  private completed = false;
 
   constructor(
     private readonly read: (key: string) => V,
     private readonly hooks: { onFirst?: (key: string) => void; onLast?: (key: string) => void } = {},
   ) {}
 
-  /** Replays the current value, then every change, each emitted once (distinct by reference). */
+  /** Replays the current value, then every change, each emitted once (distinct by reference); completes at once after {@link complete}. */
   select(key: string): Observable<V> {
     return new Observable<V>((subscriber) => {
+      if (this.completed) return subscriber.complete();
       let entry = this.entries.get(key);
       const first = entry === undefined;
       if (entry === undefined) {
@@ -64,6 +66,7 @@ export class KeyedSubjects<V> {
 
   /** Completes every subject (shutdown). */
   complete(): void {
+    this.completed = true;
     const entries = [...this.entries.values()];
     this.entries.clear();
     for (const e of entries) e.subject.complete();

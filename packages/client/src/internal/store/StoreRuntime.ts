@@ -1,9 +1,11 @@
-import { defer, firstValueFrom, Observable, Subject, Subscription, type SchedulerLike } from 'rxjs';
-import type { MessagesPage, OpArgs, OpName, OpResult } from '@rx-conversations/protocol';
+import { AsyncSubject, firstValueFrom, Observable, Subject, Subscription, type SchedulerLike } from 'rxjs';
+import type { Conversation, ConversationCounts, MessagesPage, OpArgs, OpName, OpResult } from '@rx-conversations/protocol';
 import type { RequestOptions, Session, SessionStart } from '../Session.js';
 import { ConversationsError } from '../../ConversationsError.js';
 import type { Discontinuity } from '../../ClientEvents.js';
 import { retryWithBackoff } from '../../operators/retryWithBackoff.js';
+import { backoffDelay } from '../../operators/backoffDelay.js';
+import { fromCall } from '../fromCall.js';
 import { Store, type AppliedBatch } from './Store.js';
 import type { StoreAction } from './StoreAction.js';
 import { conversationKeyOf, entryOf } from './actionCatalog.js';
@@ -27,6 +29,10 @@ export interface StoreOptions {
   readonly windowKeepMessages: number;
   /** Live messages any window holds at most, observed or not (STORE-12); Infinity: unbounded. */
   readonly maxWindowMessages: number;
+  /** The page the first observer of an empty window loads (ROBUST-4); 0: none. */
+  readonly initialPageSize: number;
+  /** Randomness for back-off jitter, [0, 1). Default `Math.random`. */
+  readonly random?: () => number;
   /** Reports of background failures (synchronisation); never thrown. */
   readonly onError?: (message: string, error: unknown) => void;
 }
@@ -38,6 +44,7 @@ export const DEFAULT_STORE_OPTIONS = {
   windowGraceMs: 60_000,
   windowKeepMessages: 100,
   maxWindowMessages: 2_000,
+  initialPageSize: 30,
 } as const;
 
 const SYNC_PAGE_SIZE = 100;
@@ -46,6 +53,8 @@ const RESYNC_WINDOW_PAGE = 50;
 const RESYNC_CATCH_UP_PAGES = 4;
 /** Reads of a conversation that events kept overtaking before its snapshot is taken as it is. */
 const DISCOVERY_ATTEMPTS = 5;
+/** Back-off between attempts of a synchronisation that failed (ROBUST-3): 1 s, 2 s, 4 s… up to 60 s. */
+const SYNC_RETRY = { initialDelayMs: 1_000, maxDelayMs: 60_000, multiplier: 2, jitter: 0.5 };
 
 /**
  * The store and its effects, on top of a {@link Session}: routes inbound batches into the store,
@@ -56,15 +65,23 @@ export class StoreRuntime {
   readonly store: Store;
   readonly events = new EventStreams();
   readonly discontinuity$ = new Subject<Discontinuity>();
+  /** Emits once and completes at shutdown; replays to late subscribers (ROBUST-2). */
+  readonly closed$: Observable<void>;
+  private readonly closing = new AsyncSubject<void>();
   private readonly running = new Subscription();
   private readonly timers = new Subscription();
   private readonly unobservedSince = new Map<string, number>();
-  private readonly invalidations = new Map<string, Subject<void>>();
+  private readonly invalidations = new Map<string, Subject<ConversationCounts | null>>();
   /** Conversations being fetched because an event named them before the store knew them. */
   private readonly discovering = new Map<string, { removed: boolean; done: Promise<void> }>();
   /** Such conversations seen while the list was being read: looked at once it is complete. */
   private readonly undiscovered = new Set<string>();
+  /** First pages being loaded because someone started observing an empty window (ROBUST-4). */
+  private readonly initialLoads = new Map<string, Promise<void>>();
   private syncGeneration = 0;
+  /** Failed attempts of the current synchronisation; its retry timer. */
+  private syncFailures = 0;
+  private syncRetry: Subscription | undefined;
   /** When the pending sweep runs (Infinity: none pending), and its timer. */
   private sweepAt = Infinity;
   private sweepTimer: Subscription | undefined;
@@ -74,11 +91,13 @@ export class StoreRuntime {
     readonly session: Session,
     readonly options: StoreOptions,
   ) {
+    this.closed$ = this.closing.asObservable();
     this.store = new Store(() => session.identity, {
       window: {
         onFirst: (sid) => {
           this.unobservedSince.delete(`w:${sid}`);
           this.store.dispatch([{ type: 'windowOpened', conversationSid: sid }]);
+          this.loadInitialPage(sid);
         },
         onLast: (sid) => this.markUnobserved(`w:${sid}`),
       },
@@ -119,20 +138,24 @@ export class StoreRuntime {
       for (const action of batch.actions) {
         if (action.type === 'typingSignal' && action.identity !== this.session.identity) this.scheduleTypingExpiry(action);
       }
-      if (this.invalidations.size > 0) {
-        const { before, after } = batch;
-        for (const sid of batch.touched) {
-          const subject = this.invalidations.get(sid);
-          if (subject === undefined) continue;
-          const changed =
-            crGet(before.conversations.entities, sid) !== crGet(after.conversations.entities, sid) ||
-            before.participants[sid] !== after.participants[sid];
-          if (changed) subject.next();
-        }
-      }
+      if (this.invalidations.size > 0) this.countsChanged(batch);
       if (batch.before.windows !== batch.after.windows || batch.before.participants !== batch.after.participants) this.scheduleSweep();
     }));
     return this;
+  }
+
+  /** Throws `client_shut_down` after shutdown (ROBUST-2: also calls the store could answer alone). */
+  assertOpen(): void {
+    if (this.closed) throw new ConversationsError('client_shut_down');
+  }
+
+  /** The first value of `source`, or `client_shut_down` when it completes without one (shutdown). */
+  async first<T>(source: Observable<T>): Promise<T> {
+    this.assertOpen();
+    const none = {} as T;
+    const value = await firstValueFrom(source, { defaultValue: none });
+    if (value === none) throw new ConversationsError('client_shut_down');
+    return value;
   }
 
   dispatch(actions: readonly StoreAction[]): void {
@@ -148,14 +171,15 @@ export class StoreRuntime {
   }
 
   /**
-   * Emits when a batch changed conversation `sid` or its roster: what makes its counters stale
-   * (STORE-8). Keyed, so batches for other conversations cost nothing here.
+   * Emits when a batch changed conversation `sid` or its roster: its exact counts when the store knows
+   * them (ROBUST-3), else null — the counters are stale (STORE-8). Keyed, so batches for other
+   * conversations cost nothing here.
    */
-  invalidationsOf(sid: string): Observable<void> {
-    return new Observable<void>((subscriber) => {
+  invalidationsOf(sid: string): Observable<ConversationCounts | null> {
+    return new Observable<ConversationCounts | null>((subscriber) => {
       let subject = this.invalidations.get(sid);
       if (subject === undefined) {
-        subject = new Subject<void>();
+        subject = new Subject<ConversationCounts | null>();
         this.invalidations.set(sid, subject);
       }
       const entry = subject;
@@ -167,6 +191,35 @@ export class StoreRuntime {
     });
   }
 
+  /**
+   * Tells the counters of each conversation a batch changed what they are now. The store's counts are
+   * exact when it held the conversation and every change came from a new message (one more, unread
+   * unless the user's own) or a server snapshot (a command's reply, such as the user's own read
+   * horizon): those go out as they are. Any other change (a removal whose author is unknown, a
+   * roster change, a list page) only marks the counters stale, to be re-read within the TTL.
+   */
+  private countsChanged(batch: AppliedBatch): void {
+    const { before, after } = batch;
+    let inexact: Set<string> | null = null;
+    let allInexact = false;
+    for (const action of batch.actions) {
+      if (action.type === 'messageAdded' || action.type === 'conversationFetched') continue;
+      const { slices } = entryOf(action);
+      if (!slices.includes('conversations') && !slices.includes('participants')) continue;
+      const sid = conversationKeyOf(action);
+      if (sid === undefined) allInexact = true;
+      else (inexact ??= new Set()).add(sid);
+    }
+    for (const sid of batch.touched) {
+      const subject = this.invalidations.get(sid);
+      if (subject === undefined) continue;
+      const conversation = crGet(after.conversations.entities, sid);
+      const changed = crGet(before.conversations.entities, sid) !== conversation || before.participants[sid] !== after.participants[sid];
+      if (!changed) continue;
+      subject.next(allInexact || inexact?.has(sid) === true ? null : countsOf(conversation));
+    }
+  }
+
   // ───────────────────────────── synchronisation ─────────────────────────────
 
   private onSession(start: SessionStart): void {
@@ -175,6 +228,8 @@ export class StoreRuntime {
     const watched = [...this.store.users.keys()];
     if (watched.length > 0) this.watchUsers(watched);
     const generation = ++this.syncGeneration;
+    this.syncFailures = 0;
+    this.syncRetry?.unsubscribe();
     if (start.resume === 'resumed' && this.store.state.sync.status === 'completed') return;
     void this.synchronize(generation, start.resume === 'resync');
   }
@@ -229,17 +284,27 @@ export class StoreRuntime {
         this.discontinuity$.next({ reason: 'resync', conversationSids: windows });
       }
       this.dispatch([{ type: 'syncStatusChanged', status: 'completed' }]);
+      this.syncFailures = 0;
     } catch (error) {
       if (!current()) return;
       this.options.onError?.('synchronisation failed', error);
       this.dispatch([{ type: 'syncStatusChanged', status: 'failed' }]);
+      // Not left `failed` until the next reconnect: tried again with back-off (ROBUST-3). A new
+      // session starts its own synchronisation and cancels this retry.
+      const delay = backoffDelay(++this.syncFailures, SYNC_RETRY, this.options.random);
+      const retry = this.scheduler.schedule(() => {
+        this.timers.remove(retry);
+        if (current()) void this.synchronize(generation, resync);
+      }, delay);
+      this.syncRetry = retry;
+      this.timers.add(retry);
     }
   }
 
   /** Retries retryable failures a few times with backoff (the core already waits out disconnections). */
   retrying<T>(call: () => Promise<T>): Promise<T> {
     return firstValueFrom(
-      defer(call).pipe(
+      fromCall(call).pipe(
         retryWithBackoff({
           initialDelayMs: 250,
           maxDelayMs: 5_000,
@@ -247,6 +312,7 @@ export class StoreRuntime {
           jitter: 0.5,
           maxRetries: 4,
           scheduler: this.scheduler,
+          random: this.options.random,
           shouldRetry: (e) => !this.closed && e instanceof ConversationsError && e.retryable && e.code !== 'client_shut_down',
         }),
       ),
@@ -262,10 +328,30 @@ export class StoreRuntime {
    * the window when it arrives (STORE-12).
    */
   async loadPage(sid: string, direction: 'backwards' | 'forwards', pageSize: number): Promise<MessagesPage> {
+    // After the first page an observer asked for, not beside it (the window would hold nothing yet).
+    const initial = this.initialLoads.get(sid);
+    if (initial !== undefined) await initial;
     this.dispatch([{ type: 'windowOpened', conversationSid: sid }]);
     const w = this.store.state.windows[sid];
     const anchor = w === undefined ? null : direction === 'backwards' ? lowestIndex(w) : highestIndex(w);
     return this.fetchPage(sid, pageSize, anchor, anchor === null ? 'backwards' : direction);
+  }
+
+  /**
+   * Subscribing is asking (ROBUST-4): the first observer of a window that holds no message loads the
+   * newest `initialPageSize` messages. Conversations nobody observes are not read.
+   */
+  private loadInitialPage(sid: string): void {
+    const size = this.options.initialPageSize;
+    if (size === 0 || this.closed || (this.store.state.windows[sid]?.count ?? 0) > 0 || this.initialLoads.has(sid)) return;
+    const load = this.fetchPage(sid, size, null, 'backwards').then(
+      () => undefined,
+      (error: unknown) => {
+        if (!this.closed) this.options.onError?.(`messages.list failed for ${sid}`, error);
+      },
+    );
+    this.initialLoads.set(sid, load);
+    void load.then(() => this.initialLoads.delete(sid));
   }
 
   /**
@@ -473,7 +559,17 @@ export class StoreRuntime {
     this.discontinuity$.complete();
     for (const s of this.invalidations.values()) s.complete();
     this.invalidations.clear();
+    this.closing.next();
+    this.closing.complete();
   }
+}
+
+/** The counters a held conversation's entity states; null when it is not held or has no membership. */
+function countsOf(conversation: Conversation | undefined): ConversationCounts | null {
+  const membership = conversation?.membership;
+  if (conversation === undefined || membership == null) return null;
+  const { messagesCount, participantsCount } = conversation;
+  return { messagesCount, participantsCount, unreadMessagesCount: membership.unreadMessagesCount };
 }
 
 /** Every rejection the SDK hands out is a ConversationsError (CONN-10). */
