@@ -87,7 +87,7 @@ export const accountOps = {
 
   *deleteConversation(core: Core, id: string): Step<void> {
     yield* core.write(ACCOUNT_AUTHOR, 'conversations.delete', {}, function* (batch) {
-      yield* deleteConversation(batch, yield* findConversationById(batch.tx, id));
+      yield* deleteConversation(core, batch, yield* findConversationById(batch.tx, id));
     });
   },
 
@@ -160,7 +160,7 @@ export const accountOps = {
   *removeMessage(core: Core, conversationId: string, messageSid: string): Step<void> {
     yield* core.write(ACCOUNT_AUTHOR, 'messages.remove', {}, function* (batch) {
       const conversation = yield* findConversationById(batch.tx, conversationId);
-      yield* removeMessage(batch, conversation, yield* findMessageById(batch.tx, conversation, messageSid));
+      yield* removeMessage(core, batch, conversation, yield* findMessageById(batch.tx, conversation, messageSid));
     });
   },
 };

@@ -122,10 +122,16 @@ export function* editConversation(batch: WriteBatch, conversation: ConversationR
   return next;
 }
 
-/** Deletes a conversation: `conversationRemoved` on its stream ends every member's view of it. */
-export function* deleteConversation(batch: WriteBatch, conversation: ConversationRow): Step<void> {
+/**
+ * Deletes a conversation: `conversationRemoved` on its stream ends every member's view of it. Its media
+ * leave storage after commit (MEDIA-4).
+ */
+export function* deleteConversation(core: Core, batch: WriteBatch, conversation: ConversationRow): Step<void> {
   yield* batch.emit({ conversation: conversation.sid }, 'conversationRemoved', { sid: conversation.sid, reason: 'deleted' }, { end: conversation.sid });
   yield* batch.tx.deleteConversation(conversation.sid);
+  batch.afterCommit(function* () {
+    core.mediaReleased();
+  });
 }
 
 /**
@@ -252,7 +258,7 @@ export const conversationOps: OpHandlers<
     return yield* core.write(identity, 'conversations.delete', args, function* (batch) {
       const conversation = yield* core.findConversation(batch.tx, { sid: args.sid });
       yield* core.requireAdmin(batch.tx, conversation, identity);
-      yield* deleteConversation(batch, conversation);
+      yield* deleteConversation(core, batch, conversation);
       return { sid: conversation.sid };
     });
   },
