@@ -41,7 +41,7 @@ export async function upload(
   const res = await fetch(`${server.httpUrl}/v1/media?${query}`, {
     method: 'POST',
     headers: { 'content-type': options.contentType ?? 'image/png', ...(token === undefined ? {} : { authorization: `Bearer ${token}` }) },
-    body: bytes,
+    body: new Blob([new Uint8Array(bytes)]),
   });
   return { status: res.status, headers: res.headers, body: (await res.json()) as never, code: res.headers.get('x-rxc-error') };
 }
