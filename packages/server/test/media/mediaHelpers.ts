@@ -81,7 +81,7 @@ export function rawRequest(server: RunningServer, head: string, body: Uint8Array
 
 /** The head of an upload request, for {@link rawRequest}. */
 export async function uploadHead(identity: string, conversationSid: string, headers: Record<string, string | number>): Promise<string> {
-  const lines = Object.entries({ host: 'localhost', authorization: `Bearer ${await tokenFor(identity)}`, ...headers }).map(([k, v]) => `${k}: ${v}`);
+  const lines = Object.entries({ host: 'localhost', connection: 'close', authorization: `Bearer ${await tokenFor(identity)}`, ...headers }).map(([k, v]) => `${k}: ${v}`);
   return `POST /v1/media?conversationSid=${conversationSid} HTTP/1.1\n${lines.join('\n')}\n`;
 }
 

@@ -140,10 +140,12 @@ export function createMediaHttp(core: Core, verifyToken: TokenVerifier, urls: Me
     const sid = core.newSid('ME');
     const previewKey = `${sid}.preview`;
     try {
+      // Storage may wrap what the body threw (the S3 SDK does): the body's own refusal is the answer.
+      const refusal: { error?: ServerError } = {};
       try {
-        await settings.storage.put(sid, checkedBody(req, size, contentType, settings.idleTimeoutMs), size, contentType);
+        await settings.storage.put(sid, checkedBody(req, size, contentType, settings.idleTimeoutMs, refusal), size, contentType);
       } catch (err) {
-        throw err instanceof ServerError ? err : storageFailed(err, 'storing an upload failed');
+        throw refusal.error ?? (err instanceof ServerError ? err : storageFailed(err, 'storing an upload failed'));
       }
       let preview = null;
       if (previewable(contentType)) {
@@ -290,7 +292,13 @@ function storageFailed(err: unknown, message: string): ServerError {
  * type, its length against `Content-Length`. A body that ends early, is cut, or stalls for
  * `idleTimeoutMs` throws `media_upload_incomplete`, so storage discards what it had.
  */
-async function* checkedBody(req: IncomingMessage, size: number, contentType: string, idleTimeoutMs: number): AsyncGenerator<Uint8Array> {
+async function* checkedBody(
+  req: IncomingMessage,
+  size: number,
+  contentType: string,
+  idleTimeoutMs: number,
+  refusal: { error?: ServerError },
+): AsyncGenerator<Uint8Array> {
   let received = 0;
   let head: Buffer[] | null = [];
   let headBytes = 0;
@@ -339,6 +347,9 @@ async function* checkedBody(req: IncomingMessage, size: number, contentType: str
     if (received < size || !req.complete) incomplete('the body ended');
     if (failure !== null) throw failure;
     if (head !== null) throw serverError('media_upload_incomplete', 'the body was empty');
+  } catch (err) {
+    if (err instanceof ServerError) refusal.error = err;
+    throw err;
   } finally {
     req.off('readable', onReadable);
     req.off('end', onReadable);
