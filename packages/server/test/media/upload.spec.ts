@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import sharp from 'sharp';
 import { FileMediaStorage, type RunningServer, type StartServerOptions } from '../../src/index.js';
+import { tempDatabase } from '../helpers/tempDatabase.js';
 import { useServers } from '../helpers/useServers.js';
 import {
   aConversationOf,
@@ -246,5 +247,23 @@ describe('attaching media to a message (MEDIA-1)', () => {
     expect([refused.status, refused.code]).toEqual([403, 'not_a_participant']);
     const unknown = await mediaUrl(server, 'alice', 'MEnothing');
     expect([unknown.status, unknown.code]).toEqual([404, 'media_not_found']);
+  });
+});
+
+describe('default storage (MEDIA-3)', () => {
+  it('MEDIA-3: without a storage option, media live in a directory beside the SQLite file and survive a restart', async () => {
+    const db = tempDatabase();
+    cleanups.push(() => db.cleanup());
+    const first = await start({ database: db.path });
+    const { alice, sid } = await twoUsers(first);
+    const uploaded = await upload(first, 'alice', sid, await png(16, 16));
+    await sendWith(alice, sid, [uploaded.body.sid]);
+    expect(filesIn(join(db.dir, 'nested', 'test.media')).sort()).toEqual([uploaded.body.sid, `${uploaded.body.sid}.preview`]);
+    await first.close();
+
+    const second = await start({ database: db.path });
+    const { url } = (await mediaUrl(second, 'bob', uploaded.body.sid)).body;
+    const got = await download(url);
+    expect([got.status, got.headers.get('content-type')]).toEqual([200, 'image/png']);
   });
 });
