@@ -92,9 +92,13 @@ export interface Media {
 
 /** The preview of an image attachment: a small image no larger than 320 × 320 pixels. */
 export interface MediaPreview {
+  /** `image/webp`. */
   readonly contentType: string;
+  /** Pixels. */
   readonly width: number;
+  /** Pixels. */
   readonly height: number;
+  /** Bytes. */
   readonly size: number;
 }
 

@@ -31,10 +31,12 @@ export class FileMediaStorage implements MediaStorage {
    * @param options.removeOnClose - delete the whole directory on `close()` (a temporary one).
    */
   constructor(
+    /** Where the files live. */
     readonly directory: string,
     private readonly options: { readonly removeOnClose?: boolean } = {},
   ) {}
 
+  /** {@inheritDoc MediaStorage.put} */
   async put(key: string, body: AsyncIterable<Uint8Array> | Iterable<Uint8Array>, size: number): Promise<void> {
     const target = join(this.directory, checked(key));
     const incoming = join(this.directory, INCOMING_DIR);
@@ -51,6 +53,7 @@ export class FileMediaStorage implements MediaStorage {
     }
   }
 
+  /** {@inheritDoc MediaStorage.get} */
   async get(key: string, range?: ByteRange): Promise<Readable | undefined> {
     const path = join(this.directory, checked(key));
     const stream = createReadStream(path, range === undefined ? {} : { start: range.start, end: range.end });
@@ -61,10 +64,12 @@ export class FileMediaStorage implements MediaStorage {
     });
   }
 
+  /** {@inheritDoc MediaStorage.delete} */
   async delete(key: string): Promise<void> {
     await rm(join(this.directory, checked(key)), { force: true });
   }
 
+  /** {@inheritDoc MediaStorage.close} */
   async close(): Promise<void> {
     if (this.options.removeOnClose === true) await rm(this.directory, { recursive: true, force: true });
   }

@@ -2,7 +2,9 @@ import type { Readable } from 'node:stream';
 
 /** A byte range of a stored object, both ends included. */
 export interface ByteRange {
+  /** The first byte, from 0. */
   readonly start: number;
+  /** The last byte, included. */
   readonly end: number;
 }
 

@@ -45,7 +45,10 @@ export class S3MediaStorage implements MediaStorage {
     this.partSize = Math.max(5 * MIB, options.partSize ?? 5 * MIB);
   }
 
-  async put(key: string, body: AsyncIterable<Uint8Array> | Iterable<Uint8Array>, _size: number, contentType: string): Promise<void> {
+  /** {@inheritDoc MediaStorage.put} */
+  async put(key: string, body: AsyncIterable<Uint8Array> | Iterable<Uint8Array>, size: number, contentType: string): Promise<void> {
+    // The body checks its own length; a part size above it makes one PutObject instead of a multipart upload.
+    if (!Number.isSafeInteger(size) || size < 0) throw new TypeError('size must be a byte count');
     const upload = new Upload({
       client: this.client,
       queueSize: 1,
@@ -56,6 +59,7 @@ export class S3MediaStorage implements MediaStorage {
     await upload.done();
   }
 
+  /** {@inheritDoc MediaStorage.get} */
   async get(key: string, range?: ByteRange): Promise<Readable | undefined> {
     try {
       const answer = await this.client.send(
@@ -68,10 +72,12 @@ export class S3MediaStorage implements MediaStorage {
     }
   }
 
+  /** {@inheritDoc MediaStorage.delete} */
   async delete(key: string): Promise<void> {
     await this.client.send(new DeleteObjectCommand({ Bucket: this.bucket, Key: this.prefix + key }));
   }
 
+  /** {@inheritDoc MediaStorage.close} */
   async close(): Promise<void> {
     if (this.ownsClient) this.client.destroy();
   }
