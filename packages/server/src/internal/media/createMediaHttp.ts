@@ -239,9 +239,17 @@ export function createMediaHttp(core: Core, verifyToken: TokenVerifier, urls: Me
 
   return {
     handle(req, res) {
-      const url = new URL(req.url ?? '/', 'http://localhost');
-      const match = MEDIA_PATH.exec(url.pathname);
-      if (match === null) return false;
+      // The raw path, not a normalised one: `/v1/media/x/../../y` is a bad media path, not another route.
+      const raw = req.url ?? '/';
+      const at = raw.indexOf('?');
+      const pathname = at < 0 ? raw : raw.slice(0, at);
+      const searchParams = new URLSearchParams(at < 0 ? '' : raw.slice(at + 1));
+      if (pathname !== '/v1/media' && !pathname.startsWith('/v1/media/')) return false;
+      const match = MEDIA_PATH.exec(pathname);
+      if (match === null) {
+        fail(res, 'not_found', 'no such media endpoint');
+        return true;
+      }
       const [, sid, variant] = match;
       if (req.method === 'OPTIONS') {
         res.writeHead(204, {
@@ -258,7 +266,7 @@ export function createMediaHttp(core: Core, verifyToken: TokenVerifier, urls: Me
           fail(res, 'method_not_allowed', 'POST an upload here', { allow: 'POST, OPTIONS' });
           return true;
         }
-        const work = answer(upload(req, res, url.searchParams), res, 'media upload').finally(() => {
+        const work = answer(upload(req, res, searchParams), res, 'media upload').finally(() => {
           uploads.delete(work);
           // A refused upload's body was never read: do not let its sender keep the connection busy.
           if (req.complete) return;
@@ -272,7 +280,7 @@ export function createMediaHttp(core: Core, verifyToken: TokenVerifier, urls: Me
         fail(res, 'method_not_allowed', 'only GET is allowed here', { allow: variant === undefined ? 'GET, OPTIONS' : 'GET, HEAD, OPTIONS' });
         return true;
       }
-      void answer(variant === undefined ? issueUrl(req, res, sid) : download(req, res, sid, variant as MediaVariant, url.searchParams), res, 'media request');
+      void answer(variant === undefined ? issueUrl(req, res, sid) : download(req, res, sid, variant as MediaVariant, searchParams), res, 'media request');
       return true;
     },
     async settled() {
