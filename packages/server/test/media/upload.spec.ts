@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import sharp from 'sharp';
 import { FileMediaStorage, type RunningServer, type StartServerOptions } from '../../src/index.js';
 import { tempDatabase } from '../helpers/tempDatabase.js';
+import { KEY_ID, SECRET } from '../helpers/testKeys.js';
 import { useServers } from '../helpers/useServers.js';
 import {
   aConversationOf,
@@ -236,6 +237,19 @@ describe('attaching media to a message (MEDIA-1)', () => {
     });
     // Repeating the successful send with its key returns the same message, media included.
     expect(await bob.request('conversations.counts', { sid })).toMatchObject({ messagesCount: 1 });
+  });
+
+  it('MEDIA-2, ADMIN-2: the admin REST API shows a message\'s media in Twilio\'s shape', async () => {
+    const { server } = await serverWithDirectory();
+    const { alice, sid } = await twoUsers(server);
+    const uploaded = await upload(server, 'alice', sid, await png(4, 4), { filename: 'dot.png' });
+    const sent = await sendWith(alice, sid, [uploaded.body.sid]);
+    const plain = await alice.request('messages.send', { sid, body: 'no media', idempotencyKey: 'plain-message' });
+    const basic = `Basic ${Buffer.from(`${KEY_ID}:${SECRET}`).toString('base64')}`;
+    const read = async (messageSid: string) =>
+      (await (await fetch(`${server.httpUrl}/v1/Conversations/${sid}/Messages/${messageSid}`, { headers: { authorization: basic } })).json()) as { media: unknown };
+    expect((await read(sent.sid)).media).toEqual([{ sid: uploaded.body.sid, size: uploaded.body.size, content_type: 'image/png', filename: 'dot.png', category: 'media' }]);
+    expect((await read(plain.sid)).media).toBeNull();
   });
 
   it('MEDIA-2: only participants get download URLs', async () => {
