@@ -19,7 +19,7 @@ const RESULT_MARKER = '@@bench-result ';
 
 // Real npm dependencies stay external: node resolves them from the root node_modules, so every bundle
 // shares one copy of rxjs (the client's and the bench's observables must be the same library).
-const EXTERNAL = ['ws', 'better-sqlite3', 'pg', 'ioredis', 'pino', 'pino/*', 'jose', 'rxjs', 'rxjs/*', 'immer', 'valibot'];
+const EXTERNAL = ['ws', 'better-sqlite3', 'pg', 'ioredis', 'pino', 'pino/*', 'jose', 'rxjs', 'rxjs/*', 'immer', 'valibot', 'sharp', 'file-type', '@aws-sdk/*', 'fastify', '@fastify/*'];
 
 /**
  * Every figure: the entry that measures it (or an in-process function), the extra processes it starts,
