@@ -29,11 +29,11 @@ const packages = ['protocol', 'token', 'client', 'server-core', 'testing', 'serv
   project(name, `packages/${name}`, ['<rootDir>/src/**/*.spec.ts', '<rootDir>/test/**/*.spec.ts']),
 );
 
-// The server's integration suites once more on PostgreSQL (CORE-1: one behaviour on every store). The
+// The server's integration suites (media included) once more on PostgreSQL (CORE-1: one behaviour on every store). The
 // SQLite-specific suites (restart on the same file, fuzz corpora) and the several-node suites stay in
 // the `server` project.
 const serverOnPostgres: Config = {
-  ...project('server-postgres', 'packages/server', ['<rootDir>/test/*.spec.ts', '<rootDir>/test/reliability/*.spec.ts', '<rootDir>/test/admin/*.spec.ts']),
+  ...project('server-postgres', 'packages/server', ['<rootDir>/test/*.spec.ts', '<rootDir>/test/reliability/*.spec.ts', '<rootDir>/test/admin/*.spec.ts', '<rootDir>/test/media/*.spec.ts']),
   setupFiles: ['<rootDir>/test/postgres/onPostgres.ts'],
   testPathIgnorePatterns: ['/restart\\.spec\\.ts$'],
 };

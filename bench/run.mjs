@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// The benchmark suite (SPEC §7, PERF-1..9): `npm run bench [-- --quick] [-- --only PERF-2,PERF-6]`.
+// The benchmark suite (SPEC §7, PERF-1..12): `npm run bench [-- --quick] [-- --only PERF-2,PERF-6]`.
 //
 // Bundles each TypeScript bench entry with esbuild (workspace packages from source through the
 // `source` export condition, real npm dependencies left external), runs each figure in its own node
@@ -19,7 +19,7 @@ const RESULT_MARKER = '@@bench-result ';
 
 // Real npm dependencies stay external: node resolves them from the root node_modules, so every bundle
 // shares one copy of rxjs (the client's and the bench's observables must be the same library).
-const EXTERNAL = ['ws', 'better-sqlite3', 'pg', 'ioredis', 'fastify', '@fastify/formbody', 'pino', 'pino/*', 'jose', 'rxjs', 'rxjs/*', 'immer', 'valibot'];
+const EXTERNAL = ['ws', 'better-sqlite3', 'pg', 'ioredis', 'pino', 'pino/*', 'jose', 'rxjs', 'rxjs/*', 'immer', 'valibot', 'sharp', 'file-type', '@aws-sdk/*', 'fastify', '@fastify/*'];
 
 /**
  * Every figure: the entry that measures it (or an in-process function), the extra processes it starts,
@@ -97,6 +97,16 @@ const FIGURES = [
       { figure: 'PERF-10 p50', unit: 'ms', target: '≤ 1.5× (node A → node B vs one PostgreSQL node)' },
       { figure: 'PERF-10 p99', unit: 'ms', target: '≤ 2× (node A → node B vs one PostgreSQL node)' },
       { figure: 'PERF-10 PostgreSQL', unit: 'ms p50', target: '(diagnostic) one PostgreSQL node vs SQLite' },
+    ],
+  },
+  {
+    id: 'PERF-12',
+    entry: 'figures/mediaUpload',
+    procs: ['procs/benchServer', 'procs/bareUploadServer'],
+    timeoutS: { full: 180, quick: 60 },
+    rows: [
+      { figure: 'PERF-12 memory', unit: 'MiB', target: '≤ 32 MiB' },
+      { figure: 'PERF-12 throughput', unit: 'MiB/s', target: '≥ 50% of a bare Node HTTP upload' },
     ],
   },
   {

@@ -1,7 +1,8 @@
 // The real server in its own process, for the figures that measure it (PERF-4/5/6/9): an SQLite file in
 // the bench's scratch directory, default durability, the bench key. Answers `memory` with its resident
 // set after a full GC, `busy` with the event loop's busy time since the previous `busy`, and `close`.
-// A second argument `unlimited` lifts the per-connection rate limit (for building big conversations); a
+// `rssWatch` starts sampling the resident set every 5 ms and `rssPeak` answers the highest sample since
+// (PERF-12). A second argument `unlimited` lifts the per-connection rate limit (for building big conversations); a
 // third, a postgres:// URL, replaces the SQLite file, and a fourth, a redis:// URL, links the node to
 // others on that database (PERF-10).
 import path from 'node:path';
@@ -24,6 +25,8 @@ const server = await startServer({
   ...(limits === 'unlimited' ? { rateLimit: { ratePerSecond: 1e9, burst: 1e9 } } : {}),
 });
 let utilization = performance.eventLoopUtilization();
+let rssPeak = 0;
+let rssTimer: NodeJS.Timeout | undefined;
 tellParent({ type: 'listening', url: server.url, port: server.port, database });
 
 onParentMessage(async (command) => {
@@ -38,6 +41,14 @@ onParentMessage(async (command) => {
     const delta = performance.eventLoopUtilization(now, utilization);
     utilization = now;
     tellParent({ type: 'busy', activeMs: delta.active, idleMs: delta.idle });
+  } else if (command.type === 'rssWatch') {
+    rssPeak = process.memoryUsage.rss();
+    clearInterval(rssTimer);
+    rssTimer = setInterval(() => (rssPeak = Math.max(rssPeak, process.memoryUsage.rss())), 5);
+    tellParent({ type: 'rssWatching' });
+  } else if (command.type === 'rssPeak') {
+    clearInterval(rssTimer);
+    tellParent({ type: 'rssPeak', rss: Math.max(rssPeak, process.memoryUsage.rss()) });
   } else if (command.type === 'close') {
     await server.close();
     tellParent({ type: 'closed' });

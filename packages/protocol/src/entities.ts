@@ -66,6 +66,40 @@ export interface Message extends Versioned {
   readonly updatedAt: number;
   /** The idempotency key the author's client sent it with (lets that client match its optimistic copy). */
   readonly idempotencyKey: string | null;
+  /**
+   * Files attached to the message, in the order they were given (MEDIA-2). Absent when there are none
+   * (never an empty array), and absent again once the message is removed.
+   */
+  readonly media?: readonly Media[];
+}
+
+/**
+ * A file attached to a message (MEDIA-2). Its bytes are not in the message: fetch a signed, expiring
+ * URL with `GET /v1/media/{sid}` (see `docs/server.md`, Media).
+ */
+export interface Media {
+  /** `ME…`; the upload's sid, given to `messages.send` in `mediaSids`. */
+  readonly sid: string;
+  /** The declared type, checked against the bytes at upload. */
+  readonly contentType: string;
+  /** The file name given at upload, or null. */
+  readonly filename: string | null;
+  /** Bytes. */
+  readonly size: number;
+  /** A small JPEG or WebP made from an image at upload; absent for other files. */
+  readonly preview?: MediaPreview;
+}
+
+/** The preview of an image attachment: a small image no larger than 320 × 320 pixels. */
+export interface MediaPreview {
+  /** `image/webp`. */
+  readonly contentType: string;
+  /** Pixels. */
+  readonly width: number;
+  /** Pixels. */
+  readonly height: number;
+  /** Bytes. */
+  readonly size: number;
 }
 
 /** A participant of a conversation, with their read horizon. */

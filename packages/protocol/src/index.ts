@@ -9,6 +9,8 @@ export type {
   ConversationCounts,
   JsonValue,
   Membership,
+  Media,
+  MediaPreview,
   Message,
   NotificationLevel,
   Participant,

@@ -34,6 +34,8 @@ export const LIMITS = {
   maxParticipantsPageSize: 1000,
   /** Identities given to one `users.subscribe` call. → `invalid_argument` */
   maxUsersPerSubscribe: 100,
+  /** Attachments of one message (`messages.send` `mediaSids`). → `invalid_argument` */
+  maxMediaPerMessage: 10,
   /** Sids are opaque ASCII strings of at most this many characters. → `invalid_argument` */
   sidChars: 64,
 } as const;

@@ -72,7 +72,8 @@ export interface Ops {
     result: MessagesPage;
   };
   'messages.send': {
-    args: { sid: string; body?: string | null; attributes?: JsonValue; idempotencyKey: string };
+    /** `mediaSids`: uploads of the caller to this conversation to attach, in order (MEDIA-1). */
+    args: { sid: string; body?: string | null; attributes?: JsonValue; mediaSids?: string[]; idempotencyKey: string };
     result: Message;
   };
   'messages.update': {

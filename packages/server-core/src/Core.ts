@@ -25,7 +25,7 @@ import { changesOf, type PreHookCaller } from './preHooks.js';
 export { eventFrame } from './eventFrame.js';
 
 /** Prefixes of the sids the core makes. */
-export type SidPrefix = 'CH' | 'MB' | 'IM' | 'CN' | 'US' | 'WH';
+export type SidPrefix = 'CH' | 'MB' | 'IM' | 'CN' | 'US' | 'WH' | 'ME';
 
 /** The logging the core does; a pino logger fits. */
 export interface CoreLogger {
@@ -59,6 +59,11 @@ export interface CoreOptions {
   readonly webhooksQueued?: () => void;
   /** Calls the app's pre-event webhooks (ADMIN-3). Default: none are called. */
   readonly callPreHook?: PreHookCaller;
+  /**
+   * Called after a commit that scheduled media for deletion (a removed message or conversation), so
+   * the server deletes their bytes soon instead of at its next sweep (MEDIA-4). Default: nothing.
+   */
+  readonly onMediaReleased?: () => void;
 }
 
 /** How long a node trusts the pre-event webhook configuration it read (another node may change it). */
@@ -120,6 +125,7 @@ export class Core {
   private readonly webhooksQueued: () => void;
   private readonly callPreHook: PreHookCaller | undefined;
   private preHookTargets: { readonly rows: WebhookRow[]; readonly at: number } | undefined;
+  private readonly onMediaReleased: () => void;
 
   constructor(options: CoreOptions) {
     this.store = options.store;
@@ -133,6 +139,7 @@ export class Core {
     this.presence = options.presence ?? localPresence(this.fanout);
     this.webhooksQueued = options.webhooksQueued ?? (() => {});
     this.callPreHook = options.callPreHook;
+    this.onMediaReleased = options.onMediaReleased ?? (() => {});
     // An embedded store knows its head now; a networked one is read in start().
     const head = this.store.synchronous ? runSync(this.store.read((tx) => tx.headSeq())) : 0;
     this.relay = new Relay(this.store, this.fanout, this.logger, head);
@@ -356,6 +363,11 @@ export class Core {
         }
       }, 'push');
     });
+  }
+
+  /** A commit scheduled media for deletion: lets the server delete the bytes soon (MEDIA-4). */
+  mediaReleased(): void {
+    this.onMediaReleased();
   }
 
   /** Resolves once every push handed to the sender so far has settled. */

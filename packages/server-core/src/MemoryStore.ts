@@ -1,5 +1,5 @@
 import type { PushType } from '@rx-conversations/protocol';
-import type { ConversationRow, MessageRow, ParticipantRow, UserRow } from './rows.js';
+import type { ConversationRow, MediaRow, MessageRow, ParticipantRow, UserRow } from './rows.js';
 import { done, type Step } from './Step.js';
 import type { IdempotencyRow, LoggedEvent, NewEvent, RegistrationRow, RetentionLimits, Store, StoreTx, WebhookDeliveryRow, WebhookRow } from './Store.js';
 
@@ -47,6 +47,7 @@ export class MemoryStore implements Store {
   private readonly membershipsOf = new Map<string, Map<string, number>>();
   private readonly messages = new Map<string, MessageRow[]>();
   private readonly users = new Map<string, UserRow>();
+  private readonly media = new Map<string, MediaRow>();
   private readonly registrations = new Map<string, StoredRegistration>();
   private readonly idempotency = new Map<string, StoredIdempotency>();
   private readonly webhooks = new Map<string, WebhookRow>();
@@ -177,6 +178,7 @@ export class MemoryStore implements Store {
           for (const id of [...(this.rosters.get(sid)?.values() ?? [])]) this.removeParticipant(id);
           this.setIn(this.messages, sid, undefined);
           for (const hook of [...this.webhooks.values()]) if (hook.conversation_sid === sid) this.setIn(this.webhooks, hook.sid, undefined);
+          for (const m of this.media.values()) if (m.conversation_sid === sid) this.setIn(this.media, m.sid, { ...m, delete_after: 0 });
         }
         return done(undefined);
       },
@@ -267,6 +269,27 @@ export class MemoryStore implements Store {
           if (m !== undefined && m.removed === 0 && m.author !== identity) n += 1;
         }
         return done(n);
+      },
+      insertMedia: (row) => done(this.setIn(this.media, row.sid, { ...row })),
+      getMedia: (sid) => done(this.media.get(sid)),
+      attachMedia: (sid, messageSid) => {
+        const row = this.media.get(sid);
+        if (row !== undefined) this.setIn(this.media, sid, { ...row, message_sid: messageSid, delete_after: null });
+        return done(undefined);
+      },
+      releaseMedia: (messageSid, at) => {
+        for (const m of this.media.values()) if (m.message_sid === messageSid) this.setIn(this.media, m.sid, { ...m, delete_after: at });
+        return done(undefined);
+      },
+      mediaBytesOf: (identity) => {
+        let bytes = 0;
+        for (const m of this.media.values()) if (m.author === identity) bytes += m.size;
+        return done(bytes);
+      },
+      takeExpiredMedia: (now, limit) => {
+        const due = [...this.media.values()].filter((m) => m.delete_after !== null && m.delete_after <= now).slice(0, limit);
+        for (const m of due) this.setIn(this.media, m.sid, undefined);
+        return done(due);
       },
       getUser: (identity) => done(this.users.get(identity)),
       getUserBySid: (sid) => done([...this.users.values()].find((u) => u.sid === sid)),

@@ -1,5 +1,5 @@
 import type { PushType } from '@rx-conversations/protocol';
-import type { ConversationRow, MessageRow, ParticipantRow, UserRow } from './rows.js';
+import type { ConversationRow, MediaRow, MessageRow, ParticipantRow, UserRow } from './rows.js';
 import type { Step } from './Step.js';
 
 /** A push registration: what a push sender needs. */
@@ -86,7 +86,7 @@ export interface StoreTx {
   getConversationByUniqueName(uniqueName: string): Step<ConversationRow | undefined>;
   insertConversation(row: ConversationRow): Step<void>;
   updateConversation(row: ConversationRow): Step<void>;
-  /** Deletes the conversation with its participants and messages. */
+  /** Deletes the conversation with its participants and messages, and schedules its media for deletion at once. */
   deleteConversation(sid: string): Step<void>;
 
   getParticipant(conversationSid: string, identity: string): Step<ParticipantRow | undefined>;
@@ -116,6 +116,17 @@ export interface StoreTx {
   messagesAfter(conversationSid: string, after: number, limit: number): Step<MessageRow[]>;
   /** Non-removed messages by others above the horizon (all when it is null). */
   unreadCount(conversationSid: string, lastRead: number | null, identity: string): Step<number>;
+
+  insertMedia(row: MediaRow): Step<void>;
+  getMedia(sid: string): Step<MediaRow | undefined>;
+  /** Attaches the media to a message: it is kept from now on (`delete_after` null). */
+  attachMedia(sid: string, messageSid: string): Step<void>;
+  /** Schedules every media of the message for deletion at `at` (the message was removed). */
+  releaseMedia(messageSid: string, at: number): Step<void>;
+  /** Bytes of every media the user uploaded that is still stored (their quota's use). */
+  mediaBytesOf(identity: string): Step<number>;
+  /** Deletes up to `limit` media rows whose `delete_after` is at or before `now`, and returns them. */
+  takeExpiredMedia(now: number, limit: number): Step<MediaRow[]>;
 
   getUser(identity: string): Step<UserRow | undefined>;
   /** The user's row, created on first sight (with `sid`; an existing row keeps its own). */

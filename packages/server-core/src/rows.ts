@@ -1,4 +1,4 @@
-import type { Conversation, JsonValue, Message, Participant, ParticipantRole, NotificationLevel, User } from '@rx-conversations/protocol';
+import type { Conversation, JsonValue, Media, Message, Participant, ParticipantRole, NotificationLevel, User } from '@rx-conversations/protocol';
 
 /** A `conversations` row. */
 export interface ConversationRow {
@@ -45,6 +45,32 @@ export interface MessageRow {
   version: number;
   removed: number;
   idempotency_key: string | null;
+  /** The attachments as a JSON `Media[]`, or null when there are none (MEDIA-2). */
+  media: string | null;
+}
+
+/**
+ * A `media` row: one stored upload (MEDIA-3), attached to a message or waiting to be. Its bytes live in
+ * the server's media storage under its sid (and its preview under `sid + '.preview'`).
+ */
+export interface MediaRow {
+  sid: string;
+  conversation_sid: string;
+  /** The uploader: the only one who may attach it. */
+  author: string;
+  content_type: string;
+  filename: string | null;
+  size: number;
+  /** The preview as a JSON `MediaPreview`, or null. */
+  preview: string | null;
+  created_at: number;
+  /** The message it is attached to, or null while it waits. */
+  message_sid: string | null;
+  /**
+   * When the sweeper deletes it (MEDIA-4): the upload's time plus the grace time while unattached,
+   * null once attached, the removal time once its message or conversation is removed.
+   */
+  delete_after: number | null;
 }
 
 /** A `users` row. */
@@ -127,6 +153,18 @@ export function toMessage(row: MessageRow): Message {
     updatedAt: row.updated_at,
     version: row.version,
     idempotencyKey: row.idempotency_key,
+    ...(row.media === null ? {} : { media: JSON.parse(row.media) as Media[] }),
+  };
+}
+
+/** The attachment a media row describes. */
+export function toMedia(row: MediaRow): Media {
+  return {
+    sid: row.sid,
+    contentType: row.content_type,
+    filename: row.filename,
+    size: row.size,
+    ...(row.preview === null ? {} : { preview: JSON.parse(row.preview) as NonNullable<Media['preview']> }),
   };
 }
 

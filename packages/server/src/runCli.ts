@@ -1,14 +1,19 @@
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import type { LevelWithSilent } from 'pino';
-import { startServer, type RunningServer, type StartServerOptions } from './startServer.js';
+import { FileMediaStorage } from './FileMediaStorage.js';
+import { S3MediaStorage } from './S3MediaStorage.js';
+import { startServer, type MediaOptions, type RunningServer, type StartServerOptions } from './startServer.js';
 import { WebhookPushSender } from './WebhookPushSender.js';
 
 /**
  * Environment variables the CLI reads (normally `process.env`): `RXC_PORT`, `RXC_HOST`, `RXC_DATABASE_URL`
  * (or `RXC_DATABASE`), `RXC_BROKER_URL`, `RXC_KEYS`, `RXC_JWKS`, `RXC_ACCOUNT_SID`, `RXC_AUTH_TOKEN`,
  * `RXC_SERVICE_SID`, `RXC_PUSH_WEBHOOK_URL`, `RXC_RETENTION_EVENTS`, `RXC_RETENTION_HOURS`,
- * `RXC_RATE_LIMIT`, `RXC_RATE_BURST`, `RXC_LOG_LEVEL`, `RXC_MAX_CONNECTIONS`, `RXC_MAX_CONNECTIONS_PER_IDENTITY`.
+ * `RXC_RATE_LIMIT`, `RXC_RATE_BURST`, `RXC_LOG_LEVEL`, `RXC_MAX_CONNECTIONS`, `RXC_MAX_CONNECTIONS_PER_IDENTITY`,
+ * `RXC_MEDIA_DIR`, `RXC_MEDIA_S3_BUCKET`, `RXC_MEDIA_S3_PREFIX`, `RXC_MEDIA_S3_ENDPOINT`, `RXC_MEDIA_S3_REGION`,
+ * `RXC_MEDIA_MAX_BYTES`, `RXC_MEDIA_QUOTA_BYTES`, `RXC_MEDIA_TYPES`, `RXC_MEDIA_SIGNING_KEY`, `RXC_MEDIA_PUBLIC_URL`
+ * (and the AWS SDK's own `AWS_ACCESS_KEY_ID`, `AWS_SECRET_ACCESS_KEY`, … for S3).
  *
  * @example
  * const env: CliEnvironment = { RXC_KEYS: JSON.stringify({ SKdev: secret }), RXC_PORT: '0' };
@@ -76,6 +81,22 @@ Options (each also read from the environment variable in brackets):
                                                                      [RXC_MAX_CONNECTIONS] default 50000
   --max-connections-per-identity <n>
                         websockets one identity may hold at once     [RXC_MAX_CONNECTIONS_PER_IDENTITY] default 64
+  --media-dir <path>    where uploaded media live                    [RXC_MEDIA_DIR]
+                                             default <database>.media beside the SQLite file
+  --media-s3-bucket <b> store media in this S3 bucket instead (several nodes); credentials from
+                        the AWS SDK's environment (AWS_ACCESS_KEY_ID, …) [RXC_MEDIA_S3_BUCKET]
+  --media-s3-prefix <p> key prefix in the bucket                      [RXC_MEDIA_S3_PREFIX]
+  --media-s3-endpoint <url>  an S3-compatible server (MinIO, …), path-style
+                                                                     [RXC_MEDIA_S3_ENDPOINT]
+  --media-s3-region <r> the bucket's region                          [RXC_MEDIA_S3_REGION] default us-east-1
+  --media-max-bytes <n> largest upload                               [RXC_MEDIA_MAX_BYTES] default 104857600
+  --media-quota-bytes <n>  bytes one user may keep stored            [RXC_MEDIA_QUOTA_BYTES] default no limit
+  --media-types <list>  accepted types, comma-separated (image/*,application/pdf)
+                                                                     [RXC_MEDIA_TYPES] default any
+  --media-signing-key <s>  signs download URLs, the same on every node
+                                            [RXC_MEDIA_SIGNING_KEY] default derived from the keys
+  --media-public-url <url> origin of download URLs (https://chat.example.com)
+                                                                     [RXC_MEDIA_PUBLIC_URL] default the request's Host
   --help                print this help
 
 At least one key (a secret or a JWKS) is required. SIGINT/SIGTERM close the server gracefully.`;
@@ -151,6 +172,16 @@ function parseCli(argv: readonly string[], env: CliEnvironment) {
       'log-level': { type: 'string' },
       'max-connections': { type: 'string' },
       'max-connections-per-identity': { type: 'string' },
+      'media-dir': { type: 'string' },
+      'media-s3-bucket': { type: 'string' },
+      'media-s3-prefix': { type: 'string' },
+      'media-s3-endpoint': { type: 'string' },
+      'media-s3-region': { type: 'string' },
+      'media-max-bytes': { type: 'string' },
+      'media-quota-bytes': { type: 'string' },
+      'media-types': { type: 'string' },
+      'media-signing-key': { type: 'string' },
+      'media-public-url': { type: 'string' },
       help: { type: 'boolean' },
     },
   });
@@ -188,6 +219,8 @@ function parseCli(argv: readonly string[], env: CliEnvironment) {
   const accountSid = given('account-sid', 'RXC_ACCOUNT_SID');
   const authToken = given('auth-token', 'RXC_AUTH_TOKEN');
   const serviceSid = given('service-sid', 'RXC_SERVICE_SID');
+
+  const media = mediaConfig(given, limit);
 
   const keys: Record<string, string> = {};
   if (env['RXC_KEYS'] !== undefined && env['RXC_KEYS'] !== '') Object.assign(keys, readKeys(env['RXC_KEYS'], 'RXC_KEYS'));
@@ -236,7 +269,45 @@ function parseCli(argv: readonly string[], env: CliEnvironment) {
       : { rateLimit: { ...(ratePerSecond === undefined ? {} : { ratePerSecond }), ...(burst === undefined ? {} : { burst }) } }),
     ...(pushWebhook === undefined ? {} : { pushWebhook }),
     ...(jwks === undefined ? {} : { jwks }),
+    ...(media === undefined ? {} : { media }),
   };
+}
+
+/** The media options the flags and environment give (MEDIA-3); undefined when none. */
+function mediaConfig(given: (flag: string, name: string) => string | undefined, limit: (flag: string, text: string | undefined) => number | undefined) {
+  const dir = given('media-dir', 'RXC_MEDIA_DIR');
+  const bucket = given('media-s3-bucket', 'RXC_MEDIA_S3_BUCKET');
+  if (dir !== undefined && bucket !== undefined) throw new UsageError('give --media-dir or --media-s3-bucket, not both.');
+  const endpoint = given('media-s3-endpoint', 'RXC_MEDIA_S3_ENDPOINT');
+  if (endpoint !== undefined && !/^https?:\/\/[^\s]+$/i.test(endpoint)) throw new UsageError('--media-s3-endpoint must be an http(s) URL.');
+  const publicUrl = given('media-public-url', 'RXC_MEDIA_PUBLIC_URL');
+  if (publicUrl !== undefined && !/^https?:\/\/[^\s/]+\/?$/i.test(publicUrl)) throw new UsageError('--media-public-url must be an origin such as https://chat.example.com.');
+  const types = given('media-types', 'RXC_MEDIA_TYPES')?.split(',').map((t) => t.trim()).filter((t) => t !== '');
+  const maxBytes = limit('media-max-bytes', given('media-max-bytes', 'RXC_MEDIA_MAX_BYTES'));
+  const quotaBytes = limit('media-quota-bytes', given('media-quota-bytes', 'RXC_MEDIA_QUOTA_BYTES'));
+  const signingKey = given('media-signing-key', 'RXC_MEDIA_SIGNING_KEY');
+  const storage =
+    dir !== undefined
+      ? new FileMediaStorage(dir)
+      : bucket !== undefined
+        ? new S3MediaStorage({
+            bucket,
+            ...(given('media-s3-prefix', 'RXC_MEDIA_S3_PREFIX') === undefined ? {} : { prefix: given('media-s3-prefix', 'RXC_MEDIA_S3_PREFIX')! }),
+            client: {
+              region: given('media-s3-region', 'RXC_MEDIA_S3_REGION') ?? 'us-east-1',
+              ...(endpoint === undefined ? {} : { endpoint, forcePathStyle: true }),
+            },
+          })
+        : undefined;
+  const media: MediaOptions = {
+    ...(storage === undefined ? {} : { storage }),
+    ...(maxBytes === undefined ? {} : { maxBytes }),
+    ...(quotaBytes === undefined ? {} : { quotaBytes }),
+    ...(types === undefined ? {} : { allowedTypes: types }),
+    ...(signingKey === undefined ? {} : { signingKey }),
+    ...(publicUrl === undefined ? {} : { publicUrl }),
+  };
+  return Object.keys(media).length === 0 ? undefined : media;
 }
 
 /**

@@ -6,16 +6,58 @@ import { WebSocketServer } from 'ws';
 import { AUTH_SUBPROTOCOL_PREFIX, CLOSE_CODES, LIMITS, SUBPROTOCOL } from '@rx-conversations/protocol';
 import type { TokenKeys, TokenSecrets } from '@rx-conversations/token';
 import { createHash, randomBytes } from 'node:crypto';
+import { tmpdir } from 'node:os';
+import { basename, dirname, join } from 'node:path';
 import { Core, run, ServerError, type PushSender, type SessionSettings } from '@rx-conversations/server-core';
 import { abortHandshake } from './internal/abortHandshake.js';
 import { Connection } from './internal/Connection.js';
 import { createTokenVerifier, type VerifiedToken } from './internal/createTokenVerifier.js';
 import { createHttpHandler } from './internal/handleHttpRequest.js';
+import { createMediaHttp, sweepMedia, type MediaSettings } from './internal/media/createMediaHttp.js';
+import { MediaUrls } from './internal/media/mediaUrls.js';
+import { FileMediaStorage } from './FileMediaStorage.js';
+import type { MediaStorage } from './MediaStorage.js';
 import { createRestApi, type RestApi } from './internal/rest/createRestApi.js';
 import { WebhookDispatcher } from './internal/webhooks/WebhookDispatcher.js';
 import { preHookCaller } from './internal/webhooks/preHookCaller.js';
 import { isPostgresUrl, openStore } from './internal/openStore.js';
 import { RedisBroker } from './internal/RedisBroker.js';
+
+/**
+ * Media settings of {@link startServer} (MEDIA-1..4); every one has a default.
+ *
+ * @example
+ * const media: MediaOptions = { maxBytes: 20 * 1024 * 1024, allowedTypes: ['image/*', 'application/pdf'], quotaBytes: 1024 ** 3 };
+ */
+export interface MediaOptions {
+  /**
+   * Where the bytes go. Default: a {@link FileMediaStorage} in a directory beside the SQLite file
+   * (`<database>.media`), or a temporary directory (removed on close) for `':memory:'`, or `./data/media`
+   * for PostgreSQL (several nodes need an {@link S3MediaStorage} instead).
+   */
+  readonly storage?: MediaStorage;
+  /** Largest upload in bytes; a larger `Content-Length` is refused with 413 `media_too_large`. Default 100 MiB. */
+  readonly maxBytes?: number;
+  /** Accepted types (`image/png`, `image/*`); others get 415 `media_type_not_allowed`. Default: any. */
+  readonly allowedTypes?: readonly string[];
+  /** Bytes one user may keep stored, uploads in progress included (`media_quota_exceeded`). Default: no limit. */
+  readonly quotaBytes?: number;
+  /** How long a download URL stays valid. Default 300000 (5 minutes). */
+  readonly urlTtlMs?: number;
+  /** How long an upload may wait to be attached before it is deleted. Default 3600000 (1 hour). */
+  readonly graceMs?: number;
+  /**
+   * The key download URLs are signed with, the same on every node. Default: derived from `keys`' secrets
+   * and `authToken`; required when neither exists (public keys only).
+   */
+  readonly signingKey?: string;
+  /** The origin download URLs start with (`https://chat.example.com`). Default: the request's `Host`. */
+  readonly publicUrl?: string;
+  /** An upload whose body sends nothing for this long is refused (`media_upload_incomplete`). Default 30000. */
+  readonly idleTimeoutMs?: number;
+  /** @internal How often deleted and never attached media are swept. Default 60000. */
+  readonly sweepIntervalMs?: number;
+}
 
 /**
  * Options of {@link startServer}. Only `keys` is required; see `docs/server.md` for each one.
@@ -108,6 +150,8 @@ export interface StartServerOptions {
   readonly durability?: 'normal' | 'full';
   /** Extra HTTP routes (for example static files). Return true when the request was handled. */
   readonly requestHandler?: (req: IncomingMessage, res: ServerResponse) => boolean;
+  /** Uploads, downloads and previews of media (MEDIA-1..4). */
+  readonly media?: MediaOptions;
   /** The clock, epoch ms. Default `Date.now`. For tests. */
   readonly clock?: () => number;
   /** @internal How long a connection may wait before `hello`. Default 10000. */
@@ -170,6 +214,13 @@ function restCredentials(keys: TokenKeys | TokenSecrets, accountSid: string, aut
   return { credentials, pageKey: pageKey.digest() };
 }
 
+/** The default media storage: beside the SQLite file, a temporary directory, or `./data/media`. */
+function defaultMediaStorage(database: string, shared: boolean): MediaStorage {
+  if (database === ':memory:') return new FileMediaStorage(join(tmpdir(), `rxc-media-${process.pid}-${randomBytes(6).toString('hex')}`), { removeOnClose: true });
+  if (shared) return new FileMediaStorage(join('data', 'media'));
+  return new FileMediaStorage(join(dirname(database), `${basename(database).replace(/\.db$/, '')}.media`));
+}
+
 function offeredProtocols(req: IncomingMessage): string[] {
   const header = req.headers['sec-websocket-protocol'];
   return typeof header === 'string' ? header.split(',').map((p) => p.trim()) : [];
@@ -218,7 +269,47 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
   if (options.broker !== undefined && !isPostgresUrl(database)) {
     throw new TypeError('A `broker` links nodes that share a database: it needs a postgres:// `database`.');
   }
+  const mediaOptions = options.media ?? {};
+  const credentials = restCredentials(options.keys, accountSid, options.authToken);
+  const mediaKey = mediaOptions.signingKey !== undefined ? createHash('sha256').update(`rx-conversations media urls\n${mediaOptions.signingKey}`).digest() : MediaUrls.keyFrom(credentials.credentials);
+  if (mediaKey === undefined) throw new TypeError('With public keys only, `media.signingKey` is needed to sign download URLs (the same on every node).');
+  const mediaSettings: Omit<MediaSettings, 'storage'> = {
+    maxBytes: positive(mediaOptions.maxBytes, 100 * 1024 * 1024, 'media.maxBytes'),
+    allowedTypes: mediaOptions.allowedTypes,
+    quotaBytes: positive(mediaOptions.quotaBytes, Number.POSITIVE_INFINITY, 'media.quotaBytes'),
+    urlTtlMs: positive(mediaOptions.urlTtlMs, 300_000, 'media.urlTtlMs'),
+    graceMs: positive(mediaOptions.graceMs, 60 * 60 * 1000, 'media.graceMs'),
+    previewMaxSide: 320,
+    idleTimeoutMs: positive(mediaOptions.idleTimeoutMs, 30_000, 'media.idleTimeoutMs'),
+    publicUrl: mediaOptions.publicUrl?.replace(/\/+$/, ''),
+  };
+  const mediaSweepMs = positive(mediaOptions.sweepIntervalMs, 60_000, 'media.sweepIntervalMs');
+  if (mediaOptions.allowedTypes !== undefined && (!Array.isArray(mediaOptions.allowedTypes) || mediaOptions.allowedTypes.some((t) => typeof t !== 'string'))) {
+    throw new TypeError('`media.allowedTypes` must be an array of types such as "image/png" or "image/*".');
+  }
   const opened = await openStore(database, retention, durability, logger);
+  const mediaStorage = mediaOptions.storage ?? defaultMediaStorage(database, opened.shared);
+  // Deleted media leave storage soon after the commit that released them, one sweep at a time.
+  let sweeping: Promise<void> | undefined;
+  let sweepAgain = false;
+  const sweep = (): void => {
+    if (sweeping !== undefined) {
+      sweepAgain = true;
+      return;
+    }
+    sweeping = (async () => {
+      do {
+        sweepAgain = false;
+        try {
+          while (await sweepMedia(core, mediaStorage, logger)) {
+            // more are due: take the next batch
+          }
+        } catch (err) {
+          logger.error({ err }, 'media sweep failed');
+        }
+      } while (sweepAgain);
+    })().finally(() => (sweeping = undefined));
+  };
   const { store } = opened;
   let broker: RedisBroker | undefined;
   try {
@@ -238,6 +329,7 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
     ...(broker === undefined ? {} : { bus: broker, presence: broker }),
     webhooksQueued: () => dispatcher.wake(),
     callPreHook: preHookCaller(accountSid, serviceSid, options.authToken, positive(options.webhooks?.preTimeoutMs, 5000, 'webhooks.preTimeoutMs'), logger),
+    onMediaReleased: () => setImmediate(sweep),
   });
   const retries = options.webhooks?.retries ?? 5;
   if (!Number.isInteger(retries) || retries < 0) throw new TypeError('`webhooks.retries` must be a non-negative integer.');
@@ -299,7 +391,8 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
     await opened.close();
     throw err;
   }
-  const http = createServer(createHttpHandler(verifyToken, logger, rest, options.requestHandler));
+  const media = createMediaHttp(core, verifyToken, new MediaUrls(mediaKey), { ...mediaSettings, storage: mediaStorage }, logger);
+  const http = createServer(createHttpHandler(verifyToken, logger, rest, media, options.requestHandler));
   const wss = new WebSocketServer({
     noServer: true,
     maxPayload: MAX_PAYLOAD_BYTES,
@@ -370,7 +463,7 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
   });
 
   // One sweep for all connections instead of a timer each: cheap at 10k idle sockets (PERF-6).
-  const sweep = setInterval(() => {
+  const heartbeatSweep = setInterval(() => {
     const silentSince = clock() - 3 * heartbeatIntervalMs;
     for (const connection of connections) {
       if (connection.session.isLive && connection.session.lastHeardAt < silentSince) {
@@ -378,7 +471,7 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
       }
     }
   }, Math.max(10, Math.floor(heartbeatIntervalMs / 2)));
-  sweep.unref();
+  heartbeatSweep.unref();
 
   const prune = (): void => {
     const failed = (err: unknown) => logger.error({ err }, 'retention pruning failed');
@@ -393,6 +486,8 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
   prune();
   const pruneTimer = setInterval(prune, pruneIntervalMs);
   pruneTimer.unref();
+  const mediaTimer = setInterval(sweep, mediaSweepMs);
+  mediaTimer.unref();
   // Other nodes write to a shared database: read whatever the broker did not bring (or all of it, with
   // no broker). The relay logs its own failures and the next poll retries.
   const pollTimer = opened.shared ? setInterval(() => void core.relay.poll(), pollIntervalMs) : undefined;
@@ -407,11 +502,13 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
       });
     });
   } catch (err) {
-    clearInterval(sweep);
+    clearInterval(heartbeatSweep);
     clearInterval(pruneTimer);
+    clearInterval(mediaTimer);
     clearInterval(pollTimer);
     await dispatcher.close();
     await rest.close();
+    await mediaStorage.close?.();
     await broker?.close();
     await opened.close();
     throw err;
@@ -425,8 +522,9 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
   const close = (): Promise<void> => {
     closed ??= (async () => {
       closing = true;
-      clearInterval(sweep);
+      clearInterval(heartbeatSweep);
       clearInterval(pruneTimer);
+      clearInterval(mediaTimer);
       clearInterval(pollTimer);
       const stopped = new Promise<void>((resolve) => http.close(() => resolve()));
       const all = [...connections];
@@ -436,12 +534,15 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
       for (const connection of all) connection.terminate();
       await core.drainPushes();
       http.closeAllConnections();
+      await media.settled();
+      await sweeping;
       await stopped;
       wss.close();
       await dispatcher.close();
       await rest.close();
       await broker?.close();
       await opened.close();
+      await mediaStorage.close?.();
       logger.info('rx-conversations server closed');
     })();
     return closed;

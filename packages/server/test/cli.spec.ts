@@ -9,6 +9,7 @@ import { tempDatabase } from './helpers/tempDatabase.js';
 import { KEY_ID, SECRET, tokenFor } from './helpers/testKeys.js';
 import { TestClient } from './helpers/TestClient.js';
 import { twilioClientFor } from './helpers/twilioRest.js';
+import { filesIn, mediaUrl, png, textBytes, upload } from './media/mediaHelpers.js';
 
 const cleanups: Array<() => unknown> = [];
 afterEach(async () => {
@@ -158,5 +159,28 @@ describe('the CLI (SRV-1)', () => {
     await pushed;
     expect(pushes).toEqual([{ identity: 'dave', kind: 'newMessage' }]);
     await carol.close();
+  });
+  it('SRV-1, MEDIA-3: configures media from flags and the environment: directory, size limit, types, URL origin', async () => {
+    const db = tempDatabase();
+    cleanups.push(() => db.cleanup());
+    const mediaDir = `${db.dir}/uploads`;
+    const result = await run(
+      ['--port', '0', '--database', ':memory:', '--key-id', KEY_ID, '--key-secret', SECRET, '--media-dir', mediaDir, '--media-max-bytes', '200', '--log-level', 'silent'],
+      { RXC_MEDIA_TYPES: 'image/*, application/pdf', RXC_MEDIA_PUBLIC_URL: 'https://chat.example.com' },
+    );
+    expect(result.exitCode).toBe(0);
+    const server = result.server!;
+    const alice = await TestClient.connect(server.url, await tokenFor('alice'));
+    cleanups.push(() => alice.close());
+    const { sid } = await alice.request('conversations.create', {});
+    expect((await upload(server, 'alice', sid, textBytes(10), { contentType: 'text/plain' })).code).toBe('media_type_not_allowed');
+    expect((await upload(server, 'alice', sid, await png(200, 200))).code).toBe('media_too_large');
+    const stored = await upload(server, 'alice', sid, await png(1, 1));
+    expect(stored.status).toBe(201);
+    expect(filesIn(mediaDir)).toContain(stored.body.sid);
+    expect((await mediaUrl(server, 'alice', stored.body.sid)).body.url).toMatch(/^https:\/\/chat\.example\.com\/v1\/media\/ME/);
+
+    const both = await run(['--port', '0', '--key-id', KEY_ID, '--key-secret', SECRET, '--media-dir', mediaDir, '--media-s3-bucket', 'b']);
+    expect([both.exitCode, both.err[0]]).toEqual([2, 'rx-conversations-server: give --media-dir or --media-s3-bucket, not both.']);
   });
 });

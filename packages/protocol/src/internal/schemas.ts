@@ -112,9 +112,10 @@ export const ARG_SCHEMAS: { readonly [O in OpName]: v.GenericSchema } = {
       sid,
       body: v.optional(v.nullable(text(LIMITS.messageBodyChars))),
       attributes: v.optional(attributes),
+      mediaSids: v.optional(v.pipe(v.array(sid, ARG), v.minLength(1, ARG), v.maxLength(LIMITS.maxMediaPerMessage, ARG), v.check((a) => new Set(a).size === a.length, ARG))),
       idempotencyKey,
     }),
-    v.check((a) => typeof a.body === 'string' || a.attributes !== undefined, ARG),
+    v.check((a) => typeof a.body === 'string' || a.attributes !== undefined || a.mediaSids !== undefined, ARG),
   ),
   'messages.update': obj({
     sid,

@@ -127,7 +127,7 @@ export const accountOps = {
 
   *deleteConversation(caller: AccountCaller, id: string): Step<void> {
     yield* write(caller, 'conversations.delete', { id }, function* (batch) {
-      yield* deleteConversation(batch, yield* findConversationById(batch.tx, id));
+      yield* deleteConversation(caller.core, batch, yield* findConversationById(batch.tx, id));
     });
   },
 
@@ -225,7 +225,7 @@ export const accountOps = {
   *removeMessage(caller: AccountCaller, conversationId: string, messageSid: string): Step<void> {
     yield* write(caller, 'messages.remove', { conversationId, messageSid }, function* (batch) {
       const conversation = yield* findConversationById(batch.tx, conversationId);
-      yield* removeMessage(batch, conversation, yield* findMessageById(batch.tx, conversation, messageSid));
+      yield* removeMessage(core, batch, conversation, yield* findMessageById(batch.tx, conversation, messageSid));
     });
   },
 

@@ -134,12 +134,18 @@ export function* editConversation(batch: WriteBatch, conversation: ConversationR
   return next;
 }
 
-/** Deletes a conversation: `conversationRemoved` on its stream ends every member's view of it. */
-export function* deleteConversation(batch: WriteBatch, conversation: ConversationRow): Step<void> {
+/**
+ * Deletes a conversation: `conversationRemoved` on its stream ends every member's view of it. Its media
+ * leave storage after commit (MEDIA-4).
+ */
+export function* deleteConversation(core: Core, batch: WriteBatch, conversation: ConversationRow): Step<void> {
   // Before the delete: the conversation's own webhooks go with it.
   yield* batch.webhook('onConversationRemoved', conversation.sid, () => done({ ...conversationFields(conversation), ...removedAt(batch.now) }));
   yield* batch.emit({ conversation: conversation.sid }, 'conversationRemoved', { sid: conversation.sid, reason: 'deleted' }, { end: conversation.sid });
   yield* batch.tx.deleteConversation(conversation.sid);
+  batch.afterCommit(function* () {
+    core.mediaReleased();
+  });
 }
 
 /** Sets a member's notification level (their own view only). Null when it stays as it is. */
@@ -303,7 +309,7 @@ export const conversationOps: OpHandlers<
     return yield* core.write(identity, 'conversations.delete', args, function* (batch) {
       const conversation = yield* core.findConversation(batch.tx, { sid: args.sid });
       yield* core.requireAdmin(batch.tx, conversation, identity);
-      yield* deleteConversation(batch, conversation);
+      yield* deleteConversation(core, batch, conversation);
       return { sid: conversation.sid };
     });
   },

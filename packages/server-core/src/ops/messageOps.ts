@@ -1,6 +1,6 @@
 import type { JsonValue, MessageUpdateReason } from '@rx-conversations/protocol';
 import type { Core, WriteBatch } from '../Core.js';
-import { changedAttributes, toMessage, type ConversationRow, type MessageRow } from '../rows.js';
+import { changedAttributes, toMedia, toMessage, type ConversationRow, type MessageRow } from '../rows.js';
 import { serverError } from '../ServerError.js';
 import type { Step } from '../Step.js';
 import type { StoreTx } from '../Store.js';
@@ -79,7 +79,7 @@ export const messageOps: OpHandlers<'messages.list' | 'messages.send' | 'message
     });
     return yield* core.write(identity, 'messages.remove', args, function* (batch) {
       const { conversation, row } = yield* removable(batch.tx);
-      yield* removeMessage(batch, conversation, row);
+      yield* removeMessage(core, batch, conversation, row);
       return { index: row.idx };
     });
   },
@@ -98,6 +98,8 @@ export interface NewMessage {
   readonly body?: string | null | undefined;
   readonly attributes?: JsonValue | undefined;
   readonly idempotencyKey?: string | undefined;
+  /** Uploads of the author to this conversation to attach, in order (MEDIA-1). */
+  readonly mediaSids?: readonly string[] | undefined;
 }
 
 /**
@@ -105,10 +107,12 @@ export interface NewMessage {
  * conversation's stream, push after commit. The one path for SDK sends and the admin API (ADMIN-2).
  */
 export function* postMessage(core: Core, batch: WriteBatch, conversation: ConversationRow, message: NewMessage): Step<MessageRow> {
+  const sid = core.newSid('IM');
+  const media = message.mediaSids === undefined || message.mediaSids.length === 0 ? null : yield* attachMedia(batch, conversation, message.author, sid, message.mediaSids);
   const row: MessageRow = {
     conversation_sid: conversation.sid,
     idx: (conversation.last_message_index ?? -1) + 1,
-    sid: core.newSid('IM'),
+    sid,
     author: message.author,
     body: message.body ?? null,
     attributes: JSON.stringify(message.attributes ?? {}),
@@ -117,6 +121,7 @@ export function* postMessage(core: Core, batch: WriteBatch, conversation: Conver
     version: 1,
     removed: 0,
     idempotency_key: message.idempotencyKey ?? null,
+    media: media === null ? null : JSON.stringify(media),
   };
   yield* batch.tx.insertMessage(row);
   const updated = {
@@ -135,6 +140,28 @@ export function* postMessage(core: Core, batch: WriteBatch, conversation: Conver
     core.pushNewMessage(updated, added);
   });
   return row;
+}
+
+/**
+ * Attaches uploads to a new message in its own transaction (MEDIA-1): each must exist, be the author's,
+ * belong to this conversation and be attached to nothing yet (nor past its grace time), else a precise
+ * code names it (`details.path`). Returns the attachments in the order given.
+ */
+function* attachMedia(batch: WriteBatch, conversation: ConversationRow, author: string, messageSid: string, sids: readonly string[]) {
+  const attached = [];
+  for (const [i, mediaSid] of sids.entries()) {
+    const path = `args.mediaSids.${i}`;
+    const row = yield* batch.tx.getMedia(mediaSid);
+    if (row === undefined || (row.delete_after !== null && row.delete_after <= batch.now)) {
+      throw serverError('media_not_found', 'no media has this sid (or it was deleted)', { path });
+    }
+    if (row.author !== author) throw serverError('media_not_owned', 'only the uploader may attach this media', { path });
+    if (row.conversation_sid !== conversation.sid) throw serverError('media_conversation_mismatch', 'this media was uploaded to another conversation', { path });
+    if (row.message_sid !== null) throw serverError('media_already_attached', 'this media is attached to another message', { path });
+    yield* batch.tx.attachMedia(mediaSid, messageSid);
+    attached.push(toMedia(row));
+  }
+  return attached;
 }
 
 /** Changes a message's body and attributes; `messageUpdated` names what changed (nothing: no event). */
@@ -163,10 +190,19 @@ export function* editMessage(
   return next;
 }
 
-/** Removes a message: the row stays as a tombstone so its index is never reused; its content goes. */
-export function* removeMessage(batch: WriteBatch, conversation: ConversationRow, row: MessageRow): Step<void> {
-  const next: MessageRow = { ...row, body: null, attributes: '{}', removed: 1, version: row.version + 1, updated_at: batch.now };
+/**
+ * Removes a message: the row stays as a tombstone so its index is never reused; its content goes, its
+ * media too (deleted from storage after commit, MEDIA-4).
+ */
+export function* removeMessage(core: Core, batch: WriteBatch, conversation: ConversationRow, row: MessageRow): Step<void> {
+  const next: MessageRow = { ...row, body: null, attributes: '{}', media: null, removed: 1, version: row.version + 1, updated_at: batch.now };
   yield* batch.tx.updateMessage(next);
+  if (row.media !== null) {
+    yield* batch.tx.releaseMedia(row.sid, batch.now);
+    batch.afterCommit(function* () {
+      core.mediaReleased();
+    });
+  }
   yield* batch.tx.updateConversation({ ...conversation, messages_count: conversation.messages_count - 1, version: conversation.version + 1 });
   yield* batch.emit({ conversation: conversation.sid }, 'messageRemoved', {
     conversationSid: conversation.sid,

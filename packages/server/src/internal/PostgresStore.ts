@@ -5,6 +5,7 @@ import {
   type ConversationRow,
   type IdempotencyRow,
   type LoggedEvent,
+  type MediaRow,
   type MessageRow,
   type ParticipantRow,
   type RegistrationRow,
@@ -259,7 +260,8 @@ class PgTx implements StoreTx {
     yield* this.exec(
       'deleteConversation',
       `WITH m AS (DELETE FROM messages WHERE conversation_sid = $1), p AS (DELETE FROM participants WHERE conversation_sid = $1),
-        w AS (DELETE FROM webhooks WHERE conversation_sid = $1)
+        w AS (DELETE FROM webhooks WHERE conversation_sid = $1),
+        media_due AS (UPDATE media SET delete_after = 0 WHERE conversation_sid = $1)
         DELETE FROM conversations WHERE sid = $1`,
       [sid],
     );
@@ -406,18 +408,18 @@ class PgTx implements StoreTx {
     yield* this.exec(
       'insertMessage',
       `INSERT INTO messages (conversation_sid, idx, sid, author, body, attributes, created_at, updated_at, version, removed,
-        idempotency_key) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`,
+        idempotency_key, media) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)`,
       [row.conversation_sid, row.idx, row.sid, row.author, row.body, row.attributes, row.created_at, row.updated_at, row.version,
-        row.removed, row.idempotency_key],
+        row.removed, row.idempotency_key, row.media],
     );
   }
 
   *updateMessage(row: MessageRow): Step<void> {
     yield* this.exec(
       'updateMessage',
-      `UPDATE messages SET body = $3, attributes = $4, updated_at = $5, version = $6, removed = $7
+      `UPDATE messages SET body = $3, attributes = $4, updated_at = $5, version = $6, removed = $7, media = $8
         WHERE conversation_sid = $1 AND idx = $2`,
-      [row.conversation_sid, row.idx, row.body, row.attributes, row.updated_at, row.version, row.removed],
+      [row.conversation_sid, row.idx, row.body, row.attributes, row.updated_at, row.version, row.removed, row.media],
     );
   }
 
@@ -444,6 +446,42 @@ class PgTx implements StoreTx {
       [conversationSid, lastRead ?? -1, identity],
     );
     return row!.n;
+  }
+
+  *insertMedia(row: MediaRow): Step<void> {
+    yield* this.exec(
+      'insertMedia',
+      `INSERT INTO media (sid, conversation_sid, author, content_type, filename, size, preview, created_at, message_sid, delete_after)
+        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
+      [row.sid, row.conversation_sid, row.author, row.content_type, row.filename, row.size, row.preview, row.created_at, row.message_sid,
+        row.delete_after],
+    );
+  }
+
+  getMedia(sid: string): Step<MediaRow | undefined> {
+    return this.first('getMedia', 'SELECT * FROM media WHERE sid = $1', [sid]);
+  }
+
+  *attachMedia(sid: string, messageSid: string): Step<void> {
+    yield* this.exec('attachMedia', 'UPDATE media SET message_sid = $2, delete_after = NULL WHERE sid = $1', [sid, messageSid]);
+  }
+
+  *releaseMedia(messageSid: string, at: number): Step<void> {
+    yield* this.exec('releaseMedia', 'UPDATE media SET delete_after = $2 WHERE message_sid = $1', [messageSid, at]);
+  }
+
+  *mediaBytesOf(identity: string): Step<number> {
+    const row = yield* this.first<{ n: number }>('mediaBytesOf', 'SELECT COALESCE(SUM(size), 0)::bigint AS n FROM media WHERE author = $1', [identity]);
+    return row!.n;
+  }
+
+  takeExpiredMedia(now: number, limit: number): Step<MediaRow[]> {
+    return this.rows(
+      'takeExpiredMedia',
+      `DELETE FROM media WHERE sid IN (SELECT sid FROM media WHERE delete_after IS NOT NULL AND delete_after <= $1
+        ORDER BY delete_after LIMIT $2 FOR UPDATE SKIP LOCKED) RETURNING *`,
+      [now, limit],
+    );
   }
 
   getUser(identity: string): Step<UserRow | undefined> {

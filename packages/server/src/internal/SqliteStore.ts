@@ -6,6 +6,7 @@ import {
   type ConversationRow,
   type IdempotencyRow,
   type LoggedEvent,
+  type MediaRow,
   type MessageRow,
   type ParticipantRow,
   type RegistrationRow,
@@ -133,10 +134,21 @@ function createTx(db: Database, retention: RetentionLimits): StoreTx {
       ORDER BY created_at, sid LIMIT ?`),
     getMessageBySid: p<[string, string], MessageRow>('SELECT * FROM messages WHERE sid = ? AND conversation_sid = ?'),
     getMessage: p<[string, number], MessageRow>('SELECT * FROM messages WHERE conversation_sid = ? AND idx = ?'),
-    insertMessage: p<[MessageRow]>(`INSERT INTO messages VALUES (@conversation_sid, @idx, @sid, @author, @body, @attributes,
-      @created_at, @updated_at, @version, @removed, @idempotency_key)`),
+    insertMessage: p<[MessageRow]>(`INSERT INTO messages (conversation_sid, idx, sid, author, body, attributes, created_at,
+      updated_at, version, removed, idempotency_key, media) VALUES (@conversation_sid, @idx, @sid, @author, @body, @attributes,
+      @created_at, @updated_at, @version, @removed, @idempotency_key, @media)`),
     updateMessage: p<[MessageRow]>(`UPDATE messages SET body = @body, attributes = @attributes, updated_at = @updated_at,
-      version = @version, removed = @removed WHERE conversation_sid = @conversation_sid AND idx = @idx`),
+      version = @version, removed = @removed, media = @media WHERE conversation_sid = @conversation_sid AND idx = @idx`),
+    insertMedia: p<[MediaRow]>(`INSERT INTO media (sid, conversation_sid, author, content_type, filename, size, preview, created_at,
+      message_sid, delete_after) VALUES (@sid, @conversation_sid, @author, @content_type, @filename, @size, @preview, @created_at,
+      @message_sid, @delete_after)`),
+    getMedia: p<[string], MediaRow>('SELECT * FROM media WHERE sid = ?'),
+    attachMedia: p<[string, string]>('UPDATE media SET message_sid = ?, delete_after = NULL WHERE sid = ?'),
+    releaseMedia: p<[number, string]>('UPDATE media SET delete_after = ? WHERE message_sid = ?'),
+    releaseConversationMedia: p<[string]>('UPDATE media SET delete_after = 0 WHERE conversation_sid = ?'),
+    mediaBytesOf: p<[string], { n: number }>('SELECT COALESCE(SUM(size), 0) AS n FROM media WHERE author = ?'),
+    dueMedia: p<[number, number], MediaRow>('SELECT * FROM media WHERE delete_after IS NOT NULL AND delete_after <= ? ORDER BY delete_after LIMIT ?'),
+    deleteMedia: p<[string]>('DELETE FROM media WHERE sid = ?'),
     messagesBefore: p<[string, number, number], MessageRow>(`SELECT * FROM messages WHERE conversation_sid = ? AND idx < ? AND removed = 0
       ORDER BY idx DESC LIMIT ?`),
     messagesAfter: p<[string, number, number], MessageRow>(`SELECT * FROM messages WHERE conversation_sid = ? AND idx > ? AND removed = 0
@@ -190,6 +202,7 @@ function createTx(db: Database, retention: RetentionLimits): StoreTx {
     deleteConversation: (sid) => {
       s.deleteConversationWebhooks.run(sid);
       s.deleteConversationMessages.run(sid);
+      s.releaseConversationMedia.run(sid);
       s.deleteConversationParticipants.run(sid);
       s.deleteConversation.run(sid);
       return done(undefined);
@@ -228,6 +241,16 @@ function createTx(db: Database, retention: RetentionLimits): StoreTx {
     messagesBefore: (sid, before, limit) => done(s.messagesBefore.all(sid, before, limit)),
     messagesAfter: (sid, after, limit) => done(s.messagesAfter.all(sid, after, limit)),
     unreadCount: (sid, lastRead, identity) => done(s.unreadCount.get(sid, lastRead ?? -1, identity)!.n),
+    insertMedia: (row) => done(void s.insertMedia.run(row)),
+    getMedia: (sid) => done(s.getMedia.get(sid)),
+    attachMedia: (sid, messageSid) => done(void s.attachMedia.run(messageSid, sid)),
+    releaseMedia: (messageSid, at) => done(void s.releaseMedia.run(at, messageSid)),
+    mediaBytesOf: (identity) => done(s.mediaBytesOf.get(identity)!.n),
+    takeExpiredMedia: (now, limit) => {
+      const due = s.dueMedia.all(now, limit);
+      for (const row of due) s.deleteMedia.run(row.sid);
+      return done(due);
+    },
     getUser: (identity) => done(s.getUser.get(identity)),
     getUserBySid: (sid) => done(s.getUserBySid.get(sid)),
     usersPage: (after, limit) => done(after === null ? s.usersFirst.all(limit) : s.usersAfter.all(after, limit)),

@@ -1,6 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
 import type { TokenVerifier } from './createTokenVerifier.js';
+import type { MediaHttp } from './media/createMediaHttp.js';
 import type { RestApi } from './rest/createRestApi.js';
 import { ServerError } from '@rx-conversations/server-core';
 
@@ -19,17 +20,19 @@ function json(res: ServerResponse, status: number, body: unknown, headers: Recor
 }
 
 /**
- * Plain HTTP routes: `/healthz`, `/v1/auth` (SRV-2), the admin REST API under `/v1` (ADMIN-1), then
+ * Plain HTTP routes: `/healthz`, `/v1/auth` (SRV-2), media under `/v1/media` (MEDIA-1..4), the admin REST API under `/v1` (ADMIN-1), then
  * the embedder's hook, else 404.
  */
 export function createHttpHandler(
   verifyToken: TokenVerifier,
   logger: Logger,
   rest: RestApi,
+  media: MediaHttp,
   extra: ((req: IncomingMessage, res: ServerResponse) => boolean) | undefined,
 ): (req: IncomingMessage, res: ServerResponse) => void {
   return (req, res) => {
     const path = (req.url ?? '/').split('?')[0];
+    if (media.handle(req, res)) return;
     if (rest.handle(req, res)) return;
     if (path === '/healthz' && (req.method === 'GET' || req.method === 'HEAD')) {
       json(res, 200, { ok: true });

@@ -176,4 +176,27 @@ export const MIGRATIONS: ReadonlyArray<(db: Database) => void> = [
       CREATE INDEX webhook_outbox_due ON webhook_outbox (next_attempt_at, id);
     `);
   },
+  // Media (MEDIA-1..4): a message carries its attachments' descriptions (JSON, null when none); each
+  // upload has a row that says whose it is and when the sweeper may delete its bytes.
+  (db) => {
+    db.exec(`
+      ALTER TABLE messages ADD COLUMN media TEXT;
+      CREATE TABLE media (
+        sid TEXT PRIMARY KEY,
+        conversation_sid TEXT NOT NULL,
+        author TEXT NOT NULL,
+        content_type TEXT NOT NULL,
+        filename TEXT,
+        size INTEGER NOT NULL,
+        preview TEXT,
+        created_at INTEGER NOT NULL,
+        message_sid TEXT,
+        delete_after INTEGER
+      ) WITHOUT ROWID;
+      CREATE INDEX media_by_author ON media (author);
+      CREATE INDEX media_by_message ON media (message_sid) WHERE message_sid IS NOT NULL;
+      CREATE INDEX media_by_conversation ON media (conversation_sid);
+      CREATE INDEX media_due ON media (delete_after) WHERE delete_after IS NOT NULL;
+    `);
+  },
 ];

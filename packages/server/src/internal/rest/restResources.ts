@@ -1,3 +1,4 @@
+import type { Media } from '@rx-conversations/protocol';
 import { CONVERSATION_ROLE_SIDS, type ConversationRow, type MessageRow, type ParticipantRow, type UserRow } from '@rx-conversations/server-core';
 
 /** Where a resource lives: the public base URL and the ids every Twilio resource repeats. */
@@ -76,7 +77,11 @@ export function messageResource(scope: ResourceScope, row: MessageRow, participa
     index: row.idx,
     author: row.author,
     body: row.body,
-    media: null,
+    // Twilio's shape for media messages; null on a message without media, as there.
+    media:
+      row.media === null
+        ? null
+        : (JSON.parse(row.media) as Media[]).map((m) => ({ sid: m.sid, size: m.size, content_type: m.contentType, filename: m.filename, category: 'media' })),
     attributes: row.attributes,
     participant_sid: participantSid,
     date_created: twilioDate(row.created_at),
