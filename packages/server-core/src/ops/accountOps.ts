@@ -225,7 +225,7 @@ export const accountOps = {
   *removeMessage(caller: AccountCaller, conversationId: string, messageSid: string): Step<void> {
     yield* write(caller, 'messages.remove', { conversationId, messageSid }, function* (batch) {
       const conversation = yield* findConversationById(batch.tx, conversationId);
-      yield* removeMessage(core, batch, conversation, yield* findMessageById(batch.tx, conversation, messageSid));
+      yield* removeMessage(caller.core, batch, conversation, yield* findMessageById(batch.tx, conversation, messageSid));
     });
   },
 

@@ -51,6 +51,7 @@ export function messageRow(conversationSid: string, idx: number, author: string,
     version: 1,
     removed: 0,
     idempotency_key: null,
+    media: null,
     ...fields,
   };
 }
