@@ -271,8 +271,14 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
   }
   const mediaOptions = options.media ?? {};
   const credentials = restCredentials(options.keys, accountSid, options.authToken);
-  const mediaKey = mediaOptions.signingKey !== undefined ? createHash('sha256').update(`rx-conversations media urls\n${mediaOptions.signingKey}`).digest() : MediaUrls.keyFrom(credentials.credentials);
-  if (mediaKey === undefined) throw new TypeError('With public keys only, `media.signingKey` is needed to sign download URLs (the same on every node).');
+  let mediaKey = mediaOptions.signingKey !== undefined ? createHash('sha256').update(`rx-conversations media urls\n${mediaOptions.signingKey}`).digest() : MediaUrls.keyFrom(credentials.credentials);
+  if (mediaKey === undefined) {
+    // Public keys only and no auth token: nothing shared to sign download URLs with. One process can use
+    // a key of its own (URLs die with it); several nodes must agree on one.
+    if (isPostgresUrl(database)) throw new TypeError('With public keys only, several nodes need `media.signingKey` to sign download URLs alike.');
+    logger.warn('no secret key or auth token: media download URLs are signed with a key of this process and stop working when it restarts; set media.signingKey');
+    mediaKey = randomBytes(32);
+  }
   const mediaSettings: Omit<MediaSettings, 'storage'> = {
     maxBytes: positive(mediaOptions.maxBytes, 100 * 1024 * 1024, 'media.maxBytes'),
     allowedTypes: mediaOptions.allowedTypes,

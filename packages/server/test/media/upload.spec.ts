@@ -281,3 +281,14 @@ describe('default storage (MEDIA-3)', () => {
     expect([got.status, got.headers.get('content-type')]).toEqual([200, 'image/png']);
   });
 });
+
+describe('media download keys with public token keys only (MEDIA-2)', () => {
+  it('MEDIA-2: one process signs download URLs with a key of its own; several nodes are refused without media.signingKey', async () => {
+    const { exportJWK, generateKeyPair } = await import('jose');
+    const { publicKey } = await generateKeyPair('ES256', { extractable: true });
+    const keys = { jwks: { keys: [{ ...(await exportJWK(publicKey)), kid: 'issuer-1', alg: 'ES256', use: 'sig' }] } };
+    const single = await start({ keys, database: ':memory:' });
+    expect((await fetch(`${single.httpUrl}/healthz`)).status).toBe(200);
+    await expect(start({ keys, database: 'postgres://postgres@127.0.0.1:5432/test' })).rejects.toThrow(/media\.signingKey/);
+  });
+});
