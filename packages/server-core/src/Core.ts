@@ -60,6 +60,12 @@ export interface CoreOptions {
   /** Calls the app's pre-event webhooks (ADMIN-3). Default: none are called. */
   readonly callPreHook?: PreHookCaller;
   /**
+   * Whether users see each other's reachability (`isOnline`, PARITY-4). Off, every user shows offline
+   * and no one is told when someone connects; push still goes only to users connected nowhere.
+   * Default true.
+   */
+  readonly reachabilityEnabled?: boolean;
+  /**
    * Called after a commit that scheduled media for deletion (a removed message or conversation), so
    * the server deletes their bytes soon instead of at its next sweep (MEDIA-4). Default: nothing.
    */
@@ -124,6 +130,8 @@ export class Core {
   private readonly presence: Presence;
   private readonly webhooksQueued: () => void;
   private readonly callPreHook: PreHookCaller | undefined;
+  /** Whether `isOnline` is shown to users (PARITY-4); presence itself is always kept, for push. */
+  readonly reachabilityEnabled: boolean;
   private preHookTargets: { readonly rows: WebhookRow[]; readonly at: number } | undefined;
   private readonly onMediaReleased: () => void;
 
@@ -139,6 +147,7 @@ export class Core {
     this.presence = options.presence ?? localPresence(this.fanout);
     this.webhooksQueued = options.webhooksQueued ?? (() => {});
     this.callPreHook = options.callPreHook;
+    this.reachabilityEnabled = options.reachabilityEnabled ?? true;
     this.onMediaReleased = options.onMediaReleased ?? (() => {});
     // An embedded store knows its head now; a networked one is read in start().
     const head = this.store.synchronous ? runSync(this.store.read((tx) => tx.headSeq())) : 0;
@@ -293,12 +302,17 @@ export class Core {
   *user(tx: StoreTx, identity: string): Step<User | undefined> {
     const row = yield* tx.getUser(identity);
     if (row === undefined) return undefined;
-    return toUser(row, yield* this.isOnline(identity), (yield* tx.countRegistrations(identity)) > 0);
+    return toUser(row, yield* this.shownOnline(identity), (yield* tx.countRegistrations(identity)) > 0);
   }
 
-  /** Online on any node (SCALE-4). */
+  /** Online on any node (SCALE-4): what push decides by, whether or not users may see it. */
   isOnline(identity: string): Step<boolean> {
     return this.presence.isOnline(identity);
+  }
+
+  /** `isOnline` as users see it: always false with reachability off (PARITY-4). */
+  *shownOnline(identity: string): Step<boolean> {
+    return this.reachabilityEnabled && (yield* this.isOnline(identity));
   }
 
   /** Sends an ephemeral frame to its recipients on this node and on every other. */
@@ -325,6 +339,7 @@ export class Core {
    */
   reachabilityChanged(identity: string): void {
     this.presence.changed(identity, this.fanout.isOnline(identity));
+    if (!this.reachabilityEnabled) return;
     const core = this;
     this.runEffect(function* () {
       yield* core.store.write((tx) => tx.bumpUserVersion(identity));

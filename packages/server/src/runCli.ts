@@ -10,7 +10,7 @@ import { WebhookPushSender } from './WebhookPushSender.js';
  * Environment variables the CLI reads (normally `process.env`): `RXC_PORT`, `RXC_HOST`, `RXC_DATABASE_URL`
  * (or `RXC_DATABASE`), `RXC_BROKER_URL`, `RXC_KEYS`, `RXC_JWKS`, `RXC_ACCOUNT_SID`, `RXC_AUTH_TOKEN`,
  * `RXC_SERVICE_SID`, `RXC_PUSH_WEBHOOK_URL`, `RXC_RETENTION_EVENTS`, `RXC_RETENTION_HOURS`,
- * `RXC_RATE_LIMIT`, `RXC_RATE_BURST`, `RXC_LOG_LEVEL`, `RXC_MAX_CONNECTIONS`, `RXC_MAX_CONNECTIONS_PER_IDENTITY`,
+ * `RXC_RATE_LIMIT`, `RXC_RATE_BURST`, `RXC_REACHABILITY`, `RXC_LOG_LEVEL`, `RXC_MAX_CONNECTIONS`, `RXC_MAX_CONNECTIONS_PER_IDENTITY`,
  * `RXC_MEDIA_DIR`, `RXC_MEDIA_S3_BUCKET`, `RXC_MEDIA_S3_PREFIX`, `RXC_MEDIA_S3_ENDPOINT`, `RXC_MEDIA_S3_REGION`,
  * `RXC_MEDIA_MAX_BYTES`, `RXC_MEDIA_QUOTA_BYTES`, `RXC_MEDIA_TYPES`, `RXC_MEDIA_SIGNING_KEY`, `RXC_MEDIA_PUBLIC_URL`
  * (and the AWS SDK's own `AWS_ACCESS_KEY_ID`, `AWS_SECRET_ACCESS_KEY`, … for S3).
@@ -76,6 +76,7 @@ Options (each also read from the environment variable in brackets):
   --retention-hours <n>   age after which events are dropped          [RXC_RETENTION_HOURS] default 168
   --rate-limit <n>      requests per second per connection            [RXC_RATE_LIMIT] default 100
   --rate-burst <n>      requests at once per connection               [RXC_RATE_BURST] default 200
+  --reachability <on|off>  whether users see who is online            [RXC_REACHABILITY] default on
   --log-level <level>   silent|fatal|error|warn|info|debug|trace     [RXC_LOG_LEVEL] default info
   --max-connections <n> websockets in all; more get HTTP 503 too_many_connections
                                                                      [RXC_MAX_CONNECTIONS] default 50000
@@ -169,6 +170,7 @@ function parseCli(argv: readonly string[], env: CliEnvironment) {
       'retention-hours': { type: 'string' },
       'rate-limit': { type: 'string' },
       'rate-burst': { type: 'string' },
+      reachability: { type: 'string' },
       'log-level': { type: 'string' },
       'max-connections': { type: 'string' },
       'max-connections-per-identity': { type: 'string' },
@@ -219,6 +221,8 @@ function parseCli(argv: readonly string[], env: CliEnvironment) {
   const accountSid = given('account-sid', 'RXC_ACCOUNT_SID');
   const authToken = given('auth-token', 'RXC_AUTH_TOKEN');
   const serviceSid = given('service-sid', 'RXC_SERVICE_SID');
+  const reachability = given('reachability', 'RXC_REACHABILITY');
+  if (reachability !== undefined && reachability !== 'on' && reachability !== 'off') throw new UsageError('--reachability must be on or off.');
 
   const media = mediaConfig(given, limit);
 
@@ -268,6 +272,7 @@ function parseCli(argv: readonly string[], env: CliEnvironment) {
       ? {}
       : { rateLimit: { ...(ratePerSecond === undefined ? {} : { ratePerSecond }), ...(burst === undefined ? {} : { burst }) } }),
     ...(pushWebhook === undefined ? {} : { pushWebhook }),
+    ...(reachability === undefined ? {} : { reachabilityEnabled: reachability === 'on' }),
     ...(jwks === undefined ? {} : { jwks }),
     ...(media === undefined ? {} : { media }),
   };

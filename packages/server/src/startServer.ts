@@ -98,6 +98,12 @@ export interface StartServerOptions {
   readonly authToken?: string;
   /** The conversations service (`IS…`): `chat_service_sid`, and the `/v1/Services/{IS}` paths. Default `IS` + 32 zeros. */
   readonly serviceSid?: string;
+  /**
+   * Whether users see each other's reachability (`user.isOnline`) and hear when it changes. Off, every
+   * user shows offline to everyone, themselves included, and connecting tells no one; push still goes
+   * only to users connected nowhere. Twilio's `reachabilityEnabled`. Default true.
+   */
+  readonly reachabilityEnabled?: boolean;
   /** How post-event webhooks (configured through the admin REST API) are delivered. */
   readonly webhooks?: {
     /** Attempts after the first before a delivery is dropped (and logged). Default 5. */
@@ -334,6 +340,7 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
     defer: (work) => setImmediate(work),
     ...(broker === undefined ? {} : { bus: broker, presence: broker }),
     webhooksQueued: () => dispatcher.wake(),
+    reachabilityEnabled: options.reachabilityEnabled ?? true,
     callPreHook: preHookCaller(accountSid, serviceSid, options.authToken, positive(options.webhooks?.preTimeoutMs, 5000, 'webhooks.preTimeoutMs'), logger),
     onMediaReleased: () => setImmediate(sweep),
   });

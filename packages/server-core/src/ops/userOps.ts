@@ -117,7 +117,7 @@ export function* editUser(core: Core, batch: WriteBatch, row: UserRow, changes: 
   if (reasons.length === 0) return row;
   next.version += 1;
   yield* batch.tx.updateUser(next);
-  const user = toUser(next, yield* core.isOnline(row.identity), (yield* batch.tx.countRegistrations(row.identity)) > 0);
+  const user = toUser(next, yield* core.shownOnline(row.identity), (yield* batch.tx.countRegistrations(row.identity)) > 0);
   yield* batch.emit({ user: row.identity }, 'userUpdated', { user, updateReasons: reasons });
   yield* batch.webhook('onUserUpdated', null, () =>
     done({ ...userFields(next), isOnline: String(user.isOnline), isNotifiable: String(user.isNotifiable) }),

@@ -614,7 +614,7 @@ export async function createRestApi(options: RestApiOptions): Promise<RestApi> {
 
     // Users
     const presented = function* (tx: StoreTx, row: UserRow): Step<{ row: UserRow; online: boolean; notifiable: boolean }> {
-      return { row, online: yield* core.isOnline(row.identity), notifiable: (yield* tx.countRegistrations(row.identity)) > 0 };
+      return { row, online: yield* core.shownOnline(row.identity), notifiable: (yield* tx.countRegistrations(row.identity)) > 0 };
     };
     const userOut = (request: FastifyRequest, user: { row: UserRow; online: boolean; notifiable: boolean }) =>
       userResource(scopeOf(request), user.row, user.online, user.notifiable);
