@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { FileMediaStorage, type RunningServer, type StartServerOptions } from '../../src/index.js';
-import { KEYS } from '../helpers/testKeys.js';
+import { KEY_ID, KEYS, SECRET } from '../helpers/testKeys.js';
 import { useServers } from '../helpers/useServers.js';
 import { aConversationOf, download, filesIn, mediaUrl, png, sendWith, textBytes, until, upload } from './mediaHelpers.js';
 
@@ -147,6 +147,20 @@ describe('media lifetime (MEDIA-4)', () => {
     expect([gone.status, gone.code]).toEqual([404, 'media_not_found']);
     expect((await mediaUrl(server, 'bob', uploaded.body.sid)).code).toBe('media_not_found');
     expect((await upload(server, 'alice', sid, textBytes(1000), { contentType: 'text/plain' })).status).toBe(201);
+  });
+
+  it('MEDIA-4, ADMIN-2: removing a message through the admin REST API deletes its media too', async () => {
+    const { server, dir } = await clockedServer();
+    const { alice, bob, sid } = await twoUsers(server);
+    const uploaded = await upload(server, 'alice', sid, await png(8, 8));
+    const sent = await sendWith(alice, sid, [uploaded.body.sid]);
+    expect(filesIn(dir)).toHaveLength(2);
+    const basic = `Basic ${Buffer.from(`${KEY_ID}:${SECRET}`).toString('base64')}`;
+    const res = await fetch(`${server.httpUrl}/v1/Conversations/${sid}/Messages/${sent.sid}`, { method: 'DELETE', headers: { authorization: basic } });
+    expect(res.status).toBe(204);
+    await bob.waitForEvent('messageRemoved', (e) => e.data.sid === sent.sid);
+    await until(() => filesIn(dir).length === 0, 5000, 'the media of the message removed through REST to be deleted');
+    expect((await mediaUrl(server, 'bob', uploaded.body.sid)).code).toBe('media_not_found');
   });
 
   it('MEDIA-4: deleting a conversation deletes the media of its messages and its pending uploads', async () => {
