@@ -26,11 +26,17 @@ describe('reachabilityEnabled (PARITY-4)', () => {
     const signals = watcher.frames.filter(userSignal);
     expect(signals.map((s) => s.data.updateReasons)).toEqual([['isNotifiable'], ['friendlyName']]);
 
-    // Push: bob is connected, so a message is not pushed to him; once he is gone, it is.
+    // Push: bob is connected, so a message is not pushed to him; once he is gone, it is. Carol, connected
+    // nowhere, gets every push: hers shows the server has decided about everyone for that message.
+    const carol = await connect(server, 'carol');
+    await carol.request('push.register', { type: 'fcm', token: 'carol-phone' });
+    await carol.close();
     const { sid } = await watcher.request('conversations.create', { friendlyName: 'reach' });
     await watcher.request('participants.add', { sid, identity: 'bob' });
+    await watcher.request('participants.add', { sid, identity: 'carol' });
     await watcher.request('messages.send', { sid, body: 'while connected', idempotencyKey: key() });
-    await bob.waitForEvent('messageAdded');
+    await push.waitFor((d) => d.identity === 'carol' && d.payload.body === 'while connected');
+    expect(push.deliveries.filter((d) => d.identity === 'bob')).toEqual([]);
     await bob.close();
     await watcher.request('messages.send', { sid, body: 'while away', idempotencyKey: key() });
     const pushed = await push.waitFor((d) => d.identity === 'bob');

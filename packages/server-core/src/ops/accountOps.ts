@@ -68,8 +68,11 @@ export interface AccountCaller {
   readonly idempotencyKey?: string | undefined;
 }
 
-/** The idempotency keys of REST writes live apart from every user's (an identity cannot hold a NUL). */
-const ACCOUNT_KEYS = '\u0000account';
+/**
+ * The idempotency keys of REST writes live apart from every user's: an identity cannot hold a control
+ * character (and PostgreSQL text cannot hold a NUL, so not that one).
+ */
+const ACCOUNT_KEYS = '\u001faccount';
 
 /** A write with account authority: `Source: API`, webhooks and idempotency as the caller asked. */
 function write<R>(caller: AccountCaller, op: OpName, args: object, body: (batch: WriteBatch) => Step<R>): Step<R> {
