@@ -32,6 +32,9 @@ import {
   roleOfSid,
   twilioDate,
   participantConversationResource,
+  FIXED_ROLES,
+  roleResource,
+  serviceResource,
   userConversationResource,
   userResource,
   usersUrl,
@@ -612,6 +615,23 @@ export async function createRestApi(options: RestApiOptions): Promise<RestApi> {
       return reply.status(204).send();
     });
 
+    // Roles: the server's fixed roles, readable; custom roles arrive with ADMIN-4.
+    api.get<{ Querystring: Query }>('/Roles', { schema: { querystring: form(PAGING) } }, async (request) => {
+      const scope = scopeOf(request);
+      return page(request, `${scope.base}/v1/Roles`, 'roles', FIXED_ROLES.map((r) => roleResource(scope, r)), request.query, null);
+    });
+    api.get<{ Params: Params }>('/Roles/:role', async (request) => {
+      const role = FIXED_ROLES.find((r) => r.sid === request.params['role']);
+      if (role === undefined) throw new RestError(404, TWILIO_CODES.notFound, `The requested resource /v1/Roles/${request.params['role']} was not found`);
+      return roleResource(scopeOf(request), role);
+    });
+    const fixedRoles = async () => {
+      throw new RestError(405, TWILIO_CODES.methodNotAllowed, 'The roles are fixed on this server for now: custom roles are not supported yet');
+    };
+    api.post('/Roles', fixedRoles);
+    api.post('/Roles/:role', fixedRoles);
+    api.delete('/Roles/:role', fixedRoles);
+
     // Users
     const presented = function* (tx: StoreTx, row: UserRow): Step<{ row: UserRow; online: boolean; notifiable: boolean }> {
       return { row, online: yield* core.shownOnline(row.identity), notifiable: (yield* tx.countRegistrations(row.identity)) > 0 };
@@ -751,6 +771,20 @@ export async function createRestApi(options: RestApiOptions): Promise<RestApi> {
   };
 
   await app.register(routes, { prefix: '/v1' });
+  // The one service (Twilio's library fetches it by sid, or lists the account's services).
+  await app.register(
+    async (api) => {
+      api.get<{ Querystring: Query }>('/Services', { schema: { querystring: form(PAGING) } }, async (request) => {
+        const scope = scopeOf(request);
+        return page(request, `${scope.base}/v1/Services`, 'services', [serviceResource(scope)], request.query, null);
+      });
+      api.get<{ Params: Params }>('/Services/:service', async (request) => {
+        if (request.params['service'] !== serviceSid) throw new RestError(404, TWILIO_CODES.notFound, `The requested resource /v1/Services/${request.params['service']} was not found`);
+        return serviceResource(scopeOf(request));
+      });
+    },
+    { prefix: '/v1' },
+  );
   await app.register(
     async (api) => {
       await conversationWebhookRoutes(api);

@@ -178,3 +178,87 @@ export function participantConversationResource(
     links: { participant: `${conversationUrl}/Participants/${participant.sid}`, conversation: conversationUrl },
   };
 }
+
+/**
+ * The roles this server has, with what each may do today: the two conversation roles a participant has
+ * and the one service role every user has. Fixed until custom roles and permission checks arrive
+ * (ADMIN-4); the permissions name exactly what the server allows each.
+ */
+export const FIXED_ROLES = [
+  {
+    sid: CONVERSATION_ROLE_SIDS.member,
+    friendly_name: 'channel user',
+    type: 'conversation',
+    permissions: [
+      'sendMessage',
+      'leaveConversation',
+      'editOwnMessage',
+      'editOwnMessageAttributes',
+      'deleteOwnMessage',
+      'editOwnParticipantAttributes',
+      'editNotificationLevel',
+    ],
+  },
+  {
+    sid: CONVERSATION_ROLE_SIDS.admin,
+    friendly_name: 'channel admin',
+    type: 'conversation',
+    permissions: [
+      'sendMessage',
+      'leaveConversation',
+      'editOwnMessage',
+      'editOwnMessageAttributes',
+      'deleteOwnMessage',
+      'editOwnParticipantAttributes',
+      'editNotificationLevel',
+      'addParticipant',
+      'removeParticipant',
+      'editAnyParticipantAttributes',
+      'editConversationName',
+      'editConversationAttributes',
+      'deleteAnyMessage',
+      'deleteConversation',
+    ],
+  },
+  {
+    sid: 'RL00000000000000000000000000000003',
+    friendly_name: 'service user',
+    type: 'service',
+    permissions: ['createConversation', 'joinConversation', 'editOwnUserInfo'],
+  },
+] as const;
+
+/** A role as Twilio's Role resource. */
+export function roleResource(scope: ResourceScope, role: (typeof FIXED_ROLES)[number]): Record<string, unknown> {
+  return {
+    sid: role.sid,
+    account_sid: scope.accountSid,
+    chat_service_sid: scope.serviceSid,
+    friendly_name: role.friendly_name,
+    type: role.type,
+    permissions: [...role.permissions],
+    date_created: null,
+    date_updated: null,
+    url: `${scope.base}/v1/Roles/${role.sid}`,
+  };
+}
+
+/** The one conversations service as Twilio's Service resource. */
+export function serviceResource(scope: ResourceScope): Record<string, unknown> {
+  const url = `${scope.base}/v1/Services/${scope.serviceSid}`;
+  return {
+    sid: scope.serviceSid,
+    account_sid: scope.accountSid,
+    friendly_name: 'rx-conversations',
+    date_created: null,
+    date_updated: null,
+    url,
+    links: {
+      conversations: `${url}/Conversations`,
+      users: `${url}/Users`,
+      roles: `${url}/Roles`,
+      configuration: `${url}/Configuration`,
+      participant_conversations: `${url}/ParticipantConversations`,
+    },
+  };
+}
