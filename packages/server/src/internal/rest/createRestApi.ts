@@ -239,6 +239,16 @@ export async function createRestApi(options: RestApiOptions): Promise<RestApi> {
     };
   };
 
+  /**
+   * One keyset page: the first `size` of `rows` (fetched with one extra to see if more follow), and the
+   * token of the next page, which starts after the last row shown.
+   */
+  const cut = <T>(rows: readonly T[], size: number, list: string, positionAfter: (row: T) => Record<string, unknown>) => {
+    const shown = rows.slice(0, size);
+    const last = shown[shown.length - 1];
+    return { shown, next: rows.length > size && last !== undefined ? tokens.issue(list, positionAfter(last)) : null };
+  };
+
   /** The keyset position a list request starts after, from its `PageToken` (none: the first page). */
   const positionOf = <T extends Record<string, unknown>>(list: string, query: Query): T | null => {
     if (query.PageToken === undefined) {
@@ -448,9 +458,7 @@ export async function createRestApi(options: RestApiOptions): Promise<RestApi> {
       const size = pageSizeOf(request.query);
       const after = positionOf<{ createdAt: number; sid: string }>('conversations', request.query);
       const rows = await read((tx) => tx.conversationsPage(after, size + 1));
-      const shown = rows.slice(0, size);
-      const last = shown[shown.length - 1];
-      const next = rows.length > size && last !== undefined ? tokens.issue('conversations', { createdAt: last.created_at, sid: last.sid }) : null;
+      const { shown, next } = cut(rows, size, 'conversations', (last) => ({ createdAt: last.created_at, sid: last.sid }));
       const scope = scopeOf(request);
       return page(request, conversationsUrl(scope), 'conversations', shown.map((r) => conversationResource(scope, r)), request.query, next);
     });
@@ -497,9 +505,7 @@ export async function createRestApi(options: RestApiOptions): Promise<RestApi> {
         const after = positionOf<{ id: number }>(`participants:${found.sid}`, request.query);
         return { conversation: found, rows: yield* tx.participantsPage(found.sid, after?.id ?? 0, size + 1) };
       });
-      const shown = rows.slice(0, size);
-      const last = shown[shown.length - 1];
-      const next = rows.length > size && last !== undefined ? tokens.issue(`participants:${conversation.sid}`, { id: last.id }) : null;
+      const { shown, next } = cut(rows, size, `participants:${conversation.sid}`, (last) => ({ id: last.id }));
       const scope = scopeOf(request);
       const listUrl = `${conversationsUrl(scope)}/${conversation.sid}/Participants`;
       return page(request, listUrl, 'participants', shown.map((r) => participantResource(scope, r)), request.query, next);
@@ -576,9 +582,7 @@ export async function createRestApi(options: RestApiOptions): Promise<RestApi> {
               : yield* tx.messagesBefore(found.sid, after?.index ?? Number.MAX_SAFE_INTEGER, size + 1);
           return { conversation: found, rows, sids: yield* withParticipantSids(tx, found.sid, rows.slice(0, size).map((r) => r.author)) };
         });
-        const shown = rows.slice(0, size);
-        const last = shown[shown.length - 1];
-        const next = rows.length > size && last !== undefined ? tokens.issue(`messages:${conversation.sid}:${order}`, { index: last.idx }) : null;
+        const { shown, next } = cut(rows, size, `messages:${conversation.sid}:${order}`, (last) => ({ index: last.idx }));
         const scope = scopeOf(request);
         const listUrl = `${conversationsUrl(scope)}/${conversation.sid}/Messages`;
         const items = shown.map((r) => messageResource(scope, r, sids.get(r.author) ?? null));
@@ -658,9 +662,7 @@ export async function createRestApi(options: RestApiOptions): Promise<RestApi> {
         for (const row of rows) out.push(yield* presented(tx, row));
         return out;
       });
-      const shown = users.slice(0, size);
-      const last = shown[shown.length - 1];
-      const next = users.length > size && last !== undefined ? tokens.issue('users', { identity: last.row.identity }) : null;
+      const { shown, next } = cut(users, size, 'users', (last) => ({ identity: last.row.identity }));
       return page(request, usersUrl(scopeOf(request)), 'users', shown.map((u) => userOut(request, u)), request.query, next);
     });
 
@@ -705,9 +707,7 @@ export async function createRestApi(options: RestApiOptions): Promise<RestApi> {
           }
           return { user, items };
         });
-        const shown = items.slice(0, size);
-        const last = shown[shown.length - 1];
-        const next = user !== undefined && items.length > size && last !== undefined ? tokens.issue(`participant-conversations:${user.sid}`, { id: last.participant.id }) : null;
+        const { shown, next } = cut(items, size, `participant-conversations:${user?.sid ?? ''}`, (last) => ({ id: last.participant.id }));
         const resources = user === undefined ? [] : shown.map((i) => participantConversationResource(scope, user, i.conversation, i.participant));
         return page(request, listUrl, 'conversations', resources, request.query, next, { Identity: identity });
       },
@@ -761,9 +761,7 @@ export async function createRestApi(options: RestApiOptions): Promise<RestApi> {
         }
         return { user, items };
       });
-      const shown = items.slice(0, size);
-      const last = shown[shown.length - 1];
-      const next = items.length > size && last !== undefined ? tokens.issue(`user-conversations:${user.sid}`, { id: last.participant.id }) : null;
+      const { shown, next } = cut(items, size, `user-conversations:${user.sid}`, (last) => ({ id: last.participant.id }));
       const scope = scopeOf(request);
       const resources = shown.map((i) => userConversationResource(scope, user, i.conversation, i.participant, i.unread));
       return page(request, `${usersUrl(scope)}/${user.sid}/Conversations`, 'conversations', resources, request.query, next);
