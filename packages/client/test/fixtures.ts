@@ -14,6 +14,8 @@ export function conv(sid: string, over: Partial<Conversation> = {}): Conversatio
     lastMessageAt: null,
     messagesCount: 0,
     participantsCount: 1,
+    state: { current: 'active', updatedAt: 1000 },
+    timers: { inactiveAt: null, closedAt: null },
     membership: { role: 'admin', roleSid: 'RL00000000000000000000000000000002', lastReadMessageIndex: null, notificationLevel: 'default', unreadMessagesCount: 0 },
     version: 1,
     ...over,

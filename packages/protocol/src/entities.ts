@@ -11,6 +11,12 @@ export type ParticipantRole = 'admin' | 'member';
 /** Per-user notification setting of a conversation. `muted` suppresses push. */
 export type NotificationLevel = 'default' | 'muted';
 
+/**
+ * A conversation's state (PARITY-1): `active`; `inactive` (idle: its inactive timer ran out, or set so;
+ * a new message makes it active again); `closed` (read-only, for good).
+ */
+export type ConversationState = 'active' | 'inactive' | 'closed';
+
 /** Push registration kinds. */
 export type PushType = 'fcm' | 'apn';
 
@@ -53,6 +59,13 @@ export interface Conversation extends Versioned {
   readonly lastMessageAt: number | null;
   readonly messagesCount: number;
   readonly participantsCount: number;
+  /** The state, and when it last changed (PARITY-1). */
+  readonly state: { readonly current: ConversationState; readonly updatedAt: number };
+  /**
+   * When the server's timers will make the conversation inactive and closed, unless a message comes
+   * first (each message starts them again); null when no such timer runs.
+   */
+  readonly timers: { readonly inactiveAt: number | null; readonly closedAt: number | null };
   /**
    * The caller's membership. Every conversation read (including `conversations.peek`) is limited to
    * participants, so it is set in everything the server sends today; null is reserved for public reads.

@@ -43,6 +43,8 @@ export const ERROR_CODES = {
   not_a_participant: { retryable: false, summary: 'Only participants of the conversation may do this.' },
   permission_denied: { retryable: false, summary: "The caller's roles lack the permission `details.permission` names." },
   role_not_found: { retryable: false, summary: 'No conversation role has this sid.' },
+  conversation_closed: { retryable: false, summary: 'The conversation is closed: it is read-only.' },
+  state_change_invalid: { retryable: false, summary: 'A closed conversation cannot change state again.' },
   conversation_not_found: { retryable: false, summary: 'No conversation has this sid or unique name.' },
   message_not_found: { retryable: false, summary: 'The conversation has no message at this index (or it was removed).' },
   participant_not_found: { retryable: false, summary: 'The identity is not a participant of the conversation.' },

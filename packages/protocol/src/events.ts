@@ -3,7 +3,7 @@ import type { Conversation, Message, Participant, User } from './entities.js';
 /** Why a conversation, message, participant or user was updated (Twilio's `updateReasons`). */
 export type ConversationUpdateReason =
   | 'friendlyName' | 'uniqueName' | 'attributes' | 'lastMessage' | 'participantsCount'
-  | 'lastReadMessageIndex' | 'notificationLevel' | 'role';
+  | 'lastReadMessageIndex' | 'notificationLevel' | 'role' | 'state' | 'timers';
 export type MessageUpdateReason = 'body' | 'attributes';
 export type ParticipantUpdateReason = 'attributes' | 'role' | 'lastReadMessageIndex';
 export type UserUpdateReason = 'friendlyName' | 'attributes' | 'isOnline' | 'isNotifiable';

@@ -1,6 +1,7 @@
 import type {
   Conversation,
   ConversationCounts,
+  ConversationState,
   JsonValue,
   Message,
   NotificationLevel,
@@ -25,6 +26,16 @@ export interface MessagesPage {
 }
 
 /** Addresses a conversation by sid or by unique name. */
+/**
+ * The state timers (PARITY-1), as ISO 8601 durations (`PT10M`, `P1D`): how long without a new message
+ * before the conversation becomes inactive (at least a minute), and closed (at least ten minutes).
+ * Null stops a timer; absent leaves it as it is.
+ */
+export interface ConversationTimerDurations {
+  readonly inactive?: string | null;
+  readonly closed?: string | null;
+}
+
 export type ConversationRef = { readonly sid: string } | { readonly uniqueName: string };
 
 /**
@@ -37,11 +48,20 @@ export interface Ops {
   'conversations.get': { args: ConversationRef; result: Conversation };
   'conversations.peek': { args: ConversationRef; result: Conversation };
   'conversations.create': {
-    args: { friendlyName?: string; uniqueName?: string; attributes?: JsonValue; idempotencyKey?: string };
+    args: { friendlyName?: string; uniqueName?: string; attributes?: JsonValue; state?: ConversationState; timers?: ConversationTimerDurations; idempotencyKey?: string };
     result: Conversation;
   };
   'conversations.update': {
-    args: { sid: string; friendlyName?: string | null; uniqueName?: string | null; attributes?: JsonValue; idempotencyKey?: string };
+    args: {
+      sid: string;
+      friendlyName?: string | null;
+      uniqueName?: string | null;
+      attributes?: JsonValue;
+      /** `closed` is final: a closed conversation cannot change state again (`state_change_invalid`). */
+      state?: ConversationState;
+      timers?: ConversationTimerDurations;
+      idempotencyKey?: string;
+    };
     result: Conversation;
   };
   'conversations.delete': { args: { sid: string; idempotencyKey?: string }; result: { sid: string } };

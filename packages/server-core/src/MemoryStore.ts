@@ -289,6 +289,12 @@ export class MemoryStore implements Store {
         for (const m of this.media.values()) if (m.author === identity) bytes += m.size;
         return done(bytes);
       },
+      dueConversationStates: (now, limit) =>
+        done(
+          [...this.conversations.values()]
+            .filter((c) => (c.inactive_at !== null && c.inactive_at <= now) || (c.closed_at !== null && c.closed_at <= now))
+            .slice(0, limit),
+        ),
       takeExpiredMedia: (now, limit) => {
         const due = [...this.media.values()].filter((m) => m.delete_after !== null && m.delete_after <= now).slice(0, limit);
         for (const m of due) this.setIn(this.media, m.sid, undefined);

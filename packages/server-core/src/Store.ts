@@ -124,6 +124,8 @@ export interface StoreTx {
   attachMedia(sid: string, messageSid: string): Step<void>;
   /** Schedules every media of the message for deletion at `at` (the message was removed). */
   releaseMedia(messageSid: string, at: number): Step<void>;
+  /** Up to `limit` conversations whose inactive or closed timer has run out at `now` (PARITY-1). */
+  dueConversationStates(now: number, limit: number): Step<ConversationRow[]>;
   /** Bytes of every media the user uploaded that is still stored (their quota's use). */
   mediaBytesOf(identity: string): Step<number>;
   /** Deletes up to `limit` media rows whose `delete_after` is at or before `now`, and returns them. */

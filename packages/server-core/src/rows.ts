@@ -1,5 +1,5 @@
 import { DEFAULT_ROLE_SIDS } from './roles.js';
-import type { Conversation, JsonValue, Media, Message, Participant, ParticipantRole, NotificationLevel, User } from '@rx-conversations/protocol';
+import type { ConversationState, Conversation, JsonValue, Media, Message, Participant, ParticipantRole, NotificationLevel, User } from '@rx-conversations/protocol';
 
 /** A `conversations` row. */
 export interface ConversationRow {
@@ -15,6 +15,14 @@ export interface ConversationRow {
   last_message_at: number | null;
   messages_count: number;
   participants_count: number;
+  /** PARITY-1: `active`, `inactive` or `closed`, and since when. */
+  state: ConversationState;
+  state_updated_at: number;
+  /** The timers' durations in ms (null: no timer), and when they run out (null: not running). */
+  timer_inactive_ms: number | null;
+  timer_closed_ms: number | null;
+  inactive_at: number | null;
+  closed_at: number | null;
 }
 
 /** A `participants` row; `id` is the keyset of `conversations.list`. */
@@ -118,6 +126,8 @@ export function toConversation(row: ConversationRow, member: ParticipantRow | nu
     lastMessageAt: row.last_message_at,
     messagesCount: row.messages_count,
     participantsCount: row.participants_count,
+    state: { current: row.state, updatedAt: row.state_updated_at },
+    timers: { inactiveAt: row.inactive_at, closedAt: row.closed_at },
     version: row.version,
     membership:
       member === null

@@ -8,6 +8,7 @@ export const POST_EVENTS = [
   'onConversationAdded',
   'onConversationUpdated',
   'onConversationRemoved',
+  'onConversationStateUpdated',
   'onParticipantAdded',
   'onParticipantUpdated',
   'onParticipantRemoved',
@@ -51,7 +52,7 @@ export function conversationFields(row: ConversationRow): Record<string, string>
     FriendlyName: row.friendly_name ?? '',
     UniqueName: row.unique_name ?? '',
     Attributes: row.attributes,
-    State: 'active',
+    State: row.state,
     DateCreated: iso(row.created_at),
     DateUpdated: iso(row.updated_at),
   };

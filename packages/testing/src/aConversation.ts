@@ -36,6 +36,8 @@ export function aConversation(overrides: ConversationOverrides = {}): Conversati
     lastMessageAt: null,
     messagesCount: 0,
     participantsCount: 1,
+    state: { current: 'active', updatedAt: at },
+    timers: { inactiveAt: null, closedAt: null },
     ...fields,
     membership:
       membership === null

@@ -24,6 +24,8 @@ describe('entity factories', () => {
       lastMessageAt: null,
       messagesCount: 0,
       participantsCount: 1,
+      state: { current: 'active', updatedAt: Date.UTC(2024, 0, 1, 0, 0, 1) },
+      timers: { inactiveAt: null, closedAt: null },
       membership: { role: 'admin', roleSid: 'RL00000000000000000000000000000002', lastReadMessageIndex: null, notificationLevel: 'default', unreadMessagesCount: 0 },
     });
     expect(aConversation().sid).toBe('CH00000000000000000000000000000002');

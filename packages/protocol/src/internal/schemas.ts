@@ -50,6 +50,10 @@ const attributes = v.pipe(
   v.check((a) => JSON.stringify(a).length <= LIMITS.attributesJsonChars, code('attributes_too_large')),
 );
 const role = v.picklist(['admin', 'member'], ARG);
+const conversationState = v.picklist(['active', 'inactive', 'closed'], ARG);
+/** An ISO 8601 duration in weeks, days, hours, minutes and seconds (`P1D`, `PT10M`), or null to stop the timer. */
+const duration = v.nullable(v.pipe(v.string(ARG), v.maxLength(32, ARG), v.regex(/^P(?!$)(\d+W)?(\d+D)?(T(?=\d)(\d+H)?(\d+M)?(\d+S)?)?$/, ARG)));
+
 /** A participant's role: the `admin`/`member` shorthand, or a role's sid (ADMIN-4), not both. */
 const roleArgs = <T extends v.ObjectEntries>(entries: T) =>
   v.pipe(
@@ -58,6 +62,7 @@ const roleArgs = <T extends v.ObjectEntries>(entries: T) =>
   );
 const pushType = v.picklist(['fcm', 'apn'], ARG);
 const obj = <T extends v.ObjectEntries>(entries: T) => v.strictObject(entries, ARG);
+const timers = obj({ inactive: v.optional(duration), closed: v.optional(duration) });
 
 /** Exactly one of `sid` / `uniqueName`. */
 const conversationRef = <T extends v.ObjectEntries>(extra: T) =>
@@ -75,6 +80,8 @@ export const ARG_SCHEMAS: { readonly [O in OpName]: v.GenericSchema } = {
     friendlyName: v.optional(friendlyName),
     uniqueName: v.optional(uniqueName),
     attributes: v.optional(attributes),
+    state: v.optional(conversationState),
+    timers: v.optional(timers),
     idempotencyKey: v.optional(idempotencyKey),
   }),
   'conversations.update': obj({
@@ -82,6 +89,8 @@ export const ARG_SCHEMAS: { readonly [O in OpName]: v.GenericSchema } = {
     friendlyName: v.optional(v.nullable(friendlyName)),
     uniqueName: v.optional(v.nullable(uniqueName)),
     attributes: v.optional(attributes),
+    state: v.optional(conversationState),
+    timers: v.optional(timers),
     idempotencyKey: v.optional(idempotencyKey),
   }),
   'conversations.delete': obj({ sid, idempotencyKey: v.optional(idempotencyKey) }),

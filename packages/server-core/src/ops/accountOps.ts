@@ -11,12 +11,15 @@ import {
   deleteConversation,
   editConversation,
   moveReadHorizon,
+  newConversation,
+  type NewConversation,
   removeParticipant,
   setNotificationLevel,
   type ConversationChanges,
 } from './conversationOps.js';
 import { editMessage, postMessage, removeMessage } from './messageOps.js';
 import { editParticipant } from './participantOps.js';
+import { nextDeadline, requireOpen } from '../conversationState.js';
 import { permissionsOfType, ROLE_DEFAULT_KEYS, type Role, type RoleDefaults, type RoleRow, type RoleType } from '../roles.js';
 import { editUser, type UserChanges } from './userOps.js';
 
@@ -82,11 +85,7 @@ function write<R>(caller: AccountCaller, op: OpName | `roles.${string}`, args: o
 }
 
 /** Fields of a conversation created with account authority. */
-export interface AccountConversation {
-  readonly friendlyName?: string | null | undefined;
-  readonly uniqueName?: string | null | undefined;
-  readonly attributes?: JsonValue | undefined;
-}
+export type AccountConversation = NewConversation;
 
 /**
  * Writes with account authority (ADMIN-1, ADMIN-2): what the app's backend does through the REST API.
@@ -103,21 +102,9 @@ export const accountOps = {
         throw serverError('unique_name_taken', 'another conversation already has this unique name', { path: 'UniqueName' });
       }
       // No members yet, so no event: whoever is added later gets conversationAdded.
-      const row: ConversationRow = {
-        sid: caller.core.newSid('CH'),
-        unique_name: fields.uniqueName ?? null,
-        friendly_name: fields.friendlyName ?? null,
-        attributes: JSON.stringify(fields.attributes ?? {}),
-        created_by: ACCOUNT_AUTHOR,
-        created_at: batch.now,
-        updated_at: batch.now,
-        version: 1,
-        last_message_index: null,
-        last_message_at: null,
-        messages_count: 0,
-        participants_count: 0,
-      };
+      const row = newConversation(caller.core.newSid('CH'), ACCOUNT_AUTHOR, batch.now, 1, fields);
       yield* batch.tx.insertConversation(row);
+      batch.deadline(nextDeadline(row));
       yield* conversationAdded(batch, row);
       return row;
     });
@@ -225,6 +212,7 @@ export const accountOps = {
   ): Step<MessageRow> {
     return yield* write(caller, 'messages.update', { conversationId, messageSid, changes }, function* (batch) {
       const conversation = yield* findConversationById(batch.tx, conversationId);
+      requireOpen(conversation);
       return yield* editMessage(batch, yield* findMessageById(batch.tx, conversation, messageSid), changes);
     });
   },

@@ -1,4 +1,5 @@
-import type { Conversation, ConversationUpdateReason, JsonValue } from '@rx-conversations/protocol';
+import type { Conversation, ConversationState, ConversationTimerDurations, ConversationUpdateReason, JsonValue } from '@rx-conversations/protocol';
+import { checkStateChange, nextDeadline, requireOpen, timerDurations, withTimersFrom } from '../conversationState.js';
 import type { Core, WriteBatch } from '../Core.js';
 import { changedAttributes, toConversation, toParticipant, type ConversationRow, type ParticipantRow } from '../rows.js';
 import { serverError } from '../ServerError.js';
@@ -49,6 +50,8 @@ export function* addParticipant(
   announce = true,
 ): Step<{ conversation: ConversationRow; participant: ParticipantRow }> {
   const { tx } = batch;
+  // The creator of a conversation created closed still becomes its member; nobody joins one later.
+  if (announce) requireOpen(conversation);
   yield* tx.ensureUser(identity, batch.now, core.newSid('US'));
   const participant = yield* tx.insertParticipant({
     sid: core.newSid('MB'),
@@ -91,6 +94,43 @@ export function* removeParticipant(
   yield* batch.webhook('onParticipantRemoved', conversation.sid, () => done({ ...participantFields(participant), ...removedAt(batch.now) }));
 }
 
+/** What a new conversation may be given. */
+export interface NewConversation {
+  readonly friendlyName?: string | null | undefined;
+  readonly uniqueName?: string | null | undefined;
+  readonly attributes?: JsonValue | undefined;
+  readonly state?: ConversationState | undefined;
+  readonly timers?: ConversationTimerDurations | undefined;
+}
+
+/** A new conversation's row: no messages or members yet, its timers (if any) started now. */
+export function newConversation(sid: string, createdBy: string, now: number, version: number, fields: NewConversation): ConversationRow {
+  const timers = timerDurations({ timer_inactive_ms: null, timer_closed_ms: null }, fields.timers);
+  return withTimersFrom(
+    {
+      sid,
+      unique_name: fields.uniqueName ?? null,
+      friendly_name: fields.friendlyName ?? null,
+      attributes: json(fields.attributes),
+      created_by: createdBy,
+      created_at: now,
+      updated_at: now,
+      version,
+      last_message_index: null,
+      last_message_at: null,
+      messages_count: 0,
+      participants_count: 0,
+      state: fields.state ?? 'active',
+      state_updated_at: now,
+      timer_inactive_ms: timers.inactive,
+      timer_closed_ms: timers.closed,
+      inactive_at: null,
+      closed_at: null,
+    },
+    now,
+  );
+}
+
 /** Announces a new conversation to post-event webhooks (`onConversationAdded`). */
 export function* conversationAdded(batch: WriteBatch, conversation: ConversationRow): Step<void> {
   yield* batch.webhook('onConversationAdded', conversation.sid, () => done(conversationFields(conversation)));
@@ -101,6 +141,9 @@ export interface ConversationChanges {
   readonly friendlyName?: string | null | undefined;
   readonly uniqueName?: string | null | undefined;
   readonly attributes?: JsonValue | undefined;
+  /** PARITY-1: `closed` is final. */
+  readonly state?: ConversationState | undefined;
+  readonly timers?: ConversationTimerDurations | undefined;
 }
 
 /**
@@ -109,8 +152,14 @@ export interface ConversationChanges {
  */
 export function* editConversation(batch: WriteBatch, conversation: ConversationRow, changes: ConversationChanges): Step<ConversationRow> {
   const { tx } = batch;
-  const next = { ...conversation };
+  let next = { ...conversation };
   const reasons: ConversationUpdateReason[] = [];
+  // A closed conversation keeps what it has: only asking it to stay closed is not an error.
+  const changesContent = changes.friendlyName !== undefined || changes.uniqueName !== undefined || changes.attributes !== undefined || changes.timers !== undefined;
+  if (changesContent || (changes.state !== undefined && changes.state !== 'closed')) {
+    if (changes.state !== undefined) checkStateChange(conversation.state, changes.state);
+    requireOpen(conversation);
+  }
   if (changes.friendlyName !== undefined && changes.friendlyName !== conversation.friendly_name) {
     next.friendly_name = changes.friendlyName;
     reasons.push('friendlyName');
@@ -127,13 +176,50 @@ export function* editConversation(batch: WriteBatch, conversation: ConversationR
     next.attributes = attributes;
     reasons.push('attributes');
   }
+  if (changes.timers !== undefined) {
+    const durations = timerDurations(conversation, changes.timers);
+    if (durations.inactive !== conversation.timer_inactive_ms || durations.closed !== conversation.timer_closed_ms) {
+      next.timer_inactive_ms = durations.inactive;
+      next.timer_closed_ms = durations.closed;
+      reasons.push('timers');
+    }
+  }
+  if (changes.state !== undefined && changes.state !== conversation.state) {
+    next.state = changes.state;
+    next.state_updated_at = batch.now;
+    reasons.push('state');
+  }
   if (reasons.length === 0) return conversation;
+  // New timers, or a new state, start the timers from now.
+  if (reasons.includes('timers') || reasons.includes('state')) {
+    next = withTimersFrom(next, batch.now);
+    batch.deadline(nextDeadline(next));
+  }
   next.version += 1;
   next.updated_at = batch.now;
-  yield* tx.updateConversation(next);
-  yield* batch.emit({ conversation: next.sid }, 'conversationUpdated', { conversation: toConversation(next, null, 0), updateReasons: reasons });
-  yield* batch.webhook('onConversationUpdated', next.sid, () => done(conversationFields(next)));
+  yield* announceChange(batch, conversation, next, reasons);
   return next;
+}
+
+/**
+ * Stores a changed conversation and tells every member (`conversationUpdated` with `membership: null`)
+ * and the webhooks: `onConversationUpdated`, and `onConversationStateUpdated` for a state change.
+ */
+export function* announceChange(
+  batch: WriteBatch,
+  before: ConversationRow,
+  next: ConversationRow,
+  reasons: ConversationUpdateReason[],
+  why: 'API' | 'Timer' | 'Message' = 'API',
+): Step<void> {
+  yield* batch.tx.updateConversation(next);
+  yield* batch.emit({ conversation: next.sid }, 'conversationUpdated', { conversation: toConversation(next, null, 0), updateReasons: reasons });
+  if (reasons.some((r) => r !== 'state')) yield* batch.webhook('onConversationUpdated', next.sid, () => done(conversationFields(next)));
+  if (reasons.includes('state')) {
+    yield* batch.webhook('onConversationStateUpdated', next.sid, () =>
+      done({ ...conversationFields(next), StateFrom: before.state, StateTo: next.state, Reason: why }),
+    );
+  }
 }
 
 /**
@@ -272,22 +358,13 @@ export const conversationOps: OpHandlers<
     return yield* core.write(identity, 'conversations.create', args, function* (batch) {
       const { tx } = batch;
       yield* creatable(tx);
-      const conversation: ConversationRow = {
-        sid: conversationSid ?? core.newSid('CH'),
-        unique_name: args.uniqueName ?? null,
-        friendly_name: changed.friendlyName ?? args.friendlyName ?? null,
-        attributes: json(args.attributes),
-        created_by: identity,
-        created_at: batch.now,
-        updated_at: batch.now,
-        version: 0,
-        last_message_index: null,
-        last_message_at: null,
-        messages_count: 0,
-        participants_count: 0,
-      };
+      const conversation = newConversation(conversationSid ?? core.newSid('CH'), identity, batch.now, 0, {
+        ...args,
+        friendlyName: changed.friendlyName ?? args.friendlyName,
+      });
       if ((yield* tx.getConversation(conversation.sid)) !== undefined) throw new TypeError(`a conversation ${conversation.sid} exists already`);
       yield* tx.insertConversation(conversation);
+      batch.deadline(nextDeadline(conversation));
       yield* conversationAdded(batch, conversation);
       // The creator joins with the creator role (channel admin by default); addParticipant brings the
       // version to 1 and emits conversationAdded.
@@ -396,6 +473,7 @@ export const conversationOps: OpHandlers<
     const sid = yield* core.store.read(function* (tx) {
       const conversation = yield* core.findConversation(tx, { sid: args.sid });
       yield* core.requireParticipant(tx, conversation, identity);
+      requireOpen(conversation);
       return conversation.sid;
     });
     core.signal({ to: 'members', conversationSid: sid, except: identity, frame: JSON.stringify({ type: 'sig', kind: 'typing', data: { conversationSid: sid, identity } }) });

@@ -8,6 +8,8 @@ import type { OpHandlers } from './OpContext.js';
 import { messageChanges } from '../preHooks.js';
 import { messageFields, removedAt } from '../webhookEvents.js';
 import type { Permission } from '../roles.js';
+import { nextDeadline, requireOpen, withTimersFrom } from '../conversationState.js';
+import { announceChange } from './conversationOps.js';
 
 const DEFAULT_MESSAGES_PAGE = 30;
 
@@ -35,6 +37,7 @@ export const messageOps: OpHandlers<'messages.list' | 'messages.send' | 'message
     const asked = yield* core.preEvent('onMessageAdd', identity, function* (tx) {
       const conversation = yield* core.findConversation(tx, { sid: args.sid });
       const caller = yield* core.authorize(tx, conversation, identity, sendPermission(args));
+      requireOpen(conversation);
       return { ConversationSid: conversation.sid, Body: args.body ?? '', Author: identity, ParticipantSid: caller.sid, Attributes: JSON.stringify(args.attributes ?? {}) };
     });
     const changed = messageChanges(asked, 'onMessageAdd');
@@ -50,6 +53,7 @@ export const messageOps: OpHandlers<'messages.list' | 'messages.send' | 'message
       const conversation = yield* core.findConversation(tx, { sid: args.sid });
       const caller = yield* core.requireParticipant(tx, conversation, identity);
       const row = yield* liveMessage(tx, conversation.sid, args.index);
+      requireOpen(conversation);
       const own = row.author === identity;
       const needed: Permission[] = [];
       if (args.body !== undefined) needed.push(own ? 'editOwnMessage' : 'editAnyMessage');
@@ -117,6 +121,7 @@ export interface NewMessage {
  * conversation's stream, push after commit. The one path for SDK sends and the admin API (ADMIN-2).
  */
 export function* postMessage(core: Core, batch: WriteBatch, conversation: ConversationRow, message: NewMessage): Step<MessageRow> {
+  requireOpen(conversation);
   const sid = core.newSid('IM');
   const media = message.mediaSids === undefined || message.mediaSids.length === 0 ? null : yield* attachMedia(batch, conversation, message.author, sid, message.mediaSids);
   const row: MessageRow = {
@@ -134,17 +139,29 @@ export function* postMessage(core: Core, batch: WriteBatch, conversation: Conver
     media: media === null ? null : JSON.stringify(media),
   };
   yield* batch.tx.insertMessage(row);
-  const updated = {
+  // A message wakes an inactive conversation, and starts its timers again (PARITY-1).
+  const woken = conversation.state === 'inactive';
+  let updated: ConversationRow = {
     ...conversation,
     last_message_index: row.idx,
     last_message_at: batch.now,
     messages_count: conversation.messages_count + 1,
     version: conversation.version + 1,
+    ...(woken ? { state: 'active' as const, state_updated_at: batch.now } : {}),
   };
+  if (updated.timer_inactive_ms !== null || updated.timer_closed_ms !== null) {
+    updated = withTimersFrom(updated, batch.now);
+    batch.deadline(nextDeadline(updated));
+  }
   yield* batch.tx.updateConversation(updated);
   const added = toMessage(row);
   // No conversationUpdated: clients derive lastMessage*, messagesCount and unread from messageAdded.
   yield* batch.emit({ conversation: conversation.sid }, 'messageAdded', { message: added });
+  if (woken) {
+    const shown = { ...updated, version: updated.version + 1, updated_at: batch.now };
+    yield* announceChange(batch, conversation, shown, ['state'], 'Message');
+    updated = shown;
+  }
   yield* batch.webhook('onMessageAdded', conversation.sid, () => messageWebhookFields(batch.tx, row));
   batch.afterCommit(function* () {
     core.pushNewMessage(updated, added);
@@ -205,6 +222,7 @@ export function* editMessage(
  * media too (deleted from storage after commit, MEDIA-4).
  */
 export function* removeMessage(core: Core, batch: WriteBatch, conversation: ConversationRow, row: MessageRow): Step<void> {
+  requireOpen(conversation);
   const next: MessageRow = { ...row, body: null, attributes: '{}', media: null, removed: 1, version: row.version + 1, updated_at: batch.now };
   yield* batch.tx.updateMessage(next);
   if (row.media !== null) {

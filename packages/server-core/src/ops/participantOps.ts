@@ -4,6 +4,7 @@ import { changedAttributes, toParticipant, type ConversationRow, type Participan
 import { done, type Step } from '../Step.js';
 import { participantFields } from '../webhookEvents.js';
 import { DEFAULT_ROLE_SIDS, type Permission } from '../roles.js';
+import { requireOpen } from '../conversationState.js';
 import type { StoreTx } from '../Store.js';
 import { serverError } from '../ServerError.js';
 import { addParticipant, emitMembershipUpdated, removeParticipant } from './conversationOps.js';
@@ -129,6 +130,7 @@ export function* editParticipant(
     reasons.push('attributes');
   }
   if (reasons.length === 0) return target;
+  requireOpen(conversation);
   next.version += 1;
   next.updated_at = batch.now;
   yield* batch.tx.updateParticipant(next);

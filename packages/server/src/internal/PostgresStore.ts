@@ -241,9 +241,12 @@ class PgTx implements StoreTx {
     yield* this.exec(
       'insertConversation',
       `INSERT INTO conversations (sid, unique_name, friendly_name, attributes, created_by, created_at, updated_at, version,
-        last_message_index, last_message_at, messages_count, participants_count) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)`,
+        last_message_index, last_message_at, messages_count, participants_count, state, state_updated_at, timer_inactive_ms,
+        timer_closed_ms, inactive_at, closed_at)
+        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18)`,
       [row.sid, row.unique_name, row.friendly_name, row.attributes, row.created_by, row.created_at, row.updated_at, row.version,
-        row.last_message_index, row.last_message_at, row.messages_count, row.participants_count],
+        row.last_message_index, row.last_message_at, row.messages_count, row.participants_count, row.state, row.state_updated_at,
+        row.timer_inactive_ms, row.timer_closed_ms, row.inactive_at, row.closed_at],
     );
   }
 
@@ -251,9 +254,11 @@ class PgTx implements StoreTx {
     yield* this.exec(
       'updateConversation',
       `UPDATE conversations SET unique_name = $2, friendly_name = $3, attributes = $4, updated_at = $5, version = $6,
-        last_message_index = $7, last_message_at = $8, messages_count = $9, participants_count = $10 WHERE sid = $1`,
+        last_message_index = $7, last_message_at = $8, messages_count = $9, participants_count = $10, state = $11,
+        state_updated_at = $12, timer_inactive_ms = $13, timer_closed_ms = $14, inactive_at = $15, closed_at = $16 WHERE sid = $1`,
       [row.sid, row.unique_name, row.friendly_name, row.attributes, row.updated_at, row.version, row.last_message_index,
-        row.last_message_at, row.messages_count, row.participants_count],
+        row.last_message_at, row.messages_count, row.participants_count, row.state, row.state_updated_at, row.timer_inactive_ms,
+        row.timer_closed_ms, row.inactive_at, row.closed_at],
     );
   }
 
@@ -508,6 +513,14 @@ class PgTx implements StoreTx {
   *mediaBytesOf(identity: string): Step<number> {
     const row = yield* this.first<{ n: number }>('mediaBytesOf', 'SELECT COALESCE(SUM(size), 0)::bigint AS n FROM media WHERE author = $1', [identity]);
     return row!.n;
+  }
+
+  dueConversationStates(now: number, limit: number): Step<ConversationRow[]> {
+    return this.rows(
+      'dueConversationStates',
+      'SELECT * FROM conversations WHERE inactive_at <= $1 UNION SELECT * FROM conversations WHERE closed_at <= $1 LIMIT $2',
+      [now, limit],
+    );
   }
 
   takeExpiredMedia(now: number, limit: number): Step<MediaRow[]> {

@@ -91,13 +91,20 @@ function createTx(db: Database, retention: RetentionLimits): StoreTx {
   const s = {
     getConversation: p<[string], ConversationRow>('SELECT * FROM conversations WHERE sid = ?'),
     getConversationByUniqueName: p<[string], ConversationRow>('SELECT * FROM conversations WHERE unique_name = ?'),
-    insertConversation: p<[ConversationRow]>(`INSERT INTO conversations VALUES (@sid, @unique_name, @friendly_name, @attributes,
-      @created_by, @created_at, @updated_at, @version, @last_message_index, @last_message_at, @messages_count,
-      @participants_count)`),
+    insertConversation: p<[ConversationRow]>(`INSERT INTO conversations (sid, unique_name, friendly_name, attributes, created_by,
+      created_at, updated_at, version, last_message_index, last_message_at, messages_count, participants_count, state,
+      state_updated_at, timer_inactive_ms, timer_closed_ms, inactive_at, closed_at)
+      VALUES (@sid, @unique_name, @friendly_name, @attributes, @created_by, @created_at, @updated_at, @version,
+      @last_message_index, @last_message_at, @messages_count, @participants_count, @state, @state_updated_at,
+      @timer_inactive_ms, @timer_closed_ms, @inactive_at, @closed_at)`),
     updateConversation: p<[ConversationRow]>(`UPDATE conversations SET unique_name = @unique_name, friendly_name = @friendly_name,
       attributes = @attributes, updated_at = @updated_at, version = @version,
       last_message_index = @last_message_index, last_message_at = @last_message_at,
-      messages_count = @messages_count, participants_count = @participants_count WHERE sid = @sid`),
+      messages_count = @messages_count, participants_count = @participants_count, state = @state,
+      state_updated_at = @state_updated_at, timer_inactive_ms = @timer_inactive_ms, timer_closed_ms = @timer_closed_ms,
+      inactive_at = @inactive_at, closed_at = @closed_at WHERE sid = @sid`),
+    dueConversationStates: p<[number, number, number], ConversationRow>(`SELECT * FROM conversations WHERE inactive_at <= ?
+      UNION SELECT * FROM conversations WHERE closed_at <= ? LIMIT ?`),
     deleteConversation: p<[string]>('DELETE FROM conversations WHERE sid = ?'),
     deleteConversationParticipants: p<[string]>('DELETE FROM participants WHERE conversation_sid = ?'),
     deleteConversationMessages: p<[string]>('DELETE FROM messages WHERE conversation_sid = ?'),
@@ -261,6 +268,7 @@ function createTx(db: Database, retention: RetentionLimits): StoreTx {
     attachMedia: (sid, messageSid) => done(void s.attachMedia.run(messageSid, sid)),
     releaseMedia: (messageSid, at) => done(void s.releaseMedia.run(at, messageSid)),
     mediaBytesOf: (identity) => done(s.mediaBytesOf.get(identity)!.n),
+    dueConversationStates: (now, limit) => done(s.dueConversationStates.all(now, now, limit)),
     takeExpiredMedia: (now, limit) => {
       const due = s.dueMedia.all(now, limit);
       for (const row of due) s.deleteMedia.run(row.sid);

@@ -220,4 +220,19 @@ export const MIGRATIONS: ReadonlyArray<(db: Database) => void> = [
       CREATE TABLE settings (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
     `);
   },
+  // Conversation state (PARITY-1): active, inactive or closed, since when, and the two timers (durations,
+  // and when each runs out: the server's sweep finds due ones by these two indexes).
+  (db) => {
+    db.exec(`
+      ALTER TABLE conversations ADD COLUMN state TEXT NOT NULL DEFAULT 'active';
+      ALTER TABLE conversations ADD COLUMN state_updated_at INTEGER NOT NULL DEFAULT 0;
+      UPDATE conversations SET state_updated_at = created_at;
+      ALTER TABLE conversations ADD COLUMN timer_inactive_ms INTEGER;
+      ALTER TABLE conversations ADD COLUMN timer_closed_ms INTEGER;
+      ALTER TABLE conversations ADD COLUMN inactive_at INTEGER;
+      ALTER TABLE conversations ADD COLUMN closed_at INTEGER;
+      CREATE INDEX conversations_inactive_due ON conversations (inactive_at) WHERE inactive_at IS NOT NULL;
+      CREATE INDEX conversations_closed_due ON conversations (closed_at) WHERE closed_at IS NOT NULL;
+    `);
+  },
 ];

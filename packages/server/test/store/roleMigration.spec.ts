@@ -23,8 +23,10 @@ describe('the roles migration (ADMIN-4)', () => {
     dirs.push(dir);
     const path = join(dir, 'chat.db');
     const old = new Sqlite(path);
-    for (let version = 0; version < MIGRATIONS.length - 1; version++) MIGRATIONS[version]!(old);
-    old.pragma(`user_version = ${MIGRATIONS.length - 1}`);
+    // The schema as it was just before the roles migration.
+    const rolesMigration = MIGRATIONS.findIndex((migration) => migration.toString().includes('CREATE TABLE roles'));
+    for (let version = 0; version < rolesMigration; version++) MIGRATIONS[version]!(old);
+    old.pragma(`user_version = ${rolesMigration}`);
     old.exec(`
       INSERT INTO conversations (sid, unique_name, friendly_name, attributes, created_by, created_at, updated_at, version,
         last_message_index, last_message_at, messages_count, participants_count)

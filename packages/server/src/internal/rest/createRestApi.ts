@@ -110,6 +110,31 @@ function permissionsOf(raw: string | string[] | undefined): string[] {
   return permissions;
 }
 
+/** A conversation's fields as Twilio's form names them; `Timers.*` are ISO 8601 durations (PARITY-1). */
+const CONVERSATION_FIELDS = {
+  FriendlyName: text,
+  UniqueName: text,
+  Attributes: text,
+  State: { enum: ['active', 'inactive', 'closed'] },
+  'Timers.Inactive': text,
+  'Timers.Closed': text,
+};
+
+/** `State` and `Timers.Inactive`/`Timers.Closed` (an empty duration stops that timer), as the core takes them. */
+function stateOf(b: Body): { state?: 'active' | 'inactive' | 'closed'; timers?: { inactive?: string | null; closed?: string | null } } {
+  const out: ReturnType<typeof stateOf> = {};
+  if (b['State'] !== undefined) out.state = b['State'] as 'active' | 'inactive' | 'closed';
+  const timer = (raw: string | undefined) => (raw === undefined ? undefined : raw === '' ? null : raw);
+  const inactive = timer(b['Timers.Inactive']);
+  const closed = timer(b['Timers.Closed']);
+  if (inactive !== undefined || closed !== undefined) {
+    out.timers = {};
+    if (inactive !== undefined) out.timers.inactive = inactive;
+    if (closed !== undefined) out.timers.closed = closed;
+  }
+  return out;
+}
+
 const EVENT_NAMES: ReadonlySet<string> = new Set<string>([...POST_EVENTS, ...PRE_EVENTS]);
 
 function filtersChecked(filters: readonly string[]): string[] {
@@ -444,9 +469,9 @@ export async function createRestApi(options: RestApiOptions): Promise<RestApi> {
 
   const routes = async (api: FastifyInstance): Promise<void> => {
     // Conversations
-    api.post<{ Body: Body }>('/Conversations', { schema: { body: form({ FriendlyName: text, UniqueName: text, Attributes: text, State: { enum: ['active'] } }) } }, async (request, reply) => {
+    api.post<{ Body: Body }>('/Conversations', { schema: { body: form(CONVERSATION_FIELDS) } }, async (request, reply) => {
       const b = request.body ?? {};
-      const fields = { friendlyName: b['FriendlyName'], uniqueName: b['UniqueName'], attributes: attributesOf(b['Attributes']) };
+      const fields = { friendlyName: b['FriendlyName'], uniqueName: b['UniqueName'], attributes: attributesOf(b['Attributes']), ...stateOf(b) };
       check('conversations.create', fields);
       const row = await settle(accountOps.createConversation(callerOf(request), fields));
       return reply.status(201).send(conversationResource(scopeOf(request), row));
@@ -468,10 +493,10 @@ export async function createRestApi(options: RestApiOptions): Promise<RestApi> {
 
     api.post<{ Params: Params; Body: Body }>(
       '/Conversations/:conversation',
-      { schema: { body: form({ FriendlyName: text, UniqueName: text, Attributes: text, State: { enum: ['active'] } }) } },
+      { schema: { body: form(CONVERSATION_FIELDS) } },
       async (request) => {
         const b = request.body ?? {};
-        const changes = { friendlyName: b['FriendlyName'], uniqueName: b['UniqueName'], attributes: attributesOf(b['Attributes']) };
+        const changes = { friendlyName: b['FriendlyName'], uniqueName: b['UniqueName'], attributes: attributesOf(b['Attributes']), ...stateOf(b) };
         check('conversations.update', { sid: 'CH', ...changes });
         const row = await settle(accountOps.updateConversation(callerOf(request), request.params['conversation']!, changes));
         return conversationResource(scopeOf(request), row);

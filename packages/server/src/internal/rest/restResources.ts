@@ -29,14 +29,22 @@ export function conversationResource(scope: ResourceScope, row: ConversationRow)
     friendly_name: row.friendly_name,
     unique_name: row.unique_name,
     attributes: row.attributes,
-    state: 'active',
+    state: row.state,
     date_created: twilioDate(row.created_at),
     date_updated: twilioDate(row.updated_at),
-    timers: {},
+    timers: timersOf(row),
     bindings: null,
     created_by: row.created_by,
     url,
     links: { participants: `${url}/Participants`, messages: `${url}/Messages`, webhooks: `${url}/Webhooks` },
+  };
+}
+
+/** Twilio's `timers`: when the running state timers run out. */
+function timersOf(row: ConversationRow): Record<string, string> {
+  return {
+    ...(row.inactive_at === null ? {} : { date_inactive: twilioDate(row.inactive_at) }),
+    ...(row.closed_at === null ? {} : { date_closed: twilioDate(row.closed_at) }),
   };
 }
 
@@ -132,8 +140,8 @@ export function userConversationResource(
     user_sid: user.sid,
     friendly_name: conversation.friendly_name,
     unique_name: conversation.unique_name,
-    conversation_state: 'active',
-    timers: {},
+    conversation_state: conversation.state,
+    timers: timersOf(conversation),
     attributes: conversation.attributes,
     date_created: twilioDate(conversation.created_at),
     date_updated: twilioDate(conversation.updated_at),
@@ -166,8 +174,8 @@ export function participantConversationResource(
     conversation_date_created: twilioDate(conversation.created_at),
     conversation_date_updated: twilioDate(conversation.updated_at),
     conversation_created_by: conversation.created_by,
-    conversation_state: 'active',
-    conversation_timers: {},
+    conversation_state: conversation.state,
+    conversation_timers: timersOf(conversation),
     links: { participant: `${conversationUrl}/Participants/${participant.sid}`, conversation: conversationUrl },
   };
 }
