@@ -23,7 +23,7 @@ import type { EventStream, LoggedEvent, Store, StoreTx, WebhookRow } from './Sto
 import type { PostEvent, PreEvent, WriteOrigin } from './webhookEvents.js';
 import { changesOf, type PreHookCaller } from './preHooks.js';
 import { AccessRules, type Permission } from './roles.js';
-import { dueState, withTimersFrom } from './conversationState.js';
+import { dueState, nextDeadline, withTimersFrom } from './conversationState.js';
 import { announceChange } from './ops/conversationOps.js';
 export { eventFrame } from './eventFrame.js';
 
@@ -303,6 +303,7 @@ export class Core {
         const next = withTimersFrom({ ...row, state, state_updated_at: batch.now, version: row.version + 1, updated_at: batch.now }, batch.now);
         // The closed timer still runs while inactive: keep its deadline rather than restart it.
         next.closed_at = state === 'inactive' ? row.closed_at : next.closed_at;
+        batch.deadline(nextDeadline(next));
         yield* announceChange(batch, row, next, ['state'], 'Timer');
         return true;
       }, TIMER_ORIGIN);
