@@ -90,6 +90,17 @@ export interface Message extends Versioned {
    * (never an empty array), and absent again once the message is removed.
    */
   readonly media?: readonly Media[];
+  /** The index of the message this one replies to (PARITY-3); absent for a message that replies to none. */
+  readonly replyTo?: number;
+  /** Reactions, one summary per emoji in the order each was first used (PARITY-3); absent when there are none. */
+  readonly reactions?: readonly ReactionSummary[];
+}
+
+/** One emoji's reactions to a message (PARITY-3): how many, and the first identities who reacted (at most 3). */
+export interface ReactionSummary {
+  readonly emoji: string;
+  readonly count: number;
+  readonly identities: readonly string[];
 }
 
 /**

@@ -45,6 +45,7 @@ export const ERROR_CODES = {
   role_not_found: { retryable: false, summary: 'No conversation role has this sid.' },
   conversation_closed: { retryable: false, summary: 'The conversation is closed: it is read-only.' },
   state_change_invalid: { retryable: false, summary: 'A closed conversation cannot change state again.' },
+  reaction_limit: { retryable: false, summary: 'The message has as many different reactions as allowed.' },
   conversation_not_found: { retryable: false, summary: 'No conversation has this sid or unique name.' },
   message_not_found: { retryable: false, summary: 'The conversation has no message at this index (or it was removed).' },
   participant_not_found: { retryable: false, summary: 'The identity is not a participant of the conversation.' },

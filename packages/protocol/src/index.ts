@@ -16,6 +16,7 @@ export type {
   Participant,
   ParticipantRole,
   ConversationState,
+  ReactionSummary,
   PushType,
   User,
   Versioned,

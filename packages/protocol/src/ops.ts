@@ -23,6 +23,8 @@ export interface MessagesPage {
   readonly items: readonly Message[];
   readonly hasMore: boolean;
   readonly asOfSeq: number;
+  /** The caller's own reactions on the page's messages, by index (PARITY-3); absent when there are none. */
+  readonly myReactions?: Readonly<Record<number, readonly string[]>>;
 }
 
 /** Addresses a conversation by sid or by unique name. */
@@ -93,8 +95,17 @@ export interface Ops {
   };
   'messages.send': {
     /** `mediaSids`: uploads of the caller to this conversation to attach, in order (MEDIA-1). */
-    args: { sid: string; body?: string | null; attributes?: JsonValue; mediaSids?: string[]; idempotencyKey: string };
+    args: { sid: string; body?: string | null; attributes?: JsonValue; mediaSids?: string[]; replyTo?: number; idempotencyKey: string };
     result: Message;
+  };
+  /** Adds the caller's reaction (one emoji) to a message; again is no change (PARITY-3). */
+  'messages.react': { args: { sid: string; index: number; emoji: string; idempotencyKey?: string }; result: Message };
+  /** Takes the caller's reaction back; one not there is no change. */
+  'messages.unreact': { args: { sid: string; index: number; emoji: string; idempotencyKey?: string }; result: Message };
+  /** A page of the replies to the message at `index`, like `messages.list` (PARITY-3). */
+  'messages.thread': {
+    args: { sid: string; index: number; pageSize?: number; anchor?: number; direction?: 'backwards' | 'forwards' };
+    result: MessagesPage;
   };
   'messages.update': {
     args: { sid: string; index: number; body?: string | null; attributes?: JsonValue; idempotencyKey?: string };
@@ -141,6 +152,9 @@ export const OP_NAMES = [
   'messages.send',
   'messages.update',
   'messages.remove',
+  'messages.react',
+  'messages.unreact',
+  'messages.thread',
   'users.get',
   'users.subscribe',
   'users.unsubscribe',

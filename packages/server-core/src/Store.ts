@@ -124,6 +124,20 @@ export interface StoreTx {
   attachMedia(sid: string, messageSid: string): Step<void>;
   /** Schedules every media of the message for deletion at `at` (the message was removed). */
   releaseMedia(messageSid: string, at: number): Step<void>;
+  /** Adds a reaction; false when the identity had already reacted so (PARITY-3). */
+  addReaction(conversationSid: string, index: number, emoji: string, identity: string, now: number): Step<boolean>;
+  /** Takes a reaction back; false when there was none. */
+  removeReaction(conversationSid: string, index: number, emoji: string, identity: string): Step<boolean>;
+  /** The first `limit` identities who reacted to a message with `emoji`, in the order they did. */
+  firstReactors(conversationSid: string, index: number, emoji: string, limit: number): Step<string[]>;
+  /** The identity's reactions to messages `fromIndex` to `toIndex` (inclusive). */
+  reactionsBy(conversationSid: string, identity: string, fromIndex: number, toIndex: number): Step<Array<{ idx: number; emoji: string }>>;
+  /** Deletes every reaction to a message (it was removed). */
+  deleteReactions(conversationSid: string, index: number): Step<void>;
+  /** Up to `limit` live replies to message `parent` with index above `after`, oldest first. */
+  repliesAfter(conversationSid: string, parent: number, after: number, limit: number): Step<MessageRow[]>;
+  /** Up to `limit` live replies to message `parent` with index below `before`, newest first. */
+  repliesBefore(conversationSid: string, parent: number, before: number, limit: number): Step<MessageRow[]>;
   /** Up to `limit` conversations whose inactive or closed timer has run out at `now` (PARITY-1). */
   dueConversationStates(now: number, limit: number): Step<ConversationRow[]>;
   /** Bytes of every media the user uploaded that is still stored (their quota's use). */

@@ -5,9 +5,13 @@
  * conversation the user takes part in. The account (the REST API) is never checked.
  */
 
-/** Permissions a conversation role may hold (Twilio's Role resource, plus the names its SDKs use). */
+/**
+ * Permissions a conversation role may hold (Twilio's Role resource, plus the names its SDKs use, plus
+ * `reactToMessage` for reactions, which Twilio does not have).
+ */
 export const CONVERSATION_PERMISSIONS = [
   'sendMessage',
+  'reactToMessage',
   'sendMediaMessage',
   'leaveConversation',
   'editOwnMessage',
@@ -90,6 +94,7 @@ export const DEFAULT_ROLE_SIDS = {
 
 const CHANNEL_USER: readonly ConversationPermission[] = [
   'sendMessage',
+  'reactToMessage',
   'sendMediaMessage',
   'leaveConversation',
   'editOwnMessage',

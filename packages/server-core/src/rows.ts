@@ -1,5 +1,5 @@
 import { DEFAULT_ROLE_SIDS } from './roles.js';
-import type { ConversationState, Conversation, JsonValue, Media, Message, Participant, ParticipantRole, NotificationLevel, User } from '@rx-conversations/protocol';
+import type { ReactionSummary, ConversationState, Conversation, JsonValue, Media, Message, Participant, ParticipantRole, NotificationLevel, User } from '@rx-conversations/protocol';
 
 /** A `conversations` row. */
 export interface ConversationRow {
@@ -57,6 +57,10 @@ export interface MessageRow {
   idempotency_key: string | null;
   /** The attachments as a JSON `Media[]`, or null when there are none (MEDIA-2). */
   media: string | null;
+  /** The index of the message it replies to, or null (PARITY-3). */
+  reply_to: number | null;
+  /** The reaction summaries as a JSON `ReactionSummary[]`, or null when there are none (PARITY-3). */
+  reactions: string | null;
 }
 
 /**
@@ -173,6 +177,8 @@ export function toMessage(row: MessageRow): Message {
     version: row.version,
     idempotencyKey: row.idempotency_key,
     ...(row.media === null ? {} : { media: JSON.parse(row.media) as Media[] }),
+    ...(row.reply_to === null ? {} : { replyTo: row.reply_to }),
+    ...(row.reactions === null ? {} : { reactions: JSON.parse(row.reactions) as ReactionSummary[] }),
   };
 }
 

@@ -50,6 +50,12 @@ const attributes = v.pipe(
   v.check((a) => JSON.stringify(a).length <= LIMITS.attributesJsonChars, code('attributes_too_large')),
 );
 const role = v.picklist(['admin', 'member'], ARG);
+/**
+ * One emoji (PARITY-3): a pictograph with its variation selector, skin tone and ZWJ sequence parts, a
+ * flag (two regional indicators) or a keycap. Text, several emoji or a bare modifier are refused.
+ */
+const EMOJI = /^(?:(?:\p{Extended_Pictographic}(?:\uFE0F|\p{Emoji_Modifier})?)(?:\u200D\p{Extended_Pictographic}(?:\uFE0F|\p{Emoji_Modifier})?)*|\p{Regional_Indicator}{2}|[#*0-9]\uFE0F?\u20E3)$/u;
+const emoji = v.pipe(v.string(ARG), v.maxLength(LIMITS.emojiChars, ARG), v.regex(EMOJI, ARG));
 const conversationState = v.picklist(['active', 'inactive', 'closed'], ARG);
 /** An ISO 8601 duration in weeks, days, hours, minutes and seconds (`P1D`, `PT10M`), or null to stop the timer. */
 const duration = v.nullable(v.pipe(v.string(ARG), v.maxLength(32, ARG), v.regex(/^P(?!$)(\d+W)?(\d+D)?(T(?=\d)(\d+H)?(\d+M)?(\d+S)?)?$/, ARG)));
@@ -116,6 +122,7 @@ export const ARG_SCHEMAS: { readonly [O in OpName]: v.GenericSchema } = {
       body: v.optional(v.nullable(text(LIMITS.messageBodyChars))),
       attributes: v.optional(attributes),
       mediaSids: v.optional(v.pipe(v.array(sid, ARG), v.minLength(1, ARG), v.maxLength(LIMITS.maxMediaPerMessage, ARG), v.check((a) => new Set(a).size === a.length, ARG))),
+      replyTo: v.optional(messageIndex),
       idempotencyKey,
     }),
     v.check((a) => typeof a.body === 'string' || a.attributes !== undefined || a.mediaSids !== undefined, ARG),
@@ -128,6 +135,15 @@ export const ARG_SCHEMAS: { readonly [O in OpName]: v.GenericSchema } = {
     idempotencyKey: v.optional(idempotencyKey),
   }),
   'messages.remove': obj({ sid, index: messageIndex, idempotencyKey: v.optional(idempotencyKey) }),
+  'messages.react': obj({ sid, index: messageIndex, emoji, idempotencyKey: v.optional(idempotencyKey) }),
+  'messages.unreact': obj({ sid, index: messageIndex, emoji, idempotencyKey: v.optional(idempotencyKey) }),
+  'messages.thread': obj({
+    sid,
+    index: messageIndex,
+    pageSize: pageSize(LIMITS.maxMessagesPageSize),
+    anchor: v.optional(messageIndex),
+    direction: v.optional(v.picklist(['backwards', 'forwards'], ARG)),
+  }),
   'users.get': obj({ identity }),
   'users.subscribe': obj({ identities: v.pipe(v.array(identity, ARG), v.minLength(1, ARG), v.maxLength(LIMITS.maxUsersPerSubscribe, ARG)) }),
   'users.unsubscribe': obj({ identities: v.pipe(v.array(identity, ARG), v.maxLength(LIMITS.maxUsersPerSubscribe, ARG)) }),

@@ -1,4 +1,4 @@
-import type { JsonValue, MessageUpdateReason } from '@rx-conversations/protocol';
+import { LIMITS, type JsonValue, type Message, type MessageUpdateReason, type ReactionSummary } from '@rx-conversations/protocol';
 import type { Core, WriteBatch } from '../Core.js';
 import { changedAttributes, toMedia, toMessage, type ConversationRow, type MessageRow } from '../rows.js';
 import { serverError } from '../ServerError.js';
@@ -17,7 +17,9 @@ const DEFAULT_MESSAGES_PAGE = 30;
  * Message operations (SRV-3). A message is stored once and its event appended once to the
  * conversation's stream: the cost of a send does not depend on the member count (CORE-2, PERF-9).
  */
-export const messageOps: OpHandlers<'messages.list' | 'messages.send' | 'messages.update' | 'messages.remove'> = {
+export const messageOps: OpHandlers<
+  'messages.list' | 'messages.send' | 'messages.update' | 'messages.remove' | 'messages.react' | 'messages.unreact' | 'messages.thread'
+> = {
   *'messages.list'({ core, identity }, args) {
     const pageSize = args.pageSize ?? DEFAULT_MESSAGES_PAGE;
     const { value, asOfSeq } = yield* core.read(function* (tx) {
@@ -30,7 +32,35 @@ export const messageOps: OpHandlers<'messages.list' | 'messages.send' | 'message
       const rows = yield* tx.messagesBefore(conversation.sid, args.anchor ?? Number.MAX_SAFE_INTEGER, pageSize + 1);
       return { items: rows.slice(0, pageSize).reverse().map(toMessage), hasMore: rows.length > pageSize };
     });
-    return { ...value, asOfSeq };
+    return { ...value, ...(yield* myReactions(core, identity, value.items)), asOfSeq };
+  },
+
+  *'messages.thread'({ core, identity }, args) {
+    const pageSize = args.pageSize ?? DEFAULT_MESSAGES_PAGE;
+    const { value, asOfSeq } = yield* core.read(function* (tx) {
+      const conversation = yield* core.findConversation(tx, { sid: args.sid });
+      yield* core.requireParticipant(tx, conversation, identity);
+      yield* liveMessage(tx, conversation.sid, args.index);
+      if (args.direction === 'forwards') {
+        const rows = yield* tx.repliesAfter(conversation.sid, args.index, args.anchor ?? -1, pageSize + 1);
+        return { items: rows.slice(0, pageSize).map(toMessage), hasMore: rows.length > pageSize };
+      }
+      const rows = yield* tx.repliesBefore(conversation.sid, args.index, args.anchor ?? Number.MAX_SAFE_INTEGER, pageSize + 1);
+      return { items: rows.slice(0, pageSize).reverse().map(toMessage), hasMore: rows.length > pageSize };
+    });
+    return { ...value, ...(yield* myReactions(core, identity, value.items)), asOfSeq };
+  },
+
+  *'messages.react'({ core, identity }, args) {
+    return yield* core.write(identity, 'messages.react', args, function* (batch) {
+      return toMessage(yield* react(core, batch, identity, args, true));
+    });
+  },
+
+  *'messages.unreact'({ core, identity }, args) {
+    return yield* core.write(identity, 'messages.unreact', args, function* (batch) {
+      return toMessage(yield* react(core, batch, identity, args, false));
+    });
   },
 
   *'messages.send'({ core, identity }, args) {
@@ -94,6 +124,57 @@ export const messageOps: OpHandlers<'messages.list' | 'messages.send' | 'message
   },
 };
 
+/** How many identities a reaction summary names: enough for "Ann, Bob and 12 others". */
+const SUMMARY_IDENTITIES = 3;
+
+/**
+ * Adds or takes back the caller's reaction (PARITY-3). Needs `reactToMessage`, not authorship. The
+ * message keeps one summary per emoji, updated in place: the count moves by one and the first few
+ * identities are read from an index, so a reaction costs the same whatever the number of reactors.
+ * Every member gets `messageUpdated` with the new summaries and whose reaction changed; concurrent
+ * reactions serialise in the store and every client converges on the newest version.
+ */
+function* react(core: Core, batch: WriteBatch, identity: string, args: { sid: string; index: number; emoji: string }, add: boolean): Step<MessageRow> {
+  const { tx } = batch;
+  const conversation = yield* core.findConversation(tx, { sid: args.sid });
+  yield* core.authorize(tx, conversation, identity, 'reactToMessage');
+  requireOpen(conversation);
+  const row = yield* liveMessage(tx, conversation.sid, args.index);
+  const summaries = row.reactions === null ? [] : (JSON.parse(row.reactions) as ReactionSummary[]);
+  const at = summaries.findIndex((s) => s.emoji === args.emoji);
+  if (add && at === -1 && summaries.length >= LIMITS.maxReactionsPerMessage) {
+    throw serverError('reaction_limit', `a message takes at most ${LIMITS.maxReactionsPerMessage} different reactions`, { limit: LIMITS.maxReactionsPerMessage });
+  }
+  const changed = add ? yield* tx.addReaction(conversation.sid, row.idx, args.emoji, identity, batch.now) : yield* tx.removeReaction(conversation.sid, row.idx, args.emoji, identity);
+  if (!changed) return row;
+  const count = (at === -1 ? 0 : summaries[at]!.count) + (add ? 1 : -1);
+  const summary: ReactionSummary = { emoji: args.emoji, count, identities: yield* tx.firstReactors(conversation.sid, row.idx, args.emoji, SUMMARY_IDENTITIES) };
+  const next = [...summaries];
+  if (count === 0) next.splice(at, 1);
+  else if (at === -1) next.push(summary);
+  else next[at] = summary;
+  const updated: MessageRow = { ...row, reactions: next.length === 0 ? null : JSON.stringify(next), version: row.version + 1 };
+  yield* tx.updateMessage(updated);
+  yield* batch.emit({ conversation: conversation.sid }, 'messageUpdated', {
+    message: toMessage(updated),
+    updateReasons: ['reactions'],
+    reaction: { emoji: args.emoji, identity, added: add },
+  });
+  return updated;
+}
+
+/** The caller's own reactions on a page of messages, as `MessagesPage.myReactions` (empty: nothing). */
+function* myReactions(core: Core, identity: string, items: readonly Message[]): Step<{ myReactions?: Record<number, string[]> }> {
+  const reacted = items.filter((m) => m.reactions !== undefined);
+  if (reacted.length === 0) return {};
+  const first = reacted[0]!;
+  const rows = yield* core.store.read((tx) => tx.reactionsBy(first.conversationSid, identity, first.index, reacted[reacted.length - 1]!.index));
+  if (rows.length === 0) return {};
+  const mine: Record<number, string[]> = {};
+  for (const { idx, emoji } of rows) (mine[idx] ??= []).push(emoji);
+  return { myReactions: mine };
+}
+
 /** A send with attachments needs `sendMediaMessage`, any other `sendMessage`. */
 function sendPermission(args: { readonly mediaSids?: readonly string[] | undefined }): Permission {
   return args.mediaSids !== undefined && args.mediaSids.length > 0 ? 'sendMediaMessage' : 'sendMessage';
@@ -114,6 +195,8 @@ export interface NewMessage {
   readonly idempotencyKey?: string | undefined;
   /** Uploads of the author to this conversation to attach, in order (MEDIA-1). */
   readonly mediaSids?: readonly string[] | undefined;
+  /** The index of a live message of the conversation this one replies to (PARITY-3). */
+  readonly replyTo?: number | undefined;
 }
 
 /**
@@ -137,7 +220,13 @@ export function* postMessage(core: Core, batch: WriteBatch, conversation: Conver
     removed: 0,
     idempotency_key: message.idempotencyKey ?? null,
     media: media === null ? null : JSON.stringify(media),
+    reply_to: message.replyTo ?? null,
+    reactions: null,
   };
+  if (message.replyTo !== undefined) {
+    const parent = yield* batch.tx.getMessage(conversation.sid, message.replyTo);
+    if (parent === undefined || parent.removed === 1) throw serverError('message_not_found', 'no message at the index this replies to', { path: 'args.replyTo' });
+  }
   yield* batch.tx.insertMessage(row);
   // A message wakes an inactive conversation, and starts its timers again (PARITY-1).
   const woken = conversation.state === 'inactive';
@@ -223,8 +312,9 @@ export function* editMessage(
  */
 export function* removeMessage(core: Core, batch: WriteBatch, conversation: ConversationRow, row: MessageRow): Step<void> {
   requireOpen(conversation);
-  const next: MessageRow = { ...row, body: null, attributes: '{}', media: null, removed: 1, version: row.version + 1, updated_at: batch.now };
+  const next: MessageRow = { ...row, body: null, attributes: '{}', media: null, reactions: null, removed: 1, version: row.version + 1, updated_at: batch.now };
   yield* batch.tx.updateMessage(next);
+  if (row.reactions !== null) yield* batch.tx.deleteReactions(row.conversation_sid, row.idx);
   if (row.media !== null) {
     yield* batch.tx.releaseMedia(row.sid, batch.now);
     batch.afterCommit(function* () {

@@ -266,7 +266,7 @@ class PgTx implements StoreTx {
     yield* this.exec(
       'deleteConversation',
       `WITH m AS (DELETE FROM messages WHERE conversation_sid = $1), p AS (DELETE FROM participants WHERE conversation_sid = $1),
-        w AS (DELETE FROM webhooks WHERE conversation_sid = $1),
+        w AS (DELETE FROM webhooks WHERE conversation_sid = $1), r AS (DELETE FROM reactions WHERE conversation_sid = $1),
         media_due AS (UPDATE media SET delete_after = 0 WHERE conversation_sid = $1)
         DELETE FROM conversations WHERE sid = $1`,
       [sid],
@@ -448,18 +448,18 @@ class PgTx implements StoreTx {
     yield* this.exec(
       'insertMessage',
       `INSERT INTO messages (conversation_sid, idx, sid, author, body, attributes, created_at, updated_at, version, removed,
-        idempotency_key, media) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)`,
+        idempotency_key, media, reply_to, reactions) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)`,
       [row.conversation_sid, row.idx, row.sid, row.author, row.body, row.attributes, row.created_at, row.updated_at, row.version,
-        row.removed, row.idempotency_key, row.media],
+        row.removed, row.idempotency_key, row.media, row.reply_to, row.reactions],
     );
   }
 
   *updateMessage(row: MessageRow): Step<void> {
     yield* this.exec(
       'updateMessage',
-      `UPDATE messages SET body = $3, attributes = $4, updated_at = $5, version = $6, removed = $7, media = $8
+      `UPDATE messages SET body = $3, attributes = $4, updated_at = $5, version = $6, removed = $7, media = $8, reactions = $9
         WHERE conversation_sid = $1 AND idx = $2`,
-      [row.conversation_sid, row.idx, row.body, row.attributes, row.updated_at, row.version, row.removed, row.media],
+      [row.conversation_sid, row.idx, row.body, row.attributes, row.updated_at, row.version, row.removed, row.media, row.reactions],
     );
   }
 
@@ -513,6 +513,62 @@ class PgTx implements StoreTx {
   *mediaBytesOf(identity: string): Step<number> {
     const row = yield* this.first<{ n: number }>('mediaBytesOf', 'SELECT COALESCE(SUM(size), 0)::bigint AS n FROM media WHERE author = $1', [identity]);
     return row!.n;
+  }
+
+  *addReaction(conversationSid: string, index: number, emoji: string, identity: string, now: number): Step<boolean> {
+    const added = yield* this.rows(
+      'addReaction',
+      `INSERT INTO reactions (conversation_sid, idx, emoji, identity, created_at) VALUES ($1, $2, $3, $4, $5)
+        ON CONFLICT DO NOTHING RETURNING id`,
+      [conversationSid, index, emoji, identity, now],
+    );
+    return added.length === 1;
+  }
+
+  *removeReaction(conversationSid: string, index: number, emoji: string, identity: string): Step<boolean> {
+    const removed = yield* this.rows(
+      'removeReaction',
+      'DELETE FROM reactions WHERE conversation_sid = $1 AND idx = $2 AND emoji = $3 AND identity = $4 RETURNING id',
+      [conversationSid, index, emoji, identity],
+    );
+    return removed.length === 1;
+  }
+
+  *firstReactors(conversationSid: string, index: number, emoji: string, limit: number): Step<string[]> {
+    const rows = yield* this.rows<{ identity: string }>(
+      'firstReactors',
+      'SELECT identity FROM reactions WHERE conversation_sid = $1 AND idx = $2 AND emoji = $3 ORDER BY id LIMIT $4',
+      [conversationSid, index, emoji, limit],
+    );
+    return rows.map((r) => r.identity);
+  }
+
+  reactionsBy(conversationSid: string, identity: string, fromIndex: number, toIndex: number): Step<Array<{ idx: number; emoji: string }>> {
+    return this.rows(
+      'reactionsBy',
+      'SELECT idx, emoji FROM reactions WHERE conversation_sid = $1 AND identity = $2 AND idx BETWEEN $3 AND $4 ORDER BY idx, id',
+      [conversationSid, identity, fromIndex, toIndex],
+    );
+  }
+
+  *deleteReactions(conversationSid: string, index: number): Step<void> {
+    yield* this.exec('deleteReactions', 'DELETE FROM reactions WHERE conversation_sid = $1 AND idx = $2', [conversationSid, index]);
+  }
+
+  repliesAfter(conversationSid: string, parent: number, after: number, limit: number): Step<MessageRow[]> {
+    return this.rows(
+      'repliesAfter',
+      'SELECT * FROM messages WHERE conversation_sid = $1 AND reply_to = $2 AND idx > $3 AND removed = 0 ORDER BY idx ASC LIMIT $4',
+      [conversationSid, parent, after, limit],
+    );
+  }
+
+  repliesBefore(conversationSid: string, parent: number, before: number, limit: number): Step<MessageRow[]> {
+    return this.rows(
+      'repliesBefore',
+      'SELECT * FROM messages WHERE conversation_sid = $1 AND reply_to = $2 AND idx < $3 AND removed = 0 ORDER BY idx DESC LIMIT $4',
+      [conversationSid, parent, before, limit],
+    );
   }
 
   dueConversationStates(now: number, limit: number): Step<ConversationRow[]> {

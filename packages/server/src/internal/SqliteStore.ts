@@ -151,10 +151,24 @@ function createTx(db: Database, retention: RetentionLimits): StoreTx {
     getMessageBySid: p<[string, string], MessageRow>('SELECT * FROM messages WHERE sid = ? AND conversation_sid = ?'),
     getMessage: p<[string, number], MessageRow>('SELECT * FROM messages WHERE conversation_sid = ? AND idx = ?'),
     insertMessage: p<[MessageRow]>(`INSERT INTO messages (conversation_sid, idx, sid, author, body, attributes, created_at,
-      updated_at, version, removed, idempotency_key, media) VALUES (@conversation_sid, @idx, @sid, @author, @body, @attributes,
-      @created_at, @updated_at, @version, @removed, @idempotency_key, @media)`),
+      updated_at, version, removed, idempotency_key, media, reply_to, reactions) VALUES (@conversation_sid, @idx, @sid, @author,
+      @body, @attributes, @created_at, @updated_at, @version, @removed, @idempotency_key, @media, @reply_to, @reactions)`),
     updateMessage: p<[MessageRow]>(`UPDATE messages SET body = @body, attributes = @attributes, updated_at = @updated_at,
-      version = @version, removed = @removed, media = @media WHERE conversation_sid = @conversation_sid AND idx = @idx`),
+      version = @version, removed = @removed, media = @media, reactions = @reactions
+      WHERE conversation_sid = @conversation_sid AND idx = @idx`),
+    addReaction: p<[string, number, string, string, number]>(`INSERT OR IGNORE INTO reactions (conversation_sid, idx, emoji, identity, created_at)
+      VALUES (?, ?, ?, ?, ?)`),
+    removeReaction: p<[string, number, string, string]>('DELETE FROM reactions WHERE conversation_sid = ? AND idx = ? AND emoji = ? AND identity = ?'),
+    firstReactors: p<[string, number, string, number], { identity: string }>(`SELECT identity FROM reactions
+      WHERE conversation_sid = ? AND idx = ? AND emoji = ? ORDER BY id LIMIT ?`),
+    reactionsBy: p<[string, string, number, number], { idx: number; emoji: string }>(`SELECT idx, emoji FROM reactions
+      WHERE conversation_sid = ? AND identity = ? AND idx BETWEEN ? AND ? ORDER BY idx, id`),
+    deleteReactions: p<[string, number]>('DELETE FROM reactions WHERE conversation_sid = ? AND idx = ?'),
+    deleteConversationReactions: p<[string]>('DELETE FROM reactions WHERE conversation_sid = ?'),
+    repliesAfter: p<[string, number, number, number], MessageRow>(`SELECT * FROM messages WHERE conversation_sid = ? AND reply_to = ?
+      AND idx > ? AND removed = 0 ORDER BY idx ASC LIMIT ?`),
+    repliesBefore: p<[string, number, number, number], MessageRow>(`SELECT * FROM messages WHERE conversation_sid = ? AND reply_to = ?
+      AND idx < ? AND removed = 0 ORDER BY idx DESC LIMIT ?`),
     insertMedia: p<[MediaRow]>(`INSERT INTO media (sid, conversation_sid, author, content_type, filename, size, preview, created_at,
       message_sid, delete_after) VALUES (@sid, @conversation_sid, @author, @content_type, @filename, @size, @preview, @created_at,
       @message_sid, @delete_after)`),
@@ -217,6 +231,7 @@ function createTx(db: Database, retention: RetentionLimits): StoreTx {
     updateConversation: (row) => done(void s.updateConversation.run(row)),
     deleteConversation: (sid) => {
       s.deleteConversationWebhooks.run(sid);
+      s.deleteConversationReactions.run(sid);
       s.deleteConversationMessages.run(sid);
       s.releaseConversationMedia.run(sid);
       s.deleteConversationParticipants.run(sid);
@@ -268,6 +283,13 @@ function createTx(db: Database, retention: RetentionLimits): StoreTx {
     attachMedia: (sid, messageSid) => done(void s.attachMedia.run(messageSid, sid)),
     releaseMedia: (messageSid, at) => done(void s.releaseMedia.run(at, messageSid)),
     mediaBytesOf: (identity) => done(s.mediaBytesOf.get(identity)!.n),
+    addReaction: (sid, index, emoji, identity, now) => done(s.addReaction.run(sid, index, emoji, identity, now).changes === 1),
+    removeReaction: (sid, index, emoji, identity) => done(s.removeReaction.run(sid, index, emoji, identity).changes === 1),
+    firstReactors: (sid, index, emoji, limit) => done(s.firstReactors.all(sid, index, emoji, limit).map((r) => r.identity)),
+    reactionsBy: (sid, identity, from, to) => done(s.reactionsBy.all(sid, identity, from, to)),
+    deleteReactions: (sid, index) => done(void s.deleteReactions.run(sid, index)),
+    repliesAfter: (sid, parent, after, limit) => done(s.repliesAfter.all(sid, parent, after, limit)),
+    repliesBefore: (sid, parent, before, limit) => done(s.repliesBefore.all(sid, parent, before, limit)),
     dueConversationStates: (now, limit) => done(s.dueConversationStates.all(now, now, limit)),
     takeExpiredMedia: (now, limit) => {
       const due = s.dueMedia.all(now, limit);

@@ -235,4 +235,24 @@ export const MIGRATIONS: ReadonlyArray<(db: Database) => void> = [
       CREATE INDEX conversations_closed_due ON conversations (closed_at) WHERE closed_at IS NOT NULL;
     `);
   },
+  // Replies and reactions (PARITY-3): a message may reply to another (its thread is found by the
+  // parent's index); each reaction is a row, and a message keeps its summaries so reads need no join.
+  (db) => {
+    db.exec(`
+      ALTER TABLE messages ADD COLUMN reply_to INTEGER;
+      ALTER TABLE messages ADD COLUMN reactions TEXT;
+      CREATE INDEX messages_replies ON messages (conversation_sid, reply_to, idx) WHERE reply_to IS NOT NULL;
+      CREATE TABLE reactions (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        conversation_sid TEXT NOT NULL,
+        idx INTEGER NOT NULL,
+        emoji TEXT NOT NULL,
+        identity TEXT NOT NULL,
+        created_at INTEGER NOT NULL,
+        UNIQUE (conversation_sid, idx, emoji, identity)
+      );
+      CREATE INDEX reactions_in_order ON reactions (conversation_sid, idx, emoji, id);
+      CREATE INDEX reactions_by_identity ON reactions (conversation_sid, identity, idx);
+    `);
+  },
 ];

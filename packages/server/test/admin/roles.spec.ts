@@ -198,6 +198,7 @@ describe('roles and permissions (ADMIN-4)', () => {
 
   const CELLS: readonly Cell[] = [
     { permission: 'sendMessage', scope: 'conversation', op: 'messages.send', args: (f) => ({ sid: f.sid, body: 'hi', idempotencyKey: key() }) },
+    { permission: 'reactToMessage', scope: 'conversation', op: 'messages.react', args: (f) => ({ sid: f.sid, index: f.bobMessage, emoji: '👍' }) },
     // With the permission, the fake upload is what is refused: the permission check came first and passed.
     { permission: 'sendMediaMessage', scope: 'conversation', op: 'messages.send', args: (f) => ({ sid: f.sid, mediaSids: ['MEnotuploaded'], idempotencyKey: key() }), allowed: 'media_not_found' },
     { permission: 'leaveConversation', scope: 'conversation', op: 'conversations.leave', args: (f) => ({ sid: f.sid }) },

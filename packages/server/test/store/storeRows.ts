@@ -58,6 +58,8 @@ export function messageRow(conversationSid: string, idx: number, author: string,
     removed: 0,
     idempotency_key: null,
     media: null,
+    reply_to: null,
+    reactions: null,
     ...fields,
   };
 }
