@@ -238,7 +238,7 @@ export class StoreRuntime {
       // replay that follows brings it up to date. A server that cannot resume from it gets the cache
       // replaced by a full synchronisation, never mixed with it.
       if (start.resume === 'resumed') {
-        this.dispatch([{ type: 'syncStatusChanged', status: 'conversationsListCompleted' }, { type: 'syncStatusChanged', status: 'completed', cached: false }]);
+        this.dispatch([{ type: 'syncStatusChanged', status: 'completed', cached: false }]);
         return;
       }
       this.dispatch([{ type: 'conversationsListSynced', listed: [], asOfSeq: 0 }, { type: 'syncStatusChanged', status: 'started', cached: false }]);
