@@ -126,7 +126,9 @@ class PersistentCache implements PersistenceLink {
     // Only into a store that has not heard from the server (a core that cannot wait for the cache).
     this.cache = this.welcomed ? null : snapshot.cache;
     if (this.cache !== null) runtime.dispatch(restoreActions(this.cache));
-    for (const entry of snapshot.outbox) this.host.resend(pendingOf(entry));
+    // A send the cache already holds as sent was acknowledged after the outbox was last written.
+    const sent = new Set(this.cache?.windows.flatMap((w) => w.messages.map((m) => m.idempotencyKey)));
+    for (const entry of snapshot.outbox) if (!sent.has(entry.idempotencyKey)) this.host.resend(pendingOf(entry));
     return this.cache?.position ?? null;
   }
 
