@@ -13,6 +13,8 @@ import type { PendingSend } from '../internal/store/StoreState.js';
  * const client = new ConversationsClient(token, { url, persistence: indexedDbPersistence() });
  */
 export interface ClientPersistence {
+  /** Marks values made by the persistence factories (an app implements `PersistenceStorage` instead). */
+  readonly kind: 'rx-conversations.persistence';
   /** @internal Called once by the client it was given to, right after construction. */
   attach(host: PersistenceHost): PersistenceLink;
 }

@@ -52,7 +52,7 @@ export function storagePersistence(storage: PersistenceStorage, options: Persist
   if (typeof writeDelayMs !== 'number' || !Number.isFinite(writeDelayMs) || writeDelayMs < 0) {
     throw new TypeError('storagePersistence: options.writeDelayMs must be a non-negative finite number');
   }
-  return { attach: (host) => new PersistentCache(storage, host, writeDelayMs) };
+  return { kind: 'rx-conversations.persistence', attach: (host) => new PersistentCache(storage, host, writeDelayMs) };
 }
 
 /** One client's cache: restores it at start, writes it in batches, wipes it on request. */
