@@ -201,7 +201,7 @@ export class ConversationsClient {
     const storage = resolveStorage(options.storage);
     const persistence = options.persistence;
     if (persistence !== undefined && typeof (persistence as { attach?: unknown } | null)?.attach !== 'function') {
-      throw new TypeError('ConversationsClient: options.persistence must come from a persistence factory such as indexedDbPersistence()');
+      throw new TypeError('ConversationsClient: options.persistence must come from a persistence factory');
     }
     const core = internal === 'core' ? (tokenOrCore as ClientCoreLike) : new ClientCore(tokenOrCore as string, options);
     this.core = core;
