@@ -34,7 +34,7 @@ function conversation(i: number): Conversation {
   return {
     sid: `CH${i}`, uniqueName: null, friendlyName: `c${i}`, attributes: {}, createdBy: me, createdAt: i, updatedAt: i,
     lastMessageIndex: null, lastMessageAt: null, messagesCount: 0, participantsCount: 2,
-    membership: { role: 'member', lastReadMessageIndex: null, notificationLevel: 'default', unreadMessagesCount: 0 },
+    membership: { role: 'member', roleSid: 'RL00000000000000000000000000000001', lastReadMessageIndex: null, notificationLevel: 'default', unreadMessagesCount: 0 },
     version: 1,
   };
 }

@@ -345,14 +345,18 @@ export class ConversationHandle {
     this.runtime.dispatch([{ type: 'conversationRemovedLocally', sid: this.sid }]);
   }
 
-  /** Deletes the conversation (admin); resolves once it is gone from the store. */
+  /** Deletes the conversation (needs `deleteConversation`); resolves once it is gone from the store. */
   async delete(): Promise<void> {
     await this.runtime.request('conversations.delete', { sid: this.sid, idempotencyKey: newIdempotencyKey() }, { idempotent: true });
     this.runtime.dispatch([{ type: 'conversationRemovedLocally', sid: this.sid }]);
   }
 
-  /** Adds a participant (admin); resolves once the roster (when loaded) shows them. */
-  async add(identity: string, options: { attributes?: JsonValue; role?: ParticipantRole } = {}): Promise<Participant> {
+  /**
+   * Adds a participant (needs `addParticipant`); resolves once the roster (when loaded) shows them.
+   * `role` is the channel admin or channel user role in short, `roleSid` any conversation role; you can
+   * only give a role whose permissions you hold yourself.
+   */
+  async add(identity: string, options: { attributes?: JsonValue; role?: ParticipantRole; roleSid?: string } = {}): Promise<Participant> {
     const participant = await this.runtime.request(
       'participants.add',
       { sid: this.sid, identity, ...options, idempotencyKey: newIdempotencyKey() },
@@ -362,7 +366,7 @@ export class ConversationHandle {
     return participant;
   }
 
-  /** Removes a participant (admin); resolves once the roster no longer shows them. */
+  /** Removes a participant (needs `removeParticipant`); resolves once the roster no longer shows them. */
   async removeParticipant(identity: string): Promise<void> {
     await this.runtime.request('participants.remove', { sid: this.sid, identity, idempotencyKey: newIdempotencyKey() }, { idempotent: true });
     this.runtime.dispatch([{ type: 'participantRemovedLocally', conversationSid: this.sid, identity }]);

@@ -1,7 +1,11 @@
 /** A JSON value, as carried in `attributes`. */
 export type JsonValue = null | boolean | number | string | JsonValue[] | { [key: string]: JsonValue };
 
-/** A participant's role in one conversation. Admins manage the conversation and its roster. */
+/**
+ * A participant's role in one conversation, in short: `admin` for the channel admin role (who manages
+ * the conversation and its roster), `member` for any other. `roleSid` names the exact role, whose
+ * permissions the server checks (ADMIN-4).
+ */
 export type ParticipantRole = 'admin' | 'member';
 
 /** Per-user notification setting of a conversation. `muted` suppresses push. */
@@ -21,6 +25,8 @@ export interface Versioned {
 /** The caller's own membership in a conversation, part of {@link Conversation}. */
 export interface Membership {
   readonly role: ParticipantRole;
+  /** The sid of the caller's conversation role (ADMIN-4). */
+  readonly roleSid: string;
   readonly lastReadMessageIndex: number | null;
   readonly notificationLevel: NotificationLevel;
   /** Messages with index greater than `lastReadMessageIndex` (all messages when it is null). */
@@ -108,6 +114,8 @@ export interface Participant extends Versioned {
   readonly conversationSid: string;
   readonly identity: string;
   readonly role: ParticipantRole;
+  /** The sid of the participant's conversation role (ADMIN-4). */
+  readonly roleSid: string;
   readonly attributes: JsonValue;
   readonly lastReadMessageIndex: number | null;
   readonly lastReadAt: number | null;

@@ -58,12 +58,12 @@ export interface Ops {
   'conversations.typing': { args: { sid: string }; result: null };
   'participants.list': { args: { sid: string }; result: { items: readonly Participant[]; asOfSeq: number } };
   'participants.add': {
-    args: { sid: string; identity: string; role?: ParticipantRole; attributes?: JsonValue; idempotencyKey?: string };
+    args: { sid: string; identity: string; role?: ParticipantRole; roleSid?: string; attributes?: JsonValue; idempotencyKey?: string };
     result: Participant;
   };
   'participants.remove': { args: { sid: string; identity: string; idempotencyKey?: string }; result: { identity: string } };
   'participants.update': {
-    args: { sid: string; identity: string; role?: ParticipantRole; attributes?: JsonValue; idempotencyKey?: string };
+    args: { sid: string; identity: string; role?: ParticipantRole; roleSid?: string; attributes?: JsonValue; idempotencyKey?: string };
     result: Participant;
   };
   /** Without `anchor`: the newest page (backwards) or the oldest (forwards). Anchor is exclusive. */

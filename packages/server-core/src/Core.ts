@@ -22,10 +22,11 @@ import { run, runSync, wait, type Step } from './Step.js';
 import type { EventStream, LoggedEvent, Store, StoreTx, WebhookRow } from './Store.js';
 import type { PostEvent, PreEvent, WriteOrigin } from './webhookEvents.js';
 import { changesOf, type PreHookCaller } from './preHooks.js';
+import { AccessRules, type Permission } from './roles.js';
 export { eventFrame } from './eventFrame.js';
 
 /** Prefixes of the sids the core makes. */
-export type SidPrefix = 'CH' | 'MB' | 'IM' | 'CN' | 'US' | 'WH' | 'ME';
+export type SidPrefix = 'CH' | 'MB' | 'IM' | 'CN' | 'US' | 'WH' | 'ME' | 'RL';
 
 /** The logging the core does; a pino logger fits. */
 export interface CoreLogger {
@@ -74,6 +75,8 @@ export interface CoreOptions {
 
 /** How long a node trusts the pre-event webhook configuration it read (another node may change it). */
 const PRE_HOOK_CONFIG_TTL_MS = 1000;
+/** How long a node trusts the roles it read: a role changed on another node applies here within this. */
+const ACCESS_RULES_TTL_MS = 1000;
 
 /** An SDK user's write: it fires post-event webhooks, with `Source: SDK`. */
 const SDK_ORIGIN: WriteOrigin = { source: 'SDK', webhooks: true };
@@ -133,6 +136,7 @@ export class Core {
   /** Whether `isOnline` is shown to users (PARITY-4); presence itself is always kept, for push. */
   readonly reachabilityEnabled: boolean;
   private preHookTargets: { readonly rows: WebhookRow[]; readonly at: number } | undefined;
+  private access: { readonly rules: AccessRules; readonly at: number } | undefined;
   private readonly onMediaReleased: () => void;
 
   constructor(options: CoreOptions) {
@@ -169,7 +173,7 @@ export class Core {
    * returns the stored result and emits nothing; the key with anything else is a conflict (SRV-5).
    * Events are queued to live connections only after commit, and before the caller queues its reply.
    */
-  *write<R>(identity: string, op: OpName, args: object, body: (batch: WriteBatch) => Step<R>, origin: WriteOrigin = SDK_ORIGIN): Step<R> {
+  *write<R>(identity: string, op: OpName | `roles.${string}`, args: object, body: (batch: WriteBatch) => Step<R>, origin: WriteOrigin = SDK_ORIGIN): Step<R> {
     const key = (args as { idempotencyKey?: string }).idempotencyKey;
     const now = this.clock();
     const events: LoggedEvent[] = [];
@@ -288,10 +292,45 @@ export class Core {
     return participant;
   }
 
-  *requireAdmin(tx: StoreTx, conversation: ConversationRow, identity: string): Step<ParticipantRow> {
+  /**
+   * The roles and role defaults (ADMIN-4), read at most once a second per node; a change made on this
+   * node applies at once ({@link Core.accessChanged}).
+   */
+  *accessRules(tx: StoreTx): Step<AccessRules> {
+    const now = this.clock();
+    if (this.access === undefined || now - this.access.at > ACCESS_RULES_TTL_MS || now < this.access.at) {
+      const settings = new Map((yield* tx.listSettings()).map((row) => [row.key, row.value] as const));
+      this.access = { rules: new AccessRules(yield* tx.listRoles(), settings), at: now };
+    }
+    return this.access.rules;
+  }
+
+  /** A role or role default changed on this node: read them again before the next check. */
+  accessChanged(): void {
+    this.access = undefined;
+  }
+
+  /**
+   * The caller's participant row, once their roles grant every one of `permissions` here:
+   * `not_a_participant` or `permission_denied` (naming the first one missing) otherwise. The
+   * conversation role is checked first; the user's service role only when it lacks something.
+   */
+  *authorize(tx: StoreTx, conversation: ConversationRow, identity: string, ...permissions: Permission[]): Step<ParticipantRow> {
     const participant = yield* this.requireParticipant(tx, conversation, identity);
-    if (participant.role !== 'admin') throw serverError('admin_required', 'only an admin of the conversation may do this');
+    yield* this.requirePermissions(tx, identity, participant, permissions);
     return participant;
+  }
+
+  /** Throws `permission_denied` unless the user's conversation role (if any) and service role grant all of `permissions`. */
+  *requirePermissions(tx: StoreTx, identity: string, participant: ParticipantRow | null, permissions: readonly Permission[]): Step<void> {
+    if (permissions.length === 0) return;
+    const rules = yield* this.accessRules(tx);
+    const held = participant === null ? undefined : rules.permissionsOf(participant.role);
+    const missing = held === undefined ? permissions : permissions.filter((p) => !held.has(p));
+    if (missing.length === 0) return;
+    const service = rules.permissionsOf((yield* tx.getUser(identity))?.role_sid ?? rules.defaults.service);
+    const denied = missing.find((p) => !service.has(p));
+    if (denied !== undefined) throw serverError('permission_denied', `the caller's roles lack ${denied}`, { permission: denied });
   }
 
   /** The conversation as one participant sees it. */

@@ -1,5 +1,6 @@
 import type { PushType } from '@rx-conversations/protocol';
 import type { ConversationRow, MediaRow, MessageRow, ParticipantRow, UserRow } from './rows.js';
+import type { RoleRow } from './roles.js';
 import { done, type Step } from './Step.js';
 import type { IdempotencyRow, LoggedEvent, NewEvent, RegistrationRow, RetentionLimits, Store, StoreTx, WebhookDeliveryRow, WebhookRow } from './Store.js';
 
@@ -51,6 +52,8 @@ export class MemoryStore implements Store {
   private readonly registrations = new Map<string, StoredRegistration>();
   private readonly idempotency = new Map<string, StoredIdempotency>();
   private readonly webhooks = new Map<string, WebhookRow>();
+  private readonly roles = new Map<string, RoleRow>();
+  private readonly settings = new Map<string, string>();
   private readonly deliveries = new Map<number, WebhookDeliveryRow>();
   private nextDeliveryId = 1;
   private readonly log: LoggedEvent[] = [];
@@ -303,7 +306,7 @@ export class MemoryStore implements Store {
       ensureUser: (identity, now, sid) => {
         let user = this.users.get(identity);
         if (user === undefined) {
-          user = { identity, sid, friendly_name: null, attributes: '{}', version: 1, created_at: now };
+          user = { identity, sid, friendly_name: null, attributes: '{}', version: 1, created_at: now, role_sid: null };
           this.setIn(this.users, identity, user);
         }
         return done(user);
@@ -350,6 +353,13 @@ export class MemoryStore implements Store {
         ),
       listWebhooks: (scope, sid) =>
         done([...this.webhooks.values()].filter((w) => w.scope === scope && (scope !== 'conversation' || w.conversation_sid === sid))),
+      listRoles: () => done([...this.roles.values()]),
+      putRole: (row) => done(this.setIn(this.roles, row.sid, row)),
+      deleteRole: (sid) => done(this.setIn(this.roles, sid, undefined)),
+      countRoleHolders: (sid) =>
+        done([...this.participants.values()].filter((p) => p.role === sid).length + [...this.users.values()].filter((u) => u.role_sid === sid).length),
+      listSettings: () => done([...this.settings].map(([k, value]) => ({ key: k, value }))),
+      putSetting: (k, value) => done(this.setIn(this.settings, k, value)),
       getWebhook: (sid) => done(this.webhooks.get(sid)),
       putWebhook: (row) => done(this.setIn(this.webhooks, row.sid, row)),
       deleteWebhook: (sid) => done(this.setIn(this.webhooks, sid, undefined)),

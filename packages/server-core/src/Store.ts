@@ -1,5 +1,6 @@
 import type { PushType } from '@rx-conversations/protocol';
 import type { ConversationRow, MediaRow, MessageRow, ParticipantRow, UserRow } from './rows.js';
+import type { RoleRow } from './roles.js';
 import type { Step } from './Step.js';
 
 /** A push registration: what a push sender needs. */
@@ -147,6 +148,17 @@ export interface StoreTx {
 
   getIdempotency(identity: string, key: string): Step<IdempotencyRow | undefined>;
   insertIdempotency(identity: string, key: string, op: string, argsHash: string, result: string, now: number): Step<void>;
+
+  /** The custom roles, and the default roles the app changed (ADMIN-4); the core adds the untouched defaults. */
+  listRoles(): Step<RoleRow[]>;
+  /** Inserts or replaces the role with this sid. */
+  putRole(row: RoleRow): Step<void>;
+  deleteRole(sid: string): Step<void>;
+  /** How many participants and users hold the role. */
+  countRoleHolders(sid: string): Step<number>;
+  /** The service's settings (the default role sids), as key and value. */
+  listSettings(): Step<Array<{ key: string; value: string }>>;
+  putSetting(key: string, value: string): Step<void>;
 
   /** The webhooks of `kind` that apply to a conversation (its own, the service's and the account's), or to account-wide events (null). */
   webhookTargets(conversationSid: string | null, kind: 'pre' | 'post'): Step<WebhookRow[]>;

@@ -1,3 +1,4 @@
+import { DEFAULT_ROLE_SIDS } from './roles.js';
 import type { Conversation, JsonValue, Media, Message, Participant, ParticipantRole, NotificationLevel, User } from '@rx-conversations/protocol';
 
 /** A `conversations` row. */
@@ -22,7 +23,8 @@ export interface ParticipantRow {
   sid: string;
   conversation_sid: string;
   identity: string;
-  role: ParticipantRole;
+  /** The sid of the participant's conversation role (ADMIN-4). */
+  role: string;
   attributes: string;
   notification_level: NotificationLevel;
   last_read_message_index: number | null;
@@ -82,9 +84,14 @@ export interface UserRow {
   attributes: string;
   version: number;
   created_at: number;
+  /** The sid of the user's service role; null for the service's default (ADMIN-4). */
+  role_sid: string | null;
 }
 
 const parse = (json: string): JsonValue => JSON.parse(json) as JsonValue;
+
+/** A conversation role in short: `admin` for the channel admin role, `member` for any other. */
+const roleName = (roleSid: string): ParticipantRole => (roleSid === DEFAULT_ROLE_SIDS.channelAdmin ? 'admin' : 'member');
 
 /** The attributes to store when an update gives `given` over `stored`; undefined when they stay as they are. */
 export function changedAttributes(given: JsonValue | undefined, stored: string): string | undefined {
@@ -116,7 +123,8 @@ export function toConversation(row: ConversationRow, member: ParticipantRow | nu
       member === null
         ? null
         : {
-            role: member.role,
+            role: roleName(member.role),
+            roleSid: member.role,
             lastReadMessageIndex: member.last_read_message_index,
             notificationLevel: member.notification_level,
             unreadMessagesCount,
@@ -130,7 +138,8 @@ export function toParticipant(row: ParticipantRow): Participant {
     sid: row.sid,
     conversationSid: row.conversation_sid,
     identity: row.identity,
-    role: row.role,
+    role: roleName(row.role),
+    roleSid: row.role,
     attributes: parse(row.attributes),
     lastReadMessageIndex: row.last_read_message_index,
     lastReadAt: row.last_read_at,

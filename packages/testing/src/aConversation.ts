@@ -1,5 +1,5 @@
 import type { Conversation, Membership } from '@rx-conversations/protocol';
-import { FACTORY_EPOCH, nextInSequence, sidOf } from './internal/factorySequence.js';
+import { FACTORY_EPOCH, nextInSequence, roleSidOf, sidOf } from './internal/factorySequence.js';
 
 /** Fields to override in {@link aConversation}; `membership` merges into the default one (or is null). */
 export type ConversationOverrides = Partial<Omit<Conversation, 'membership'>> & {
@@ -40,6 +40,13 @@ export function aConversation(overrides: ConversationOverrides = {}): Conversati
     membership:
       membership === null
         ? null
-        : { role: 'admin', lastReadMessageIndex: null, notificationLevel: 'default', unreadMessagesCount: 0, ...membership },
+        : {
+            lastReadMessageIndex: null,
+            notificationLevel: 'default',
+            unreadMessagesCount: 0,
+            ...membership,
+            role: membership?.role ?? 'admin',
+            roleSid: membership?.roleSid ?? roleSidOf(membership?.role ?? 'admin'),
+          },
   };
 }

@@ -50,6 +50,12 @@ const attributes = v.pipe(
   v.check((a) => JSON.stringify(a).length <= LIMITS.attributesJsonChars, code('attributes_too_large')),
 );
 const role = v.picklist(['admin', 'member'], ARG);
+/** A participant's role: the `admin`/`member` shorthand, or a role's sid (ADMIN-4), not both. */
+const roleArgs = <T extends v.ObjectEntries>(entries: T) =>
+  v.pipe(
+    obj({ ...entries, role: v.optional(role), roleSid: v.optional(sid) }),
+    v.check((a) => a.role === undefined || a.roleSid === undefined, ARG),
+  );
 const pushType = v.picklist(['fcm', 'apn'], ARG);
 const obj = <T extends v.ObjectEntries>(entries: T) => v.strictObject(entries, ARG);
 
@@ -86,21 +92,9 @@ export const ARG_SCHEMAS: { readonly [O in OpName]: v.GenericSchema } = {
   'conversations.counts': obj({ sid }),
   'conversations.typing': obj({ sid }),
   'participants.list': obj({ sid }),
-  'participants.add': obj({
-    sid,
-    identity,
-    role: v.optional(role),
-    attributes: v.optional(attributes),
-    idempotencyKey: v.optional(idempotencyKey),
-  }),
+  'participants.add': roleArgs({ sid, identity, attributes: v.optional(attributes), idempotencyKey: v.optional(idempotencyKey) }),
   'participants.remove': obj({ sid, identity, idempotencyKey: v.optional(idempotencyKey) }),
-  'participants.update': obj({
-    sid,
-    identity,
-    role: v.optional(role),
-    attributes: v.optional(attributes),
-    idempotencyKey: v.optional(idempotencyKey),
-  }),
+  'participants.update': roleArgs({ sid, identity, attributes: v.optional(attributes), idempotencyKey: v.optional(idempotencyKey) }),
   'messages.list': obj({
     sid,
     pageSize: pageSize(LIMITS.maxMessagesPageSize),

@@ -6,8 +6,9 @@ import type { Step } from '../Step.js';
 import type { StoreTx } from '../Store.js';
 import type { OpHandlers } from './OpContext.js';
 import { conversationChanges } from '../preHooks.js';
-import { CONVERSATION_ROLE_SIDS, conversationFields, participantFields, removedAt } from '../webhookEvents.js';
+import { conversationFields, participantFields, removedAt } from '../webhookEvents.js';
 import { done } from '../Step.js';
+import type { Permission } from '../roles.js';
 
 const DEFAULT_CONVERSATIONS_PAGE = 50;
 const CURSOR = /^[0-9]{1,15}$/;
@@ -43,7 +44,7 @@ export function* addParticipant(
   batch: WriteBatch,
   conversation: ConversationRow,
   identity: string,
-  role: ParticipantRow['role'],
+  role: string | undefined,
   attributes: JsonValue | undefined,
   announce = true,
 ): Step<{ conversation: ConversationRow; participant: ParticipantRow }> {
@@ -53,7 +54,8 @@ export function* addParticipant(
     sid: core.newSid('MB'),
     conversation_sid: conversation.sid,
     identity,
-    role,
+    // Without a role of their own, the service's default for those who join or are added (ADMIN-4).
+    role: role ?? (yield* core.accessRules(tx)).defaults.conversation,
     attributes: json(attributes),
     notification_level: 'default',
     last_read_message_index: null,
@@ -199,6 +201,14 @@ function* unchanged(core: Core, tx: StoreTx, conversation: ConversationRow, part
   return yield* core.conversationFor(tx, conversation, participant);
 }
 
+/** What a conversation update needs: `editConversationName` for its names, `editConversationAttributes` for its attributes. */
+function conversationEditPermissions(args: ConversationChanges): Permission[] {
+  const needed: Permission[] = [];
+  if (args.friendlyName !== undefined || args.uniqueName !== undefined) needed.push('editConversationName');
+  if (args.attributes !== undefined) needed.push('editConversationAttributes');
+  return needed;
+}
+
 /** Conversation operations (SRV-3). */
 export const conversationOps: OpHandlers<
   | 'conversations.list'
@@ -248,15 +258,20 @@ export const conversationOps: OpHandlers<
   },
 
   *'conversations.create'({ core, identity, conversationSid }, args) {
-    const asked = yield* core.preEvent('onConversationAdd', identity, () =>
-      done({ FriendlyName: args.friendlyName ?? '', UniqueName: args.uniqueName ?? '', Attributes: json(args.attributes), State: 'active' }),
-    );
-    const changed = conversationChanges(asked, 'onConversationAdd');
-    return yield* core.write(identity, 'conversations.create', args, function* (batch) {
-      const { tx } = batch;
+    const creatable = function* (tx: StoreTx): Step<void> {
+      yield* core.requirePermissions(tx, identity, null, ['createConversation']);
       if (args.uniqueName !== undefined && (yield* tx.getConversationByUniqueName(args.uniqueName)) !== undefined) {
         throw serverError('unique_name_taken', 'another conversation already has this unique name', { path: 'args.uniqueName' });
       }
+    };
+    const asked = yield* core.preEvent('onConversationAdd', identity, function* (tx) {
+      yield* creatable(tx);
+      return { FriendlyName: args.friendlyName ?? '', UniqueName: args.uniqueName ?? '', Attributes: json(args.attributes), State: 'active' };
+    });
+    const changed = conversationChanges(asked, 'onConversationAdd');
+    return yield* core.write(identity, 'conversations.create', args, function* (batch) {
+      const { tx } = batch;
+      yield* creatable(tx);
       const conversation: ConversationRow = {
         sid: conversationSid ?? core.newSid('CH'),
         unique_name: args.uniqueName ?? null,
@@ -274,8 +289,10 @@ export const conversationOps: OpHandlers<
       if ((yield* tx.getConversation(conversation.sid)) !== undefined) throw new TypeError(`a conversation ${conversation.sid} exists already`);
       yield* tx.insertConversation(conversation);
       yield* conversationAdded(batch, conversation);
-      // The creator joins as admin; addParticipant brings the version to 1 and emits conversationAdded.
-      const { conversation: created, participant } = yield* addParticipant(core, batch, conversation, identity, 'admin', undefined, false);
+      // The creator joins with the creator role (channel admin by default); addParticipant brings the
+      // version to 1 and emits conversationAdded.
+      const creatorRole = (yield* core.accessRules(tx)).defaults.conversationCreator;
+      const { conversation: created, participant } = yield* addParticipant(core, batch, conversation, identity, creatorRole, undefined, false);
       return yield* core.conversationFor(tx, created, participant);
     });
   },
@@ -283,7 +300,7 @@ export const conversationOps: OpHandlers<
   *'conversations.update'({ core, identity }, args) {
     const asked = yield* core.preEvent('onConversationUpdate', identity, function* (tx) {
       const conversation = yield* core.findConversation(tx, { sid: args.sid });
-      yield* core.requireAdmin(tx, conversation, identity);
+      yield* core.authorize(tx, conversation, identity, ...conversationEditPermissions(args));
       const next = {
         ...conversation,
         friendly_name: args.friendlyName === undefined ? conversation.friendly_name : args.friendlyName,
@@ -295,7 +312,7 @@ export const conversationOps: OpHandlers<
     const changed = conversationChanges(asked, 'onConversationUpdate');
     return yield* core.write(identity, 'conversations.update', args, function* (batch) {
       const conversation = yield* core.findConversation(batch.tx, { sid: args.sid });
-      const caller = yield* core.requireAdmin(batch.tx, conversation, identity);
+      const caller = yield* core.authorize(batch.tx, conversation, identity, ...conversationEditPermissions(args));
       return yield* core.conversationFor(batch.tx, yield* editConversation(batch, conversation, { ...args, ...changed }), caller);
     });
   },
@@ -303,28 +320,31 @@ export const conversationOps: OpHandlers<
   *'conversations.delete'({ core, identity }, args) {
     yield* core.preEvent('onConversationRemove', identity, function* (tx) {
       const conversation = yield* core.findConversation(tx, { sid: args.sid });
-      yield* core.requireAdmin(tx, conversation, identity);
+      yield* core.authorize(tx, conversation, identity, 'deleteConversation');
       return conversationFields(conversation);
     });
     return yield* core.write(identity, 'conversations.delete', args, function* (batch) {
       const conversation = yield* core.findConversation(batch.tx, { sid: args.sid });
-      yield* core.requireAdmin(batch.tx, conversation, identity);
+      yield* core.authorize(batch.tx, conversation, identity, 'deleteConversation');
       yield* deleteConversation(core, batch, conversation);
       return { sid: conversation.sid };
     });
   },
 
-  // Conversations are open: anyone who knows the sid or unique name may join (SRV-3, docs/server.md).
+  // Whoever knows the sid or unique name may join, if their service role has `joinConversation` (the
+  // default service user's has; without it conversations are private: users join only when added).
   *'conversations.join'({ core, identity }, args) {
     yield* core.preEvent('onParticipantAdd', identity, function* (tx) {
       const conversation = yield* core.findConversation(tx, args);
-      return { ConversationSid: conversation.sid, Identity: identity, RoleSid: CONVERSATION_ROLE_SIDS.member, Attributes: '{}' };
+      if ((yield* tx.getParticipant(conversation.sid, identity)) === undefined) yield* core.requirePermissions(tx, identity, null, ['joinConversation']);
+      return { ConversationSid: conversation.sid, Identity: identity, RoleSid: (yield* core.accessRules(tx)).defaults.conversation, Attributes: '{}' };
     });
     return yield* core.write(identity, 'conversations.join', args, function* (batch) {
       const conversation = yield* core.findConversation(batch.tx, args);
       const existing = yield* batch.tx.getParticipant(conversation.sid, identity);
       if (existing !== undefined) return yield* unchanged(core, batch.tx, conversation, existing);
-      const joined = yield* addParticipant(core, batch, conversation, identity, 'member', undefined);
+      yield* core.requirePermissions(batch.tx, identity, null, ['joinConversation']);
+      const joined = yield* addParticipant(core, batch, conversation, identity, undefined, undefined);
       return yield* core.conversationFor(batch.tx, joined.conversation, joined.participant);
     });
   },
@@ -332,11 +352,11 @@ export const conversationOps: OpHandlers<
   *'conversations.leave'({ core, identity }, args) {
     yield* core.preEvent('onParticipantRemove', identity, function* (tx) {
       const conversation = yield* core.findConversation(tx, { sid: args.sid });
-      return participantFields(yield* core.requireParticipant(tx, conversation, identity));
+      return participantFields(yield* core.authorize(tx, conversation, identity, 'leaveConversation'));
     });
     return yield* core.write(identity, 'conversations.leave', args, function* (batch) {
       const conversation = yield* core.findConversation(batch.tx, { sid: args.sid });
-      yield* removeParticipant(batch, conversation, yield* core.requireParticipant(batch.tx, conversation, identity), 'left');
+      yield* removeParticipant(batch, conversation, yield* core.authorize(batch.tx, conversation, identity, 'leaveConversation'), 'left');
       return { sid: conversation.sid };
     });
   },
@@ -344,7 +364,7 @@ export const conversationOps: OpHandlers<
   *'conversations.setNotificationLevel'({ core, identity }, args) {
     return yield* core.write(identity, 'conversations.setNotificationLevel', args, function* (batch) {
       const conversation = yield* core.findConversation(batch.tx, { sid: args.sid });
-      const caller = yield* core.requireParticipant(batch.tx, conversation, identity);
+      const caller = yield* core.authorize(batch.tx, conversation, identity, 'editNotificationLevel');
       const moved = yield* setNotificationLevel(core, batch, conversation, caller, args.level);
       return moved === null ? yield* unchanged(core, batch.tx, conversation, caller) : moved.snapshot;
     });

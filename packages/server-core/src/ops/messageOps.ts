@@ -7,6 +7,7 @@ import type { StoreTx } from '../Store.js';
 import type { OpHandlers } from './OpContext.js';
 import { messageChanges } from '../preHooks.js';
 import { messageFields, removedAt } from '../webhookEvents.js';
+import type { Permission } from '../roles.js';
 
 const DEFAULT_MESSAGES_PAGE = 30;
 
@@ -33,13 +34,13 @@ export const messageOps: OpHandlers<'messages.list' | 'messages.send' | 'message
   *'messages.send'({ core, identity }, args) {
     const asked = yield* core.preEvent('onMessageAdd', identity, function* (tx) {
       const conversation = yield* core.findConversation(tx, { sid: args.sid });
-      const caller = yield* core.requireParticipant(tx, conversation, identity);
+      const caller = yield* core.authorize(tx, conversation, identity, sendPermission(args));
       return { ConversationSid: conversation.sid, Body: args.body ?? '', Author: identity, ParticipantSid: caller.sid, Attributes: JSON.stringify(args.attributes ?? {}) };
     });
     const changed = messageChanges(asked, 'onMessageAdd');
     return yield* core.write(identity, 'messages.send', args, function* (batch) {
       const conversation = yield* core.findConversation(batch.tx, { sid: args.sid });
-      yield* core.requireParticipant(batch.tx, conversation, identity);
+      yield* core.authorize(batch.tx, conversation, identity, sendPermission(args));
       return toMessage(yield* postMessage(core, batch, conversation, { ...args, author: identity, ...changed }));
     });
   },
@@ -47,9 +48,13 @@ export const messageOps: OpHandlers<'messages.list' | 'messages.send' | 'message
   *'messages.update'({ core, identity }, args) {
     const editable = function* (tx: StoreTx): Step<{ conversation: ConversationRow; row: MessageRow }> {
       const conversation = yield* core.findConversation(tx, { sid: args.sid });
-      yield* core.requireParticipant(tx, conversation, identity);
+      const caller = yield* core.requireParticipant(tx, conversation, identity);
       const row = yield* liveMessage(tx, conversation.sid, args.index);
-      if (row.author !== identity) throw serverError('not_author', 'only the author may edit a message');
+      const own = row.author === identity;
+      const needed: Permission[] = [];
+      if (args.body !== undefined) needed.push(own ? 'editOwnMessage' : 'editAnyMessage');
+      if (args.attributes !== undefined) needed.push(own ? 'editOwnMessageAttributes' : 'editAnyMessageAttributes');
+      yield* core.requirePermissions(tx, identity, caller, needed);
       return { conversation, row };
     };
     const asked = yield* core.preEvent('onMessageUpdate', identity, function* (tx) {
@@ -71,7 +76,7 @@ export const messageOps: OpHandlers<'messages.list' | 'messages.send' | 'message
       const conversation = yield* core.findConversation(tx, { sid: args.sid });
       const caller = yield* core.requireParticipant(tx, conversation, identity);
       const row = yield* liveMessage(tx, conversation.sid, args.index);
-      if (row.author !== identity && caller.role !== 'admin') throw serverError('not_author', 'only the author or an admin may remove a message');
+      yield* core.requirePermissions(tx, identity, caller, [row.author === identity ? 'deleteOwnMessage' : 'deleteAnyMessage']);
       return { conversation, row };
     };
     yield* core.preEvent('onMessageRemove', identity, function* (tx) {
@@ -84,6 +89,11 @@ export const messageOps: OpHandlers<'messages.list' | 'messages.send' | 'message
     });
   },
 };
+
+/** A send with attachments needs `sendMediaMessage`, any other `sendMessage`. */
+function sendPermission(args: { readonly mediaSids?: readonly string[] | undefined }): Permission {
+  return args.mediaSids !== undefined && args.mediaSids.length > 0 ? 'sendMediaMessage' : 'sendMessage';
+}
 
 /** The message at `index`, or `message_not_found` when there is none or it was removed. */
 export function* liveMessage(tx: StoreTx, conversationSid: string, index: number): Step<MessageRow> {

@@ -10,6 +10,7 @@ import {
   type ParticipantRow,
   type RegistrationRow,
   type RetentionLimits,
+  type RoleRow,
   type Step,
   type Store,
   type StoreTx,
@@ -350,6 +351,40 @@ class PgTx implements StoreTx {
     );
   }
 
+  listRoles(): Step<RoleRow[]> {
+    return this.rows<RoleRow>('listRoles', 'SELECT sid, friendly_name, type, permissions, created_at, updated_at FROM roles', []);
+  }
+
+  *putRole(row: RoleRow): Step<void> {
+    yield* this.exec(
+      'putRole',
+      `INSERT INTO roles VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (sid) DO UPDATE SET friendly_name = $2, type = $3,
+        permissions = $4, created_at = $5, updated_at = $6`,
+      [row.sid, row.friendly_name, row.type, row.permissions, row.created_at, row.updated_at],
+    );
+  }
+
+  *deleteRole(sid: string): Step<void> {
+    yield* this.exec('deleteRole', 'DELETE FROM roles WHERE sid = $1', [sid]);
+  }
+
+  *countRoleHolders(sid: string): Step<number> {
+    const row = yield* this.first<{ n: number }>(
+      'countRoleHolders',
+      'SELECT (SELECT COUNT(*) FROM participants WHERE role = $1) + (SELECT COUNT(*) FROM users WHERE role_sid = $1) AS n',
+      [sid],
+    );
+    return row!.n;
+  }
+
+  listSettings(): Step<Array<{ key: string; value: string }>> {
+    return this.rows('listSettings', 'SELECT key, value FROM settings', []);
+  }
+
+  *putSetting(key: string, value: string): Step<void> {
+    yield* this.exec('putSetting', 'INSERT INTO settings VALUES ($1, $2) ON CONFLICT (key) DO UPDATE SET value = $2', [key, value]);
+  }
+
   getWebhook(sid: string): Step<WebhookRow | undefined> {
     return this.first('getWebhook', 'SELECT * FROM webhooks WHERE sid = $1', [sid]);
   }
@@ -485,7 +520,7 @@ class PgTx implements StoreTx {
   }
 
   getUser(identity: string): Step<UserRow | undefined> {
-    return this.first('getUser', 'SELECT identity, sid, friendly_name, attributes, version, created_at FROM users WHERE identity = $1', [identity]);
+    return this.first('getUser', 'SELECT identity, sid, friendly_name, attributes, version, created_at, role_sid FROM users WHERE identity = $1', [identity]);
   }
 
   *ensureUser(identity: string, now: number, sid: string): Step<UserRow> {
@@ -493,30 +528,31 @@ class PgTx implements StoreTx {
     const row = yield* this.first<UserRow>(
       'ensureUser',
       `WITH added AS (INSERT INTO users (identity, created_at, sid) VALUES ($1, $2, $3) ON CONFLICT (identity) DO NOTHING
-          RETURNING identity, sid, friendly_name, attributes, version, created_at)
-        SELECT * FROM added UNION ALL SELECT identity, sid, friendly_name, attributes, version, created_at FROM users WHERE identity = $1`,
+          RETURNING identity, sid, friendly_name, attributes, version, created_at, role_sid)
+        SELECT * FROM added UNION ALL SELECT identity, sid, friendly_name, attributes, version, created_at, role_sid FROM users WHERE identity = $1`,
       [identity, now, sid],
     );
     return row!;
   }
 
   getUserBySid(sid: string): Step<UserRow | undefined> {
-    return this.first('getUserBySid', 'SELECT identity, sid, friendly_name, attributes, version, created_at FROM users WHERE sid = $1', [sid]);
+    return this.first('getUserBySid', 'SELECT identity, sid, friendly_name, attributes, version, created_at, role_sid FROM users WHERE sid = $1', [sid]);
   }
 
   usersPage(afterIdentity: string | null, limit: number): Step<UserRow[]> {
-    const columns = 'identity, sid, friendly_name, attributes, version, created_at';
+    const columns = 'identity, sid, friendly_name, attributes, version, created_at, role_sid';
     return afterIdentity === null
       ? this.rows('usersFirst', `SELECT ${columns} FROM users ORDER BY identity LIMIT $1`, [limit])
       : this.rows('usersAfter', `SELECT ${columns} FROM users WHERE identity > $1 ORDER BY identity LIMIT $2`, [afterIdentity, limit]);
   }
 
   *updateUser(row: UserRow): Step<void> {
-    yield* this.exec('updateUser', 'UPDATE users SET friendly_name = $2, attributes = $3, version = $4 WHERE identity = $1', [
+    yield* this.exec('updateUser', 'UPDATE users SET friendly_name = $2, attributes = $3, version = $4, role_sid = $5 WHERE identity = $1', [
       row.identity,
       row.friendly_name,
       row.attributes,
       row.version,
+      row.role_sid,
     ]);
   }
 

@@ -11,6 +11,7 @@ import {
   type ParticipantRow,
   type RegistrationRow,
   type RetentionLimits,
+  type RoleRow,
   type Step,
   type Store,
   type StoreTx,
@@ -106,6 +107,14 @@ function createTx(db: Database, retention: RetentionLimits): StoreTx {
     listWebhooks: p<[string, string | null], WebhookRow>(`SELECT * FROM webhooks WHERE scope = ? AND (scope != 'conversation' OR conversation_sid = ?)
       ORDER BY created_at, sid`),
     getWebhook: p<[string], WebhookRow>('SELECT * FROM webhooks WHERE sid = ?'),
+    listRoles: p<[], RoleRow>('SELECT sid, friendly_name, type, permissions, created_at, updated_at FROM roles'),
+    putRole: p<[RoleRow]>(`INSERT OR REPLACE INTO roles (sid, friendly_name, type, permissions, created_at, updated_at)
+      VALUES (@sid, @friendly_name, @type, @permissions, @created_at, @updated_at)`),
+    deleteRole: p<[string]>('DELETE FROM roles WHERE sid = ?'),
+    countRoleHolders: p<[string, string], { n: number }>(`SELECT (SELECT COUNT(*) FROM participants WHERE role = ?)
+      + (SELECT COUNT(*) FROM users WHERE role_sid = ?) AS n`),
+    listSettings: p<[], { key: string; value: string }>('SELECT key, value FROM settings'),
+    putSetting: p<[string, string]>('INSERT OR REPLACE INTO settings (key, value) VALUES (?, ?)'),
     putWebhook: p<[WebhookRow]>(`INSERT OR REPLACE INTO webhooks VALUES (@sid, @scope, @conversation_sid, @kind, @url, @method, @filters,
       @created_at, @updated_at)`),
     deleteWebhook: p<[string]>('DELETE FROM webhooks WHERE sid = ?'),
@@ -155,13 +164,13 @@ function createTx(db: Database, retention: RetentionLimits): StoreTx {
       ORDER BY idx ASC LIMIT ?`),
     unreadCount: p<[string, number, string], { n: number }>(`SELECT COUNT(*) AS n FROM messages WHERE conversation_sid = ? AND idx > ? AND removed = 0
       AND author != ?`),
-    getUser: p<[string], UserRow>('SELECT identity, sid, friendly_name, attributes, version, created_at FROM users WHERE identity = ?'),
-    getUserBySid: p<[string], UserRow>('SELECT identity, sid, friendly_name, attributes, version, created_at FROM users WHERE sid = ?'),
-    usersFirst: p<[number], UserRow>('SELECT identity, sid, friendly_name, attributes, version, created_at FROM users ORDER BY identity LIMIT ?'),
-    usersAfter: p<[string, number], UserRow>(`SELECT identity, sid, friendly_name, attributes, version, created_at FROM users
+    getUser: p<[string], UserRow>('SELECT identity, sid, friendly_name, attributes, version, created_at, role_sid FROM users WHERE identity = ?'),
+    getUserBySid: p<[string], UserRow>('SELECT identity, sid, friendly_name, attributes, version, created_at, role_sid FROM users WHERE sid = ?'),
+    usersFirst: p<[number], UserRow>('SELECT identity, sid, friendly_name, attributes, version, created_at, role_sid FROM users ORDER BY identity LIMIT ?'),
+    usersAfter: p<[string, number], UserRow>(`SELECT identity, sid, friendly_name, attributes, version, created_at, role_sid FROM users
       WHERE identity > ? ORDER BY identity LIMIT ?`),
     insertUser: p<[string, number, string]>('INSERT OR IGNORE INTO users (identity, created_at, sid) VALUES (?, ?, ?)'),
-    updateUser: p<[UserRow]>(`UPDATE users SET friendly_name = @friendly_name, attributes = @attributes, version = @version
+    updateUser: p<[UserRow]>(`UPDATE users SET friendly_name = @friendly_name, attributes = @attributes, version = @version, role_sid = @role_sid
       WHERE identity = @identity`),
     bumpUserVersion: p<[string]>('UPDATE users SET version = version + 1 WHERE identity = ?'),
     upsertRegistration: p<[{ identity: string; type: string; token: string; now: number }]>(`INSERT INTO push_registrations VALUES (@identity, @type, @token, @now, @now)
@@ -219,6 +228,12 @@ function createTx(db: Database, retention: RetentionLimits): StoreTx {
     webhookTargets: (sid, kind) => done(s.webhookTargets.all(kind, sid)),
     listWebhooks: (scope, sid) => done(s.listWebhooks.all(scope, sid)),
     getWebhook: (sid) => done(s.getWebhook.get(sid)),
+    listRoles: () => done(s.listRoles.all()),
+    putRole: (row) => done(void s.putRole.run(row)),
+    deleteRole: (sid) => done(void s.deleteRole.run(sid)),
+    countRoleHolders: (sid) => done(s.countRoleHolders.get(sid, sid)!.n),
+    listSettings: () => done(s.listSettings.all()),
+    putSetting: (key, value) => done(void s.putSetting.run(key, value)),
     putWebhook: (row) => done(void s.putWebhook.run(row)),
     deleteWebhook: (sid) => done(void s.deleteWebhook.run(sid)),
     enqueueDeliveries: (rows) => {

@@ -199,4 +199,25 @@ export const MIGRATIONS: ReadonlyArray<(db: Database) => void> = [
       CREATE INDEX media_due ON media (delete_after) WHERE delete_after IS NOT NULL;
     `);
   },
+  // Roles and permissions (ADMIN-4): a participant's `role` becomes the sid of a conversation role
+  // (`admin` and `member` were the channel admin and channel user roles), a user may hold a service role
+  // of their own, custom roles and changed default roles are stored, and the service's settings name
+  // the default roles.
+  (db) => {
+    db.exec(`
+      UPDATE participants SET role = CASE role WHEN 'admin' THEN 'RL00000000000000000000000000000002' ELSE 'RL00000000000000000000000000000001' END
+        WHERE role IN ('admin', 'member');
+      CREATE INDEX participants_by_role ON participants (role);
+      ALTER TABLE users ADD COLUMN role_sid TEXT;
+      CREATE TABLE roles (
+        sid TEXT PRIMARY KEY,
+        friendly_name TEXT NOT NULL,
+        type TEXT NOT NULL,
+        permissions TEXT NOT NULL,
+        created_at INTEGER NOT NULL,
+        updated_at INTEGER NOT NULL
+      ) WITHOUT ROWID;
+      CREATE TABLE settings (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
+    `);
+  },
 ];
