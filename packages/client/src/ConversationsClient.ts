@@ -258,14 +258,7 @@ export class ConversationsClient {
     this.conversationHandles = new HandleCache((sid) => new ConversationHandle(sid, this.runtime));
     this.userHandles = new HandleCache<UserHandle>();
     this.push = new PushRegistrar(this.runtime, storage);
-    this.persisted = persistence?.attach({
-      url: options.url ?? '',
-      runtime: this.runtime,
-      position: () => core.lastAppliedSeq ?? null,
-      resumeFrom: core.resumeFrom?.bind(core),
-      resend: (pending) => this.conversation(pending.conversationSid).resendRestored(pending),
-      warn: (message, fields) => options.logger?.warn(message, fields),
-    });
+    this.persisted = persistence?.attach({ options, core, runtime: this.runtime, client: this });
   }
 
   /** The identity of the token. */

@@ -1,5 +1,6 @@
 import type { StoreRuntime } from '../internal/store/StoreRuntime.js';
-import type { PendingSend } from '../internal/store/StoreState.js';
+import type { ClientCore } from '../internal/core/ClientCore.js';
+import type { ConversationsClient, ConversationsClientOptions } from '../ConversationsClient.js';
 
 /**
  * A persistent cache and outbox for `options.persistence` (OFFLINE-1, OFFLINE-2). Made by the
@@ -19,18 +20,14 @@ export interface ClientPersistence {
   attach(host: PersistenceHost): PersistenceLink;
 }
 
-/** @internal What the client lends its persistence. */
+/** @internal What the client lends its persistence: its options, its connection core, its store, itself. */
 export interface PersistenceHost {
-  /** The server's URL: caches of different servers never mix. */
-  readonly url: string;
+  readonly options: Pick<ConversationsClientOptions, 'url' | 'logger'>;
+  /** Test cores have neither a position nor a handshake to hold. */
+  readonly core: Partial<Pick<ClientCore, 'lastAppliedSeq' | 'resumeFrom'>>;
   readonly runtime: StoreRuntime;
-  /** Position of the last durable event applied; null before the first `welcome` (absent on test cores). */
-  readonly position: () => number | null;
-  /** Makes the first handshake wait for the cache and resume from its position (absent on test cores). */
-  readonly resumeFrom?: (position: Promise<number | null>) => void;
-  /** Sends again a send restored from the outbox, with its idempotency key (STORE-7). */
-  readonly resend: (pending: PendingSend) => void;
-  readonly warn: (message: string, fields?: Record<string, unknown>) => void;
+  /** Restored sends go out again through their conversation's handle. */
+  readonly client: Pick<ConversationsClient, 'conversation'>;
 }
 
 /** @internal The client's hold on its persistence. */

@@ -59,6 +59,7 @@ export function storagePersistence(storage: PersistenceStorage, options: Persist
 class PersistentCache implements PersistenceLink {
   private readonly key: string;
   private readonly identity: string;
+  private readonly url: string;
   /** Storage operations, one after another (a write never overtakes the read or another write). */
   private chain: Promise<void>;
   /** The cache part last written or restored: written again while the store holds nothing consistent. */
@@ -80,10 +81,11 @@ class PersistentCache implements PersistenceLink {
   ) {
     const { runtime } = host;
     this.identity = runtime.session.identity;
-    this.key = `rx-conversations:${this.identity}@${host.url}`;
+    this.url = host.options.url ?? '';
+    this.key = `rx-conversations:${this.identity}@${this.url}`;
     const loading = this.identity === '' ? Promise.resolve(null) : this.load();
     this.chain = loading.then(() => undefined);
-    host.resumeFrom?.(loading);
+    host.core.resumeFrom?.(loading);
     // First pages wait for the cache, which may hold them (ROBUST-4).
     host.runtime.restoring = loading.finally(() => {
       host.runtime.restoring = undefined;
@@ -105,16 +107,16 @@ class PersistentCache implements PersistenceLink {
     try {
       const text = await this.storage.read(this.key);
       if (text !== null) {
-        const decoded = decodeSnapshot(text, this.identity, this.host.url);
+        const decoded = decodeSnapshot(text, this.identity, this.url);
         if (typeof decoded === 'string') {
-          this.host.warn(`persistent cache discarded: ${decoded}`, { key: this.key });
+          this.warn(`persistent cache discarded: ${decoded}`, { key: this.key });
           await this.storage.remove(this.key);
         } else {
           snapshot = decoded;
         }
       }
     } catch (error) {
-      this.host.warn('persistent cache could not be read; starting without it', { error: String(error) });
+      this.warn('persistent cache could not be read; starting without it', { error: String(error) });
     }
     const { runtime } = this.host;
     if (snapshot === null) return null;
@@ -128,7 +130,9 @@ class PersistentCache implements PersistenceLink {
     if (this.cache !== null) runtime.dispatch(restoreActions(this.cache));
     // A send the cache already holds as sent was acknowledged after the outbox was last written.
     const sent = new Set(this.cache?.windows.flatMap((w) => w.messages.map((m) => m.idempotencyKey)));
-    for (const entry of snapshot.outbox) if (!sent.has(entry.idempotencyKey)) this.host.resend(pendingOf(entry));
+    for (const entry of snapshot.outbox) {
+      if (!sent.has(entry.idempotencyKey)) this.host.client.conversation(entry.conversationSid).resendRestored(pendingOf(entry));
+    }
     return this.cache?.position ?? null;
   }
 
@@ -149,12 +153,12 @@ class PersistentCache implements PersistenceLink {
   private snapshot(): CacheSnapshot {
     const { runtime } = this.host;
     const state = runtime.store.state;
-    const position = this.host.position();
+    const position = this.host.core.lastAppliedSeq ?? null;
     // The store's state matches a position only once synchronised (or, before any session, when it
     // is the restored cache plus local sends); in between, the last consistent cache is kept.
     const consistent = state.sync.status === 'completed' || (state.sync.cached && !this.welcomed);
     if (consistent && position !== null) this.cache = cacheOf(state, position);
-    return { v: CACHE_SCHEMA_VERSION, identity: this.identity, url: this.host.url, cache: this.cache, outbox: [...this.unsent, ...outboxOf(state)] };
+    return { v: CACHE_SCHEMA_VERSION, identity: this.identity, url: this.url, cache: this.cache, outbox: [...this.unsent, ...outboxOf(state)] };
   }
 
   /** Writes the snapshot as it is when the storage is free (after the read, after the previous write). */
@@ -168,9 +172,14 @@ class PersistentCache implements PersistenceLink {
 
   private enqueue(operation: () => Promise<void>, what: string): Promise<void> {
     this.chain = this.chain.then(operation).catch((error: unknown) => {
-      this.host.warn(`persistent cache could not be ${what}`, { error: String(error) });
+      this.warn(`persistent cache could not be ${what}`, { error: String(error) });
     });
     return this.chain;
+  }
+
+  /** Through the app's logger, whatever its level: a discarded cache is worth knowing about. */
+  private warn(message: string, fields: Record<string, unknown>): void {
+    this.host.options.logger?.warn(message, fields);
   }
 
   close(clear: boolean): Promise<void> {
