@@ -90,6 +90,8 @@ class PersistentCache implements PersistenceLink {
     host.runtime.restoring = loading.finally(() => {
       host.runtime.restoring = undefined;
     });
+    // A token without an identity (malformed: the client is denied) has nothing to keep.
+    if (this.identity === '') return;
     this.subscriptions.push(
       runtime.session.sessions$.subscribe(() => {
         this.welcomed = true;
