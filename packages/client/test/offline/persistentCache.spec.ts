@@ -169,8 +169,12 @@ describe('the persistent cache across a restart (OFFLINE-1, PERF-11)', () => {
     for (let i = 0; i < 5; i++) await kept.sendMessage(`late ${i}`);
 
     const { client: again, wire } = env.open('alice');
+    // Looked at from the start, as a page shows it: the window must come back after the fallback.
+    const seen: (readonly MessageView[])[] = [];
+    again.conversation(kept.sid).messages$.subscribe((l) => seen.push(l));
     const first = await within(firstValueFrom(again.conversations$.pipe(filter((l) => l.length > 0))), 'the cached list', 2_000);
     expect(names(first).sort()).toEqual(['gone', 'kept']);
+    expect(bodies(seen.at(-1)!)).toEqual(['before']);
     await again.whenSynchronized();
     expect(welcomeOf(wire)?.resume).toBe('resync');
     expect(wire.count('conversations.list')).toBeGreaterThan(0);

@@ -241,7 +241,13 @@ export class StoreRuntime {
         this.dispatch([{ type: 'syncStatusChanged', status: 'completed', cached: false }]);
         return;
       }
-      this.dispatch([{ type: 'conversationsListSynced', listed: [], asOfSeq: 0 }, { type: 'syncStatusChanged', status: 'started', cached: false }]);
+      // Windows someone is looking at come back, read afresh by the resynchronisation.
+      const observed = Object.keys(this.store.state.windows).filter((sid) => this.store.windows.isObserved(sid));
+      this.dispatch([
+        { type: 'conversationsListSynced', listed: [], asOfSeq: 0 },
+        { type: 'syncStatusChanged', status: 'started', cached: false },
+        ...observed.map((sid): StoreAction => ({ type: 'windowOpened', conversationSid: sid })),
+      ]);
     }
     if (start.resume === 'resumed' && status === 'completed') return;
     void this.synchronize(generation, start.resume === 'resync');
