@@ -39,4 +39,36 @@ describe('@rx-conversations/client browser bundle', () => {
     expect(inputs.some((path) => path.includes('node_modules/ws/'))).toBe(false);
     expect(gzip).toBeLessThanOrEqual(BUDGET_BYTES);
   });
+
+  it('PERF-11: the persistence adapters are subpath entries: the main entry stays within PERF-7 without them; their cost is reported', async () => {
+    const gzipOf = async (contents: string, platform: 'browser' | 'node'): Promise<{ gzip: number; inputs: string[] }> => {
+      const result = await build({
+        stdin: { contents, resolveDir: process.cwd(), loader: 'ts' },
+        bundle: true,
+        platform,
+        format: 'esm',
+        target: 'es2022',
+        conditions: ['source'],
+        minify: true,
+        write: false,
+        metafile: true,
+        logLevel: 'silent',
+      });
+      return { gzip: gzipSync(result.outputFiles[0]!.contents, { level: 9 }).length, inputs: Object.keys(result.metafile.inputs) };
+    };
+    const main = await gzipOf("export * from '@rx-conversations/client';", 'browser');
+    const browser = await gzipOf("export * from '@rx-conversations/client'; export * from '@rx-conversations/client/persistence';", 'browser');
+    const nodeMain = await gzipOf("export * from '@rx-conversations/client';", 'node');
+    const node = await gzipOf("export * from '@rx-conversations/client'; export * from '@rx-conversations/client/persistence-node';", 'node');
+    console.log(
+      `PERF-11 persistence cost, gzip on top of the main entry: /persistence (IndexedDB, browser) +${browser.gzip - main.gzip} B; ` +
+        `/persistence-node (files, Node build) +${node.gzip - nodeMain.gzip} B; main entry alone ${(main.gzip / 1000).toFixed(1)} KB`,
+    );
+    // The cache's code is not in the main entry: an app that does not import it does not pay for it.
+    expect(main.inputs.some((path) => path.includes('/persistence/storagePersistence'))).toBe(false);
+    expect(browser.inputs.some((path) => path.includes('/persistence/storagePersistence'))).toBe(true);
+    // The browser adapter never pulls the file adapter (nor Node) in.
+    expect(browser.inputs.some((path) => path.includes('filePersistence'))).toBe(false);
+    expect(main.gzip).toBeLessThanOrEqual(BUDGET_BYTES);
+  });
 });

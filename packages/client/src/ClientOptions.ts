@@ -2,6 +2,7 @@ import { asyncScheduler, type SchedulerLike } from 'rxjs';
 import { createConsoleLogger, LOG_LEVELS, type Logger, type LogLevel } from './Logger.js';
 import { defaultPlatformHooks } from './internal/core/platformHooks.js';
 import type { PlatformHooks } from './PlatformHooks.js';
+import type { ClientPersistence } from './persistence/ClientPersistence.js';
 
 /**
  * The part of a WHATWG `WebSocket` instance the client uses. The browser's `WebSocket` and Node's
@@ -98,6 +99,12 @@ export interface ClientOptions {
   readonly platform?: PlatformHooks | null;
   /** Used to ask the server why a socket was refused (`GET /v1/auth`). Default `globalThis.fetch` where present; `null` disables the question. */
   readonly fetch?: FetchLike | null;
+  /**
+   * A persistent cache and outbox (OFFLINE-1, OFFLINE-2): `indexedDbPersistence()` or
+   * `storagePersistence(yourStorage)` from `@rx-conversations/client/persistence`, `filePersistence(dir)`
+   * from `@rx-conversations/client/persistence-node`. Default: none (every start is a cold one).
+   */
+  readonly persistence?: ClientPersistence;
 }
 
 /** {@link ClientOptions} with every default applied, as the connection core uses them. */

@@ -285,6 +285,14 @@ export class ConversationHandle {
     return this.transmit(pending);
   }
 
+  /** @internal Sends again a send the persistent outbox restored, with its idempotency key (OFFLINE-2). */
+  resendRestored(pending: PendingSend): void {
+    if (this.runtime.isClosed) return;
+    this.runtime.dispatch([{ type: 'sendQueued', pending }]);
+    this.settled.next();
+    this.transmit(pending).catch(() => undefined);
+  }
+
   private resend(pending: PendingSend): Promise<SentMessage> {
     this.runtime.dispatch([{ type: 'sendRetried', conversationSid: this.sid, idempotencyKey: pending.idempotencyKey }]);
     return this.transmit(pending);

@@ -19,6 +19,7 @@ export type {
   UserUpdatedEvent,
 } from './ClientEvents.js';
 export type { SynchronizationStatus } from './SynchronizationStatus.js';
+export type { ClientPersistence } from './persistence/ClientPersistence.js';
 
 // ── connection, options, errors, logging ──
 export type { ConnectionState } from './ConnectionState.js';
