@@ -12,6 +12,8 @@ export interface CheckpointResult {
   readonly log: number;
   /** Of those, frames now copied into the database file. */
   readonly checkpointed: number;
+  /** When the checkpoint started (`performance.timeOrigin + performance.now()`: comparable across threads). */
+  readonly startedAt: number;
 }
 
 export interface CheckpointerOptions {
@@ -36,7 +38,7 @@ export interface CheckpointerOptions {
  */
 export class Checkpointer {
   private readonly worker: Worker;
-  private stopped: Promise<void> | undefined;
+  private readonly exited: Promise<void>;
 
   constructor(
     private readonly db: Database,
@@ -54,6 +56,7 @@ export class Checkpointer {
       workerData: { driver, file, synchronous, intervalMs: options.intervalMs ?? CHECKPOINT_INTERVAL_MS },
     });
     this.worker.unref();
+    this.exited = new Promise((resolve) => this.worker.once('exit', () => resolve()));
     this.worker.on('message', (message: CheckpointResult) => options.onCheckpoint?.(message));
     this.worker.on('error', (err) => {
       this.logger.warn({ err }, 'the checkpoint thread failed; the database checkpoints on commit again');
@@ -63,11 +66,10 @@ export class Checkpointer {
 
   /** Stops the thread (after the checkpoint in progress, if any); the caller then closes the database. */
   stop(): Promise<void> {
-    this.stopped ??= new Promise<void>((resolve) => {
-      this.worker.once('exit', () => resolve());
-      this.worker.postMessage('stop');
-    });
-    return this.stopped;
+    // Referenced again: otherwise a process with nothing else left to do would end before the thread.
+    this.worker.ref();
+    this.worker.postMessage('stop');
+    return this.exited;
   }
 
   private fallBack(): void {
@@ -81,8 +83,9 @@ const Sqlite = require(workerData.driver);
 const db = new Sqlite(workerData.file, { fileMustExist: true });
 db.pragma('synchronous = ' + workerData.synchronous);
 const timer = setInterval(() => {
+  const startedAt = performance.timeOrigin + performance.now();
   const [row] = db.pragma('wal_checkpoint(PASSIVE)');
-  if (row.log > 0) parentPort.postMessage({ log: row.log, checkpointed: row.checkpointed });
+  if (row.log > 0) parentPort.postMessage({ log: row.log, checkpointed: row.checkpointed, startedAt });
 }, workerData.intervalMs);
 parentPort.on('message', (message) => {
   if (message !== 'stop') return;
