@@ -7,7 +7,7 @@ import { participantsReducer } from './participantsReducer.js';
 import { meReducer, usersReducer } from './usersReducer.js';
 import { typingReducer } from './typingReducer.js';
 import { syncReducer } from './syncReducer.js';
-import { ACTION_CATALOG, entryOf, type SliceName } from './actionCatalog.js';
+import { ACTION_CATALOG, entryOf, type ActionEntry, type SliceName } from './actionCatalog.js';
 
 // Our own instance: the app's global immer settings are none of our business, and theirs not ours.
 // No auto-freeze: V8 copies frozen arrays and objects 7–70× slower (a frozen 64-slot array slices in
@@ -61,10 +61,21 @@ export function reduceBatch(
   const windows = new WindowsDraft(state.windows, settings.maxWindowMessages);
   const typingMayEnd = hasKeys(state.typing) || actions.some((a) => a.type === 'typingSignal');
   let next = immer.produce(state, (draft) => {
+    // A batch is mostly runs of one type (a websocket message of 100 messageAdded): look its catalog
+    // entry up once per run, not per action (PERF-2).
+    let runType: StoreAction['type'] | undefined;
+    let slices = 0;
+    let entry: ActionEntry<StoreAction> | undefined;
     for (let i = 0; i < actions.length; i++) {
       const action = actions[i]!;
-      ctx.removedNow.length = 0;
+      // Setting an array's length is a runtime call even when it is already 0.
+      if (ctx.removedNow.length !== 0) ctx.removedNow.length = 0;
       const t = action.type;
+      if (t !== runType) {
+        runType = t;
+        slices = SLICES.get(t)!;
+        entry = entryOf(action);
+      }
       if (t === 'messageAdded' && (i === 0 || actions[i - 1]!.type !== 'messageAdded')) {
         // The conversations slice takes a whole run of messageAdded at once (PERF-2); the other
         // slices still see each action below.
@@ -73,7 +84,6 @@ export function reduceBatch(
         conversationsMessagesAdded(draft.conversations, actions.slice(i, end) as Extract<StoreAction, { type: 'messageAdded' }>[], ctx);
       }
       if ('seq' in action && action.seq > ctx.headSeq) ctx.headSeq = action.seq;
-      const slices = SLICES.get(t)!;
       if (t !== 'messageAdded' && (slices & CONVERSATIONS) !== 0) conversationsReducer(draft.conversations, action, ctx);
       if ((slices & WINDOWS) !== 0) windowsReducer(windows, action, ctx);
       if ((slices & PARTICIPANTS) !== 0) participantsReducer(draft.participants, action, ctx);
@@ -82,8 +92,7 @@ export function reduceBatch(
       // A message ends its author's typing; with nobody typing (the usual case) there is nothing to end,
       // and not asking the draft saves a proxy read per event (PERF-2).
       if ((slices & TYPING) !== 0 && (t !== 'messageAdded' || typingMayEnd)) typingReducer(draft.typing, action, ctx);
-      if (changes !== undefined) {
-        const entry = entryOf(action);
+      if (changes !== undefined && entry !== undefined) {
         const sid = entry.conversation?.(action);
         if (sid !== undefined) changes.conversations.add(sid);
         // What the conversations reducer removed (with its window, roster and typing set).
