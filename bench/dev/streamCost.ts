@@ -17,6 +17,8 @@ const BATCH = 100;
 const EVENTS = 100_000;
 const mode = process.argv[2] ?? 'observed';
 const profile = process.argv.includes('--profile');
+/** `--heap`: a sampling heap profile of the stream instead (where the garbage comes from). */
+const heap = process.argv.includes('--heap');
 const transport = new InProcessTransport(new SyntheticServer(1_000, HISTORY));
 const client = new ConversationsClient(await mintToken(READER), { url: 'ws://in-process.invalid/', WebSocket: transport.WebSocket, maxWindowMessages: Infinity });
 await client.whenSynchronized();
@@ -39,8 +41,9 @@ for (let b = 0; b < EVENTS / BATCH; b++) {
 }
 transport.headSeq = seq;
 const s = new Session();
-const post = (m: string) => new Promise<{ profile?: unknown }>((res, rej) => s.post(m, (e, r) => (e ? rej(e) : res(r as { profile?: unknown }))));
+const post = (m: string, params?: object) => new Promise<{ profile?: unknown }>((res, rej) => s.post(m, params, (e, r) => (e ? rej(e) : res(r as { profile?: unknown }))));
 if (profile) { s.connect(); await post('Profiler.enable'); await post('Profiler.start'); }
+if (heap) { s.connect(); await post('HeapProfiler.enable'); await post('HeapProfiler.startSampling', { samplingInterval: 4096, includeObjectsCollectedByMajorGC: true, includeObjectsCollectedByMinorGC: true }); }
 const t0 = process.hrtime.bigint();
 const cpu0 = process.cpuUsage();
 for (const data of messages) {
@@ -52,6 +55,7 @@ if (mode === 'observed' && held < HISTORY + EVENTS) await new Promise<void>((res
 const ms = Number(process.hrtime.bigint() - t0) / 1e6;
 const cpu = process.cpuUsage(cpu0);
 const cpuUs = (cpu.user + cpu.system) / EVENTS;
+if (heap) writeFileSync(path.join(tmpdir(), `stream-${mode}.heapprofile`), JSON.stringify((await post('HeapProfiler.stopSampling')).profile));
 if (profile) writeFileSync(path.join(tmpdir(), `stream-${mode}.cpuprofile`), JSON.stringify((await post('Profiler.stop')).profile));
 // CPU time (all threads, GC helpers included) moves less than wall time when other work shares the cores.
 console.log(`${mode}: ${((EVENTS / ms) * 1000).toFixed(0)} events/s, ${((ms * 1000) / EVENTS).toFixed(2)} µs/event wall, ${cpuUs.toFixed(2)} µs/event CPU, held ${held}`);
