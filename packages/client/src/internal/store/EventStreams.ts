@@ -62,7 +62,8 @@ export class EventStreams {
           break;
         }
         case 'messageAdded':
-          this.messageAdded.next(action.message);
+          // Unobserved, a Subject's next still walks its (empty) observer list: an iterator per event (PERF-2).
+          if (this.messageAdded.observed) this.messageAdded.next(action.message);
           break;
         case 'messageUpdated':
           this.messageUpdated.next({ message: action.message, updateReasons: action.updateReasons });
