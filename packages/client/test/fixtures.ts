@@ -45,6 +45,8 @@ export function participant(conversationSid: string, identity: string, over: Par
     identity,
     role: 'member',
     roleSid: over.role === 'admin' ? 'RL00000000000000000000000000000002' : 'RL00000000000000000000000000000001',
+    type: 'chat',
+    messagingBinding: null,
     attributes: {},
     lastReadMessageIndex: null,
     lastReadAt: null,

@@ -1,5 +1,5 @@
 import { DEFAULT_ROLE_SIDS } from './roles.js';
-import type { ReactionSummary, ConversationState, Conversation, JsonValue, Media, Message, Participant, ParticipantRole, NotificationLevel, User } from '@rx-conversations/protocol';
+import type { MessagingBinding, ParticipantType, ReactionSummary, ConversationState, Conversation, JsonValue, Media, Message, Participant, ParticipantRole, NotificationLevel, User } from '@rx-conversations/protocol';
 
 /** A `conversations` row. */
 export interface ConversationRow {
@@ -33,6 +33,9 @@ export interface ParticipantRow {
   identity: string;
   /** The sid of the participant's conversation role (ADMIN-4). */
   role: string;
+  /** PARITY-2: `chat`, or a bridged kind whose `identity` is the address and `binding` a JSON `MessagingBinding`. */
+  type: ParticipantType;
+  binding: string | null;
   attributes: string;
   notification_level: NotificationLevel;
   last_read_message_index: number | null;
@@ -154,6 +157,8 @@ export function toParticipant(row: ParticipantRow): Participant {
     identity: row.identity,
     role: roleName(row.role),
     roleSid: row.role,
+    type: row.type,
+    messagingBinding: row.binding === null ? null : (JSON.parse(row.binding) as MessagingBinding),
     attributes: parse(row.attributes),
     lastReadMessageIndex: row.last_read_message_index,
     lastReadAt: row.last_read_at,

@@ -124,6 +124,30 @@ export const messageOps: OpHandlers<
   },
 };
 
+/**
+ * Hands a new message to the app's bridge once per non-chat recipient (PARITY-2), in the message's own
+ * transaction: the outbox delivers it at least once, signed like every webhook. The author, when bridged
+ * (an inbound message), does not get their own message back.
+ */
+function* bridgeMessage(url: string, batch: WriteBatch, row: MessageRow): Step<void> {
+  const recipients = yield* batch.tx.bridgedParticipants(row.conversation_sid);
+  if (recipients.length === 0) return;
+  const fields = yield* messageWebhookFields(batch.tx, row);
+  for (const recipient of recipients) {
+    if (recipient.identity === row.author) continue;
+    const binding = JSON.parse(recipient.binding!) as { address: string; proxyAddress: string | null; projectedAddress: string | null };
+    yield* batch.deliver(url, {
+      EventType: 'onMessageForBinding',
+      ...fields,
+      RecipientParticipantSid: recipient.sid,
+      RecipientType: recipient.type,
+      'MessagingBinding.Address': binding.address,
+      'MessagingBinding.ProxyAddress': binding.proxyAddress ?? '',
+      'MessagingBinding.ProjectedAddress': binding.projectedAddress ?? '',
+    });
+  }
+}
+
 /** How many identities a reaction summary names: enough for "Ann, Bob and 12 others". */
 const SUMMARY_IDENTITIES = 3;
 
@@ -252,6 +276,7 @@ export function* postMessage(core: Core, batch: WriteBatch, conversation: Conver
     updated = shown;
   }
   yield* batch.webhook('onMessageAdded', conversation.sid, () => messageWebhookFields(batch.tx, row));
+  if (core.bridgeUrl !== undefined) yield* bridgeMessage(core.bridgeUrl, batch, row);
   batch.afterCommit(function* () {
     core.pushNewMessage(updated, added);
   });

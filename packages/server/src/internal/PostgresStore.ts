@@ -285,9 +285,10 @@ class PgTx implements StoreTx {
     const inserted = yield* this.first<{ id: number }>(
       'insertParticipant',
       `INSERT INTO participants (sid, conversation_sid, identity, role, attributes, notification_level, last_read_message_index,
-        last_read_at, joined_at, updated_at, version) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) RETURNING id`,
+        last_read_at, joined_at, updated_at, version, type, binding) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)
+        RETURNING id`,
       [row.sid, row.conversation_sid, row.identity, row.role, row.attributes, row.notification_level, row.last_read_message_index,
-        row.last_read_at, row.joined_at, row.updated_at, row.version],
+        row.last_read_at, row.joined_at, row.updated_at, row.version, row.type, row.binding],
     );
     return { ...row, id: inserted!.id };
   }
@@ -299,6 +300,10 @@ class PgTx implements StoreTx {
         last_read_at = $6, updated_at = $7, version = $8 WHERE id = $1`,
       [row.id, row.role, row.attributes, row.notification_level, row.last_read_message_index, row.last_read_at, row.updated_at, row.version],
     );
+  }
+
+  bridgedParticipants(conversationSid: string): Step<ParticipantRow[]> {
+    return this.rows('bridgedParticipants', `SELECT * FROM participants WHERE conversation_sid = $1 AND type != 'chat' ORDER BY id`, [conversationSid]);
   }
 
   *deleteParticipant(id: number): Step<void> {

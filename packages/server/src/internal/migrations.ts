@@ -255,4 +255,13 @@ export const MIGRATIONS: ReadonlyArray<(db: Database) => void> = [
       CREATE INDEX reactions_by_identity ON reactions (conversation_sid, identity, idx);
     `);
   },
+  // Non-chat participants (PARITY-2): SMS, WhatsApp or email addresses reached through the app's bridge;
+  // their identity is the address, and the bridge finds them by the partial index.
+  (db) => {
+    db.exec(`
+      ALTER TABLE participants ADD COLUMN type TEXT NOT NULL DEFAULT 'chat';
+      ALTER TABLE participants ADD COLUMN binding TEXT;
+      CREATE INDEX participants_bridged ON participants (conversation_sid, id) WHERE type != 'chat';
+    `);
+  },
 ];

@@ -234,6 +234,13 @@ export const PG_MIGRATIONS: readonly string[] = [
   CREATE INDEX reactions_in_order ON reactions (conversation_sid, idx, emoji, id);
   CREATE INDEX reactions_by_identity ON reactions (conversation_sid, identity, idx);
   `,
+  // Non-chat participants (PARITY-2): SMS, WhatsApp or email addresses reached through the app's bridge;
+  // their identity is the address, and the bridge finds them by the partial index.
+  `
+  ALTER TABLE participants ADD COLUMN type TEXT NOT NULL DEFAULT 'chat';
+  ALTER TABLE participants ADD COLUMN binding TEXT;
+  CREATE INDEX participants_bridged ON participants (conversation_sid, id) WHERE type != 'chat';
+  `,
 ];
 
 /**

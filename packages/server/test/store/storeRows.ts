@@ -32,6 +32,8 @@ export function participantRow(conversationSid: string, identity: string, fields
     conversation_sid: conversationSid,
     identity,
     role: 'member',
+    type: 'chat',
+    binding: null,
     attributes: '{}',
     notification_level: 'default',
     last_read_message_index: null,

@@ -511,11 +511,30 @@ export async function createRestApi(options: RestApiOptions): Promise<RestApi> {
     // Participants
     api.post<{ Params: Params; Body: Body }>(
       '/Conversations/:conversation/Participants',
-      { schema: { body: form({ Identity: text, Attributes: text, RoleSid: text }, ['Identity']) } },
+      {
+        schema: {
+          body: form({
+            Identity: text,
+            Attributes: text,
+            RoleSid: text,
+            'MessagingBinding.Address': text,
+            'MessagingBinding.ProxyAddress': text,
+            'MessagingBinding.ProjectedAddress': text,
+          }),
+        },
+      },
       async (request, reply) => {
         const b = request.body ?? {};
-        const fields = { identity: identityChecked(b['Identity']!, 'Identity'), roleSid: b['RoleSid'], attributes: attributesOf(b['Attributes']) };
-        check('participants.add', { sid: 'CH', ...fields });
+        const address = b['MessagingBinding.Address'];
+        if ((b['Identity'] === undefined) === (address === undefined)) {
+          throw new RestError(400, TWILIO_CODES.invalidParameter, 'Invalid parameter: give Identity (a chat participant) or MessagingBinding.Address (SMS, WhatsApp, email), not both');
+        }
+        const common = { roleSid: b['RoleSid'], attributes: attributesOf(b['Attributes']) };
+        check('participants.add', { sid: 'CH', identity: 'x', ...common });
+        const fields =
+          address === undefined
+            ? { identity: identityChecked(b['Identity']!, 'Identity'), ...common }
+            : { messagingBinding: { address, proxyAddress: b['MessagingBinding.ProxyAddress'], projectedAddress: b['MessagingBinding.ProjectedAddress'] }, ...common };
         const row = await settle(accountOps.addParticipant(callerOf(request), request.params['conversation']!, fields));
         return reply.status(201).send(participantResource(scopeOf(request), row));
       },

@@ -48,6 +48,13 @@ function timersOf(row: ConversationRow): Record<string, string> {
   };
 }
 
+/** Twilio's `messaging_binding` of a non-chat participant (PARITY-2); null for chat participants. */
+function bindingResource(row: ParticipantRow): Record<string, string | null> | null {
+  if (row.binding === null) return null;
+  const binding = JSON.parse(row.binding) as { address: string; proxyAddress: string | null; projectedAddress: string | null };
+  return { type: row.type, address: binding.address, proxy_address: binding.proxyAddress, projected_address: binding.projectedAddress };
+}
+
 /** A participant as Twilio's Participant resource (chat participants: no messaging binding). */
 export function participantResource(scope: ResourceScope, row: ParticipantRow): Record<string, unknown> {
   return {
@@ -55,9 +62,10 @@ export function participantResource(scope: ResourceScope, row: ParticipantRow): 
     chat_service_sid: scope.serviceSid,
     conversation_sid: row.conversation_sid,
     sid: row.sid,
-    identity: row.identity,
+    // Twilio shows no identity for SMS, WhatsApp or email participants, only their binding.
+    identity: row.type === 'chat' ? row.identity : null,
     attributes: row.attributes,
-    messaging_binding: null,
+    messaging_binding: bindingResource(row),
     role_sid: row.role,
     date_created: twilioDate(row.joined_at),
     date_updated: twilioDate(row.updated_at),
