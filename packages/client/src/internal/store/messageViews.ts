@@ -177,6 +177,9 @@ function makeView(m: Message): SentMessage {
     updatedAt: m.updatedAt,
     idempotencyKey: m.idempotencyKey,
     version: m.version,
+    // Optional fields stay absent when the message has none (undefined here reads the same).
+    replyTo: m.replyTo,
+    reactions: m.reactions,
     status: 'sent',
     key: m.idempotencyKey ?? m.sid,
   };
