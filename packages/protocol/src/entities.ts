@@ -92,6 +92,12 @@ export interface Message extends Versioned {
   readonly conversationSid: string;
   readonly index: number;
   readonly author: string;
+  /** The author's participant sid when the message was sent; null when the author was not a participant (a backend's `system`). */
+  readonly participantSid: string | null;
+  /** `media` when it has attachments, `text` otherwise (Twilio's `type`). */
+  readonly type: 'text' | 'media';
+  /** Who last changed its body or attributes (the author, an admin, the backend's `system`); null until someone does. */
+  readonly lastUpdatedBy: string | null;
   readonly body: string | null;
   readonly attributes: JsonValue;
   readonly createdAt: number;

@@ -60,6 +60,10 @@ export interface MessageRow {
   idempotency_key: string | null;
   /** The attachments as a JSON `Media[]`, or null when there are none (MEDIA-2). */
   media: string | null;
+  /** The author's participant sid when sent, or null (PARITY-3). */
+  participant_sid: string | null;
+  /** Who last changed its body or attributes, or null (PARITY-3). */
+  last_updated_by: string | null;
   /** The index of the message it replies to, or null (PARITY-3). */
   reply_to: number | null;
   /** The reaction summaries as a JSON `ReactionSummary[]`, or null when there are none (PARITY-3). */
@@ -175,6 +179,9 @@ export function toMessage(row: MessageRow): Message {
     conversationSid: row.conversation_sid,
     index: row.idx,
     author: row.author,
+    participantSid: row.participant_sid,
+    type: row.media === null ? 'text' : 'media',
+    lastUpdatedBy: row.last_updated_by,
     body: row.body,
     attributes: parse(row.attributes),
     createdAt: row.created_at,

@@ -220,7 +220,7 @@ export const accountOps = {
     return yield* write(caller, 'messages.update', { conversationId, messageSid, changes }, function* (batch) {
       const conversation = yield* findConversationById(batch.tx, conversationId);
       requireOpen(conversation);
-      return yield* editMessage(batch, yield* findMessageById(batch.tx, conversation, messageSid), changes);
+      return yield* editMessage(batch, yield* findMessageById(batch.tx, conversation, messageSid), changes, ACCOUNT_AUTHOR);
     });
   },
 

@@ -152,10 +152,11 @@ function createTx(db: Database, retention: RetentionLimits): StoreTx {
     getMessageBySid: p<[string, string], MessageRow>('SELECT * FROM messages WHERE sid = ? AND conversation_sid = ?'),
     getMessage: p<[string, number], MessageRow>('SELECT * FROM messages WHERE conversation_sid = ? AND idx = ?'),
     insertMessage: p<[MessageRow]>(`INSERT INTO messages (conversation_sid, idx, sid, author, body, attributes, created_at,
-      updated_at, version, removed, idempotency_key, media, reply_to, reactions) VALUES (@conversation_sid, @idx, @sid, @author,
-      @body, @attributes, @created_at, @updated_at, @version, @removed, @idempotency_key, @media, @reply_to, @reactions)`),
+      updated_at, version, removed, idempotency_key, media, reply_to, reactions, participant_sid, last_updated_by)
+      VALUES (@conversation_sid, @idx, @sid, @author, @body, @attributes, @created_at, @updated_at, @version, @removed,
+      @idempotency_key, @media, @reply_to, @reactions, @participant_sid, @last_updated_by)`),
     updateMessage: p<[MessageRow]>(`UPDATE messages SET body = @body, attributes = @attributes, updated_at = @updated_at,
-      version = @version, removed = @removed, media = @media, reactions = @reactions
+      version = @version, removed = @removed, media = @media, reactions = @reactions, last_updated_by = @last_updated_by
       WHERE conversation_sid = @conversation_sid AND idx = @idx`),
     addReaction: p<[string, number, string, string, number]>(`INSERT OR IGNORE INTO reactions (conversation_sid, idx, emoji, identity, created_at)
       VALUES (?, ?, ?, ?, ?)`),

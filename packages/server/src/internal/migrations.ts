@@ -264,4 +264,14 @@ export const MIGRATIONS: ReadonlyArray<(db: Database) => void> = [
       CREATE INDEX participants_bridged ON participants (conversation_sid, id) WHERE type != 'chat';
     `);
   },
+  // Messages keep their author's participant sid (the admin API and Twilio's SDKs show it) and who
+  // last edited them (PARITY-3). Messages written before learn their author's sid if still a participant.
+  (db) => {
+    db.exec(`
+      ALTER TABLE messages ADD COLUMN participant_sid TEXT;
+      ALTER TABLE messages ADD COLUMN last_updated_by TEXT;
+      UPDATE messages SET participant_sid = (SELECT p.sid FROM participants p
+        WHERE p.conversation_sid = messages.conversation_sid AND p.identity = messages.author);
+    `);
+  },
 ];

@@ -75,8 +75,8 @@ export function participantResource(scope: ResourceScope, row: ParticipantRow): 
   };
 }
 
-/** A message as Twilio's Message resource; `participant_sid` is the author's, null for `system`. */
-export function messageResource(scope: ResourceScope, row: MessageRow, participantSid: string | null): Record<string, unknown> {
+/** A message as Twilio's Message resource; `participant_sid` is the author's when sent, null for `system`. */
+export function messageResource(scope: ResourceScope, row: MessageRow): Record<string, unknown> {
   const url = `${conversationsUrl(scope)}/${row.conversation_sid}/Messages/${row.sid}`;
   return {
     account_sid: scope.accountSid,
@@ -92,7 +92,7 @@ export function messageResource(scope: ResourceScope, row: MessageRow, participa
         ? null
         : (JSON.parse(row.media) as Media[]).map((m) => ({ sid: m.sid, size: m.size, content_type: m.contentType, filename: m.filename, category: 'media' })),
     attributes: row.attributes,
-    participant_sid: participantSid,
+    participant_sid: row.participant_sid,
     date_created: twilioDate(row.created_at),
     date_updated: twilioDate(row.updated_at),
     delivery: null,
