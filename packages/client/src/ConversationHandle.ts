@@ -370,6 +370,24 @@ export class ConversationHandle {
     };
   }
 
+  /**
+   * Who has read the message at `index` (PARITY-3): the identities of the other participants whose
+   * read horizon reached it, in roster order. Derived from the roster's read horizons, so it costs no
+   * request beyond the roster's (read once, then live); emits again only when the list changes.
+   */
+  readBy$(index: number): Observable<readonly string[]> {
+    const me = this.runtime.session.identity;
+    let last: readonly string[] = [];
+    return this.participants$.pipe(
+      map((participants) => {
+        const readers = participants.filter((p) => p.identity !== me && p.lastReadMessageIndex !== null && p.lastReadMessageIndex >= index).map((p) => p.identity);
+        if (readers.length !== last.length || readers.some((r, i) => r !== last[i])) last = readers;
+        return last;
+      }),
+      distinctUntilChanged(),
+    );
+  }
+
   // ───────────────────────────── participants ─────────────────────────────
 
   /** A participant by identity (PARITY-2), from the roster (read once if nobody observes it); rejects with `participant_not_found`. */

@@ -80,6 +80,24 @@ describe('the Twilio features the client was missing (PARITY-1..4)', () => {
     window.unsubscribe();
   });
 
+  it('PARITY-3: readBy$ follows the other participants\' read horizons, live from the roster', async () => {
+    const c = await alice.createConversation({ friendlyName: 'Receipts' });
+    await c.add('bob');
+    const first = await c.sendMessage('one');
+    const second = await c.sendMessage('two');
+    const seen: Array<readonly string[]> = [];
+    const watching = c.readBy$(first.index).subscribe((readers) => seen.push(readers));
+    await waitUntil(c.readBy$(first.index), (r) => r.length === 0, 'nobody has read it yet');
+    await bob.conversation(c.sid).advanceLastReadMessageIndex(second.index);
+    expect(await waitUntil(c.readBy$(first.index), (r) => r.length === 1, 'bob read it')).toEqual(['bob']);
+    expect(await current(c.readBy$(second.index))).toEqual(['bob']);
+    // Alice's own horizon is not a receipt.
+    await c.setAllMessagesRead();
+    expect(await current(c.readBy$(first.index))).toEqual(['bob']);
+    watching.unsubscribe();
+    expect(seen).toEqual([[], ['bob']]);
+  });
+
   it('PARITY-4: client.user is a synchronous snapshot; watched users are listed and announced as they come and go', async () => {
     expect(alice.user).toMatchObject({ identity: 'alice' });
     const subscribed = firstValueFrom(alice.userSubscribed$.pipe(take(1)));
