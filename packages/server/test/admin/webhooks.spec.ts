@@ -119,6 +119,22 @@ describe('post-event webhooks (ADMIN-2, ADMIN-3)', () => {
     await expect(backend.conversations(sid).webhooks(webhook.sid).fetch()).rejects.toMatchObject({ status: 404 });
   });
 
+  it('ADMIN-3: a receiver that hangs holds up only its own deliveries: another receiver gets every later message meanwhile', async () => {
+    const { hooks: stuck, server, backend } = await serverWithServiceHook(['onMessageAdded'], { webhooks: { timeoutMs: 60_000 } });
+    stuck.answerWith('hang', 'hang', 'hang', 'hang');
+    const healthy = await receiver();
+    const { owner, sid } = await conversationWith(server, ['alice']);
+    await backend.conversations(sid).webhooks.create({ target: 'webhook', 'configuration.url': healthy.url, 'configuration.filters': ['onMessageAdded'] });
+    const bodies = ['one', 'two', 'three'];
+    for (const body of bodies) {
+      await owner.request('messages.send', { sid, body, idempotencyKey: key() });
+      // Each arrives while the stuck receiver still holds every request it got.
+      await healthy.next(1, (h) => h.params['Body'] === body, 5_000);
+    }
+    await stuck.next(3);
+    expect(stuck.hanging).toBe(3);
+  });
+
   it('ADMIN-3: webhooks cannot be configured on a server without an auth token to sign them', async () => {
     const server = await start({ accountSid: ACCOUNT_SID, serviceSid: SERVICE_SID });
     const backend = twilioClientFor(server).conversations.v1;

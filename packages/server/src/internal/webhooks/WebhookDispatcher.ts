@@ -19,6 +19,11 @@ const MAX_BACKOFF_MS = 5 * 60_000;
  */
 const LEASE_MARGIN_MS = 5_000;
 const BATCH = 16;
+/**
+ * Deliveries under way at once, per node. A new one is claimed as soon as one ends, so a receiver that
+ * hangs until its timeout holds up only its own deliveries, never those to other receivers.
+ */
+const MAX_IN_FLIGHT = 64;
 
 /**
  * Sends the outbox of post-event webhooks (ADMIN-3): at least once, signed, retried with back-off, off
@@ -79,15 +84,22 @@ export class WebhookDispatcher {
 
   private async pass(): Promise<void> {
     for (;;) {
+      // Full: the next delivery to end wakes the dispatcher again.
+      const room = Math.min(BATCH, MAX_IN_FLIGHT - this.inFlight.size);
+      if (room <= 0 || this.closed) return;
       const now = this.core.clock();
       const leaseUntil = now + this.options.timeoutMs + LEASE_MARGIN_MS;
-      const due = await run(this.core.store.write((tx) => tx.claimDeliveries(now, leaseUntil, BATCH)));
+      const due = await run(this.core.store.write((tx) => tx.claimDeliveries(now, leaseUntil, room)));
       for (const delivery of due) {
-        const sending = this.deliver(delivery).finally(() => this.inFlight.delete(sending));
+        const sending = this.deliver(delivery)
+          .catch((err: unknown) => this.logger.error({ err }, 'webhook delivery failed'))
+          .finally(() => {
+            this.inFlight.delete(sending);
+            if (this.inFlight.size === MAX_IN_FLIGHT - 1 || due.length === room) this.wake();
+          });
         this.inFlight.add(sending);
       }
-      await Promise.all(this.inFlight);
-      if (due.length < BATCH || this.closed) return;
+      if (due.length < room) return;
     }
   }
 
