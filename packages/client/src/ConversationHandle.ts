@@ -131,7 +131,7 @@ export class ConversationHandle {
     private readonly runtime: StoreRuntime,
   ) {
     const store = runtime.store;
-    this.views = new MessageViews((pending) => this.resend(pending));
+    this.views = new MessageViews((pending) => this.resend(pending), (m) => runtime.myReactions.of(m));
     this.state$ = store.conversations.select(sid).pipe(map((c) => c ?? null));
     this.messages$ = store.windows.select(sid).pipe(
       coalesceLarge(coalesceDelay, runtime.scheduler, this.settled),
@@ -348,6 +348,8 @@ export class ConversationHandle {
 
   private async reaction(op: 'messages.react' | 'messages.unreact', index: number, emoji: string): Promise<Message> {
     const message = await this.runtime.request(op, { sid: this.sid, index, emoji, idempotencyKey: newIdempotencyKey() }, { idempotent: true });
+    // Also when its event came first (it does: events precede the reply) or never will (no change).
+    this.runtime.myReactions.changed(this.sid, index, emoji, op === 'messages.react');
     this.runtime.dispatch([{ type: 'messageFetched', message }]);
     this.settled.next();
     return message;

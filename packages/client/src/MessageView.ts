@@ -1,4 +1,4 @@
-import type { JsonValue, Message } from '@rx-conversations/protocol';
+import type { JsonValue, Message, ReactionSummary } from '@rx-conversations/protocol';
 import type { ConversationsError } from './ConversationsError.js';
 
 /** Where a message in `messages$` stands (STORE-7). */
@@ -9,9 +9,17 @@ export type MessageStatus = 'sending' | 'sent' | 'failed';
  * the same from the optimistic copy to the confirmed message (use it as a list key).
  */
 export interface SentMessage extends Message {
+  /** The reaction summaries, each saying whether this user is among the reactors (PARITY-3). */
+  readonly reactions?: readonly ReactionView[];
   readonly status: 'sent';
   /** The idempotency key the message was sent with (its sid when it has none). */
   readonly key: string;
+}
+
+/** One emoji's reactions to a message, as this user sees them (PARITY-3). */
+export interface ReactionView extends ReactionSummary {
+  /** Whether this user reacted with this emoji (the summary names only the first few reactors). */
+  readonly reactedByMe: boolean;
 }
 
 /** Fields of an optimistic message that the server has not confirmed yet. */

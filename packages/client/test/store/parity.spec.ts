@@ -62,9 +62,24 @@ describe('the Twilio features the client was missing (PARITY-1..4)', () => {
     await c.react(sent.index, '🚀');
     const reactionsOf = (ms: readonly MessageView[]) => ms.find((m): m is SentMessage => m.status === 'sent' && m.index === sent.index)?.reactions;
     const shown = await waitUntil(c.messages$, (ms) => reactionsOf(ms)?.[0]?.count === 2, 'two reactions');
-    expect(reactionsOf(shown)).toEqual([{ emoji: '🚀', count: 2, identities: ['bob', 'alice'] }]);
+    expect(reactionsOf(shown)).toEqual([{ emoji: '🚀', count: 2, identities: ['bob', 'alice'], reactedByMe: true }]);
     await c.unreact(sent.index, '🚀');
-    await waitUntil(c.messages$, (ms) => reactionsOf(ms)?.[0]?.count === 1, 'one reaction left');
+    const after = await waitUntil(c.messages$, (ms) => reactionsOf(ms)?.[0]?.count === 1, 'one reaction left');
+    expect(reactionsOf(after)).toEqual([{ emoji: '🚀', count: 1, identities: ['bob'], reactedByMe: false }]);
+    // Bob's side knows his own, live, and so does a client that reads the page afresh.
+    const bobWindow = bobSide.messages$.subscribe();
+    const bobSees = await waitUntil(bobSide.messages$, (ms) => ms.some((m) => m.status === 'sent' && m.index === sent.index), "bob's window");
+    expect(bobSees.find((m): m is SentMessage => m.status === 'sent' && m.index === sent.index)!.reactions).toEqual([{ emoji: '🚀', count: 1, identities: ['bob'], reactedByMe: true }]);
+    bobWindow.unsubscribe();
+    // Four others react: the summary names three, and alice still knows she is one of them.
+    for (const other of ['carol', 'dave', 'erin']) {
+      const { client } = await h.client(other);
+      await alice.conversation(c.sid).add(other);
+      await client.conversation(c.sid).react(sent.index, '🚀');
+    }
+    await c.react(sent.index, '🚀');
+    const many = await waitUntil(c.messages$, (ms) => reactionsOf(ms)?.[0]?.count === 5, 'five reactions');
+    expect(reactionsOf(many)).toEqual([{ emoji: '🚀', count: 5, identities: ['bob', 'carol', 'dave'], reactedByMe: true }]);
     await expect(c.react(sent.index, 'not an emoji')).rejects.toBeInstanceOf(ConversationsError);
 
     const replies = [];

@@ -9,7 +9,8 @@ import { fromCall } from '../fromCall.js';
 import { Store, type AppliedBatch } from './Store.js';
 import type { StoreAction } from './StoreAction.js';
 import { conversationKeyOf, entryOf } from './actionCatalog.js';
-import { routeFrames } from './routeFrames.js';
+import { routeFrames, type OnReaction } from './routeFrames.js';
+import { MyReactions } from './MyReactions.js';
 import { EventStreams } from './EventStreams.js';
 import { crGet } from './chunkedRecord.js';
 import { highestIndex, lowestIndex } from './messageWindow.js';
@@ -64,6 +65,11 @@ const SYNC_RETRY = { initialDelayMs: 1_000, maxDelayMs: 60_000, multiplier: 2, j
 export class StoreRuntime {
   readonly store: Store;
   readonly events = new EventStreams();
+  /** This user's own reactions (PARITY-3): what makes `reactedByMe` in message views. */
+  readonly myReactions = new MyReactions();
+  private readonly noteReaction: OnReaction = (message, reaction) => {
+    if (reaction.identity === this.session.identity) this.myReactions.changed(message.conversationSid, message.index, reaction.emoji, reaction.added);
+  };
   readonly discontinuity$ = new Subject<Discontinuity>();
   /** Emits once and completes at shutdown; replays to late subscribers (ROBUST-2). */
   readonly closed$: Observable<void>;
@@ -135,7 +141,7 @@ export class StoreRuntime {
   /** Starts consuming the session. */
   start(): this {
     this.running.add(
-      this.session.inbound$.subscribe((frames) => this.store.dispatch(routeFrames(frames, this.scheduler.now()))),
+      this.session.inbound$.subscribe((frames) => this.store.dispatch(routeFrames(frames, this.scheduler.now(), this.noteReaction))),
     );
     this.running.add(this.session.sessions$.subscribe((start) => this.onSession(start)));
     this.running.add(this.store.applied$.subscribe((batch) => {
@@ -289,6 +295,7 @@ export class StoreRuntime {
           ...windows.map(async (sid) => {
             const page = await this.retrying(() => this.request('messages.list', { sid, pageSize: RESYNC_WINDOW_PAGE, direction: 'backwards' }, { idempotent: true }));
             if (!current()) return;
+            this.myReactions.fromPage(sid, page);
             this.dispatch([
               { type: 'messagesPageLoaded', conversationSid: sid, items: page.items, direction: 'backwards', reset: true, hasMore: page.hasMore, anchor: null, asOfSeq: page.asOfSeq },
             ]);
@@ -395,6 +402,7 @@ export class StoreRuntime {
       this.dispatch([{ type: 'pageSettled', conversationSid: sid, direction }]);
       throw error;
     }
+    this.myReactions.fromPage(sid, page);
     this.dispatch([
       { type: 'messagesPageLoaded', conversationSid: sid, items: page.items, direction, reset: false, hasMore: page.hasMore, anchor, asOfSeq: page.asOfSeq },
       { type: 'pageSettled', conversationSid: sid, direction },
@@ -583,6 +591,7 @@ export class StoreRuntime {
     this.timers.unsubscribe();
     this.store.complete();
     this.events.complete();
+    this.myReactions.clear();
     this.discontinuity$.complete();
     for (const s of this.invalidations.values()) s.complete();
     this.invalidations.clear();

@@ -1,5 +1,5 @@
-import type { Message } from '@rx-conversations/protocol';
-import type { FailedMessage, MessageView, SendingMessage, SentMessage } from '../../MessageView.js';
+import type { Message, ReactionSummary } from '@rx-conversations/protocol';
+import type { FailedMessage, MessageView, ReactionView, SendingMessage, SentMessage } from '../../MessageView.js';
 import { CHUNK_SIZE, type MessageChunk, type MessageWindow, type PendingSend } from './StoreState.js';
 import { isTombstone } from './messageWindow.js';
 
@@ -34,7 +34,11 @@ export class MessageViews {
   /** The window whose chunks `lastArray` was assembled from (undefined: it is empty). */
   private lastAssembled: MessageWindow | undefined;
 
-  constructor(private readonly retry: (pending: PendingSend) => Promise<SentMessage>) {}
+  /** `mineOf` says which emoji this user reacted with on a message (PARITY-3). */
+  constructor(
+    private readonly retry: (pending: PendingSend) => Promise<SentMessage>,
+    private readonly mineOf: (message: Message) => readonly string[] | undefined = () => undefined,
+  ) {}
 
   /**
    * The view of a confirmed message: the one `messages$` shows when `window` holds this very message,
@@ -45,7 +49,7 @@ export class MessageViews {
     const chunk = window?.chunks[chunkNo - window.base];
     const slot = message.index - chunkNo * CHUNK_SIZE;
     if (chunk != null && chunk[slot] === message) return this.viewsOf(chunk, chunkNo).slots[slot]!;
-    return makeView(message);
+    return makeView(message, this.mineOf);
   }
 
   /** The array for `window`; the same array as last time when the window did not change. */
@@ -114,7 +118,7 @@ export class MessageViews {
         const e = chunk[i];
         let view: SentMessage | undefined;
         if (e != null && !isTombstone(e)) {
-          view = previous !== undefined && previous.chunk[i] === e ? previous.slots[i]! : makeView(e);
+          view = previous !== undefined && previous.chunk[i] === e ? previous.slots[i]! : makeView(e, this.mineOf);
           list.push(view);
         }
         slots.push(view);
@@ -165,7 +169,7 @@ export class MessageViews {
  * much, and a new required field of `Message` fails to compile here rather than going missing. Not frozen
  * (immutable by contract, like the rest of the store): freezing doubled the cost of a view.
  */
-function makeView(m: Message): SentMessage {
+function makeView(m: Message, mineOf: (message: Message) => readonly string[] | undefined): SentMessage {
   return {
     sid: m.sid,
     conversationSid: m.conversationSid,
@@ -182,8 +186,13 @@ function makeView(m: Message): SentMessage {
     version: m.version,
     // Optional fields stay absent when the message has none (undefined here reads the same).
     replyTo: m.replyTo,
-    reactions: m.reactions,
+    reactions: m.reactions === undefined ? undefined : reactionViews(m.reactions, mineOf(m)),
     status: 'sent',
     key: m.idempotencyKey ?? m.sid,
   };
+}
+
+/** The summaries with whether this user is among the reactors of each. */
+function reactionViews(summaries: readonly ReactionSummary[], mine: readonly string[] | undefined): ReactionView[] {
+  return summaries.map((s) => ({ emoji: s.emoji, count: s.count, identities: s.identities, reactedByMe: mine?.includes(s.emoji) ?? false }));
 }

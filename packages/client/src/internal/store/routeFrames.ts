@@ -1,4 +1,4 @@
-import type { EventFrame, SignalFrame } from '@rx-conversations/protocol';
+import type { EventFrame, Message, SignalFrame } from '@rx-conversations/protocol';
 import type { InboundFrame } from '../Session.js';
 import type { StoreAction } from './StoreAction.js';
 
@@ -7,16 +7,19 @@ import type { StoreAction } from './StoreAction.js';
  * nothing else (STORE-1). `now` stamps ephemeral signals (typing expiry is measured from it).
  * Unknown kinds from a newer server are skipped, not fatal.
  */
-export function routeFrames(frames: readonly InboundFrame[], now: number): StoreAction[] {
+export function routeFrames(frames: readonly InboundFrame[], now: number, onReaction?: OnReaction): StoreAction[] {
   const actions: StoreAction[] = [];
   for (const frame of frames) {
-    const action = frame.type === 'ev' ? routeEvent(frame) : routeSignal(frame, now);
+    const action = frame.type === 'ev' ? routeEvent(frame, onReaction) : routeSignal(frame, now);
     if (action !== undefined) actions.push(action);
   }
   return actions;
 }
 
-function routeEvent(frame: EventFrame): StoreAction | undefined {
+/** Told of each reaction that came or went (PARITY-3), before its event is applied. */
+export type OnReaction = (message: Message, reaction: { readonly emoji: string; readonly identity: string; readonly added: boolean }) => void;
+
+function routeEvent(frame: EventFrame, onReaction: OnReaction | undefined): StoreAction | undefined {
   const seq = frame.seq;
   // Narrow through a helper per kind: `frame.data` is a union keyed by `frame.kind`.
   const f = frame as EventFrame<any>;
@@ -30,6 +33,7 @@ function routeEvent(frame: EventFrame): StoreAction | undefined {
     case 'messageAdded':
       return { type: 'messageAdded', seq, message: f.data.message };
     case 'messageUpdated':
+      if (f.data.reaction !== undefined) onReaction?.(f.data.message, f.data.reaction);
       return { type: 'messageUpdated', seq, message: f.data.message, updateReasons: f.data.updateReasons };
     case 'messageRemoved':
       return {
