@@ -356,6 +356,23 @@ export class ConversationHandle {
   }
 
   /**
+   * The replies to the message at `index` among the messages `messages$` holds, live (PARITY-3):
+   * observing it observes the window, so replies arrive as they are sent. Older replies than the window
+   * holds are read with {@link getThread}.
+   */
+  thread$(index: number): Observable<readonly SentMessage[]> {
+    let last: readonly SentMessage[] = [];
+    return this.messages$.pipe(
+      map((messages) => {
+        const replies = messages.filter((m): m is SentMessage => m.status === 'sent' && m.replyTo === index);
+        if (replies.length !== last.length || replies.some((r, i) => r !== last[i])) last = replies;
+        return last;
+      }),
+      distinctUntilChanged(),
+    );
+  }
+
+  /**
    * The replies to the message at `index` (PARITY-3), newest page first like {@link getMessages}:
    * `prevPage()` goes to older replies. Replies are messages of this conversation, so they also appear
    * in `messages$`, each with `replyTo`.

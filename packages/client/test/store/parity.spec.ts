@@ -92,6 +92,9 @@ describe('the Twilio features the client was missing (PARITY-1..4)', () => {
     const older = await newest.prevPage();
     expect(older.items.map((m) => m.body)).toEqual(['yes']);
     expect(older.hasPrevPage).toBe(false);
+    // The live thread: the replies the window holds, as they come.
+    const live = await waitUntil(c.thread$(sent.index), (t) => t.length === 3, 'three replies in the thread');
+    expect(live.map((m) => m.body)).toEqual(['yes', 'no', 'maybe']);
     window.unsubscribe();
   });
 
