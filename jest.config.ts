@@ -18,6 +18,7 @@ const project = (name: string, dir: string, testMatch: string[]): Config => ({
   testMatch,
   moduleNameMapper: {
     '^@rx-conversations/([a-z-]+)$': '<rootDir>/../../packages/$1/src/index.ts'.replace('../../', dir.includes('/') ? '../../' : '../'),
+    '^@rx-conversations/client/media$': '<rootDir>/../../packages/client/src/media/index.ts'.replace('../../', dir.includes('/') ? '../../' : '../'),
     '^(\\.{1,2}/.*)\\.js$': '$1',
   },
   transform: {

@@ -72,7 +72,8 @@ export interface ConversationsClientOptions extends ClientOptions {
  * @internal
  */
 export type ClientCoreLike = Session &
-  Pick<ClientCore, 'tokenAboutToExpire$' | 'tokenExpired$' | 'connectionError$' | 'updateToken' | 'shutdown'>;
+  Pick<ClientCore, 'tokenAboutToExpire$' | 'tokenExpired$' | 'connectionError$' | 'updateToken' | 'shutdown'> &
+  Partial<Pick<ClientCore, 'token'>>;
 
 function storeSetting(options: ConversationsClientOptions, name: Exclude<keyof typeof DEFAULT_STORE_OPTIONS, 'maxWindowMessages' | 'initialPageSize'>): number {
   const value = (options as unknown as Record<string, unknown>)[name];
@@ -240,7 +241,11 @@ export class ConversationsClient {
     this.typingEnded$ = events.typingEnded.asObservable();
     this.userUpdated$ = events.userUpdated.asObservable();
     this.pushNotification$ = this.pushSubject.asObservable();
-    this.conversationHandles = new HandleCache((sid) => new ConversationHandle(sid, this.runtime));
+    if (options.media !== undefined && typeof options.media?.start !== 'function') {
+      throw new TypeError('ConversationsClient: options.media must come from createMediaSupport() (@rx-conversations/client/media)');
+    }
+    const media = options.media?.start({ url: options.url, token: () => core.token ?? '', scheduler: this.runtime.scheduler, closed$: this.runtime.closed$ });
+    this.conversationHandles = new HandleCache((sid) => new ConversationHandle(sid, this.runtime, media));
     this.userHandles = new HandleCache<UserHandle>();
     this.push = new PushRegistrar(this.runtime, storage);
   }

@@ -1,5 +1,5 @@
 import type { Message } from '@rx-conversations/protocol';
-import type { FailedMessage, MessageView, SendingMessage, SentMessage } from '../../MessageView.js';
+import type { FailedMessage, LocalMedia, MessageView, SendingMessage, SentMessage } from '../../MessageView.js';
 import { CHUNK_SIZE, type MessageChunk, type MessageWindow, type PendingSend } from './StoreState.js';
 import { isTombstone } from './messageWindow.js';
 
@@ -34,7 +34,11 @@ export class MessageViews {
   /** The window whose chunks `lastArray` was assembled from (undefined: it is empty). */
   private lastAssembled: MessageWindow | undefined;
 
-  constructor(private readonly retry: (pending: PendingSend) => Promise<SentMessage>) {}
+  constructor(
+    private readonly retry: (pending: PendingSend) => Promise<SentMessage>,
+    /** The attachments of an optimistic message, which live beside the store (MEDIA-1). */
+    private readonly localMedia: (key: string) => readonly LocalMedia[] | undefined = () => undefined,
+  ) {}
 
   /**
    * The view of a confirmed message: the one `messages$` shows when `window` holds this very message,
@@ -138,6 +142,7 @@ export class MessageViews {
   private localView(p: PendingSend): SendingMessage | FailedMessage {
     let view = this.local.get(p);
     if (view === undefined) {
+      const media = this.localMedia(p.idempotencyKey);
       const base = {
         key: p.idempotencyKey,
         sid: null,
@@ -150,6 +155,7 @@ export class MessageViews {
         updatedAt: p.createdAt,
         idempotencyKey: p.idempotencyKey,
         version: 0 as const,
+        ...(media === undefined ? {} : { media }),
       };
       view =
         p.status === 'failed' && p.error !== null
@@ -167,7 +173,7 @@ export class MessageViews {
  * (immutable by contract, like the rest of the store): freezing doubled the cost of a view.
  */
 function makeView(m: Message): SentMessage {
-  return {
+  const view: { -readonly [K in keyof SentMessage]: SentMessage[K] } = {
     sid: m.sid,
     conversationSid: m.conversationSid,
     index: m.index,
@@ -181,4 +187,7 @@ function makeView(m: Message): SentMessage {
     status: 'sent',
     key: m.idempotencyKey ?? m.sid,
   };
+  // Only when present (never `media: undefined`), and without a spread on the hot path (MEDIA-2).
+  if (m.media !== undefined) view.media = m.media;
+  return view;
 }
