@@ -21,7 +21,7 @@ import { coalesceLarge } from './internal/store/coalesceLarge.js';
 import { newIdempotencyKey } from './internal/newIdempotencyKey.js';
 import { fromCall } from './internal/fromCall.js';
 import type { MediaInput, TemporaryMediaUrls } from './media/MediaInput.js';
-import type { MediaSession } from './media/MediaSupport.js';
+import type { MediaRuntime } from './media/MediaSupport.js';
 
 /** What `loadOlder` / `loadNewer` resolve with. */
 export interface LoadResult {
@@ -141,7 +141,7 @@ export class ConversationHandle {
   constructor(
     readonly sid: string,
     private readonly runtime: StoreRuntime,
-    private readonly media?: MediaSession,
+    private readonly media?: MediaRuntime,
   ) {
     const store = runtime.store;
     this.views = new MessageViews((pending) => this.resend(pending), (key) => media?.viewsOf(key));
@@ -302,7 +302,7 @@ export class ConversationHandle {
       error: null,
     };
     if (this.runtime.isClosed) return Promise.reject(new ConversationsError('client_shut_down'));
-    if (media !== undefined) this.mediaSession().begin(pending.idempotencyKey, media);
+    if (media !== undefined) this.mediaRuntime().begin(pending.idempotencyKey, media);
     this.runtime.dispatch([{ type: 'sendQueued', pending }]);
     this.settled.next();
     return this.transmit(pending, signal);
@@ -349,7 +349,7 @@ export class ConversationHandle {
    */
   async getTemporaryContentUrl(mediaSid: string): Promise<string> {
     this.runtime.assertOpen();
-    return (await this.mediaSession().urls(mediaSid)).url;
+    return (await this.mediaRuntime().urls(mediaSid)).url;
   }
 
   /**
@@ -361,10 +361,10 @@ export class ConversationHandle {
    * conversation.temporaryContentUrl$(media.sid).subscribe(({ url, previewUrl }) => (img.src = previewUrl ?? url));
    */
   temporaryContentUrl$(mediaSid: string): Observable<TemporaryMediaUrls> {
-    return this.mediaSession().urls$(mediaSid);
+    return this.mediaRuntime().urls$(mediaSid);
   }
 
-  private mediaSession(): MediaSession {
+  private mediaRuntime(): MediaRuntime {
     if (this.media === undefined) throw new TypeError('media needs options.media: createMediaSupport() from @rx-conversations/client/media');
     return this.media;
   }

@@ -52,7 +52,9 @@ export interface MediaProgress {
  * }
  */
 export interface LocalMedia {
+  /** The type given to `sendMessage`. */
   readonly contentType: string;
+  /** The name given to `sendMessage`, or null. */
   readonly filename: string | null;
   /** Bytes; null while a stream is still being read. */
   readonly size: number | null;

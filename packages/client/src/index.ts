@@ -23,7 +23,7 @@ export type { SynchronizationStatus } from './SynchronizationStatus.js';
 // ── media (MEDIA-1, MEDIA-2) ──
 // The upload code itself is in `@rx-conversations/client/media` (createMediaSupport).
 export type { MediaData, MediaInput, TemporaryMediaUrls } from './media/MediaInput.js';
-export type { MediaContext, MediaSession, MediaSupport } from './media/MediaSupport.js';
+export type { MediaContext, MediaRuntime, MediaSupport } from './media/MediaSupport.js';
 
 // ── connection, options, errors, logging ──
 export type { ConnectionState } from './ConnectionState.js';

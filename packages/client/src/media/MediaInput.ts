@@ -15,6 +15,7 @@ export interface MediaInput {
   readonly contentType: string;
   /** Shown to the others and used on download; at most 255 characters, no slashes. */
   readonly filename?: string;
+  /** The bytes. */
   readonly data: MediaData;
 }
 

@@ -3,7 +3,7 @@ import { isErrorCode, type Media } from '@rx-conversations/protocol';
 import { ConversationsError } from '../ConversationsError.js';
 import type { LocalMedia, MediaProgress } from '../MessageView.js';
 import type { MediaInput, TemporaryMediaUrls } from './MediaInput.js';
-import type { MediaContext, MediaSession } from './MediaSupport.js';
+import type { MediaContext, MediaRuntime } from './MediaSupport.js';
 import type { MediaHttpAnswer, MediaOptions, MediaTransport } from './MediaTransport.js';
 import { httpMediaTransport } from './httpMediaTransport.js';
 import { checkMediaInputs, sizeOf, uploadBody } from './uploadBody.js';
@@ -55,7 +55,7 @@ export function resolveMediaOptions(options: MediaOptions): ResolvedMediaOptions
  * beside the store (a map keyed by the message's idempotency key, so progress costs no reducer run),
  * and the signed URLs of stored media.
  */
-export class MediaService implements MediaSession {
+export class MediaService implements MediaRuntime {
   private readonly sending = new Map<string, Attachment[]>();
   private readonly inFlight = new Set<AbortController>();
   private readonly transport: MediaTransport;

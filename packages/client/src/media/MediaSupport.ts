@@ -8,13 +8,14 @@ export interface MediaContext {
   readonly url: string | undefined;
   /** The current access token. */
   token(): string;
+  /** The client's scheduler: URL renewals run on it. */
   readonly scheduler: SchedulerLike;
   /** Emits and completes when the client shuts down. */
   readonly closed$: Observable<void>;
 }
 
-/** One client's media: its uploads in progress and its URL requests. */
-export interface MediaSession {
+/** One client's media, started by {@link MediaSupport}: its uploads in progress and its URL requests. */
+export interface MediaRuntime {
   /** Checks the attachments (a `TypeError` for misuse) and starts tracking them under the message's key. */
   begin(key: string, inputs: unknown): readonly LocalMedia[];
   /** The attachments of the optimistic message with this key, if it has any. */
@@ -23,7 +24,9 @@ export interface MediaSession {
   upload(conversationSid: string, key: string, signal: AbortSignal | undefined): Promise<string[]>;
   /** The message is sent: its attachments' progress completes. */
   finish(key: string): void;
+  /** Signed URLs of a stored media. */
   urls(mediaSid: string): Promise<TemporaryMediaUrls>;
+  /** Signed URLs of a stored media, renewed before they expire while subscribed. */
   urls$(mediaSid: string): Observable<TemporaryMediaUrls>;
 }
 
@@ -38,5 +41,5 @@ export interface MediaSession {
  */
 export interface MediaSupport {
   /** Called once by the client's constructor. */
-  start(context: MediaContext): MediaSession;
+  start(context: MediaContext): MediaRuntime;
 }

@@ -3,5 +3,5 @@
 export { createMediaSupport } from './createMediaSupport.js';
 export { httpMediaTransport } from './httpMediaTransport.js';
 export type { MediaHttpAnswer, MediaOptions, MediaTransport, MediaUploadRequest } from './MediaTransport.js';
-export type { MediaContext, MediaSession, MediaSupport } from './MediaSupport.js';
+export type { MediaContext, MediaRuntime, MediaSupport } from './MediaSupport.js';
 export type { MediaData, MediaInput, TemporaryMediaUrls } from './MediaInput.js';
