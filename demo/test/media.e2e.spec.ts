@@ -101,4 +101,26 @@ describe('demo media in headless Chromium', () => {
     const seen = await alice.evaluate(() => (window as unknown as { progressSeen: [number, number][] }).progressSeen);
     expect(seen.filter(([value, max]) => value === max && max > 0).map(([, max]) => max).sort((a, b) => a - b)).toEqual([photo.length, notes.length].sort((a, b) => a - b));
   }, 30_000);
+
+  it('MEDIA-5: a file dropped on the conversation and an image pasted into the composer are sent too', async () => {
+    // Both pages are still in "Photos" from the test above.
+    await alice.evaluate(() => {
+      const dropped = new DataTransfer();
+      dropped.items.add(new File(['dropped text'], 'dropped.txt', { type: 'text/plain' }));
+      document.getElementById('conversation')!.dispatchEvent(new DragEvent('drop', { dataTransfer: dropped, bubbles: true, cancelable: true }));
+    });
+    const pasted = await sharp({ create: { width: 40, height: 30, channels: 3, background: { r: 200, g: 40, b: 90 } } }).png().toBuffer();
+    await alice.evaluate((bytes) => {
+      const clipboard = new DataTransfer();
+      clipboard.items.add(new File([new Uint8Array(bytes)], 'image.png', { type: 'image/png' }));
+      document.querySelector('[data-testid="composer"]')!.dispatchEvent(new ClipboardEvent('paste', { clipboardData: clipboard, bubbles: true, cancelable: true }));
+    }, [...pasted]);
+
+    await bob.getByTestId('media-link').filter({ hasText: 'dropped.txt' }).waitFor(WAIT);
+    await bob.waitForFunction(
+      () => Array.from(document.querySelectorAll<HTMLImageElement>('[data-testid="media-image"]')).some((img) => img.alt === 'image.png' && img.complete && img.naturalWidth === 40),
+      undefined,
+      WAIT,
+    );
+  }, 30_000);
 });
