@@ -18,7 +18,8 @@ const project = (name: string, dir: string, testMatch: string[]): Config => ({
   testMatch,
   moduleNameMapper: {
     '^@rx-conversations/([a-z-]+)$': '<rootDir>/../../packages/$1/src/index.ts'.replace('../../', dir.includes('/') ? '../../' : '../'),
-    '^@rx-conversations/client/media$': '<rootDir>/../../packages/client/src/media/index.ts'.replace('../../', dir.includes('/') ? '../../' : '../'),
+    // Subpath entries (`@rx-conversations/client/persistence`) are `src/<subpath>.ts`.
+    '^@rx-conversations/([a-z-]+)/([a-z-]+)$': '<rootDir>/../../packages/$1/src/$2.ts'.replace('../../', dir.includes('/') ? '../../' : '../'),
     '^(\\.{1,2}/.*)\\.js$': '$1',
   },
   transform: {

@@ -100,6 +100,13 @@ const FIGURES = [
     ],
   },
   {
+    id: 'PERF-11',
+    entry: 'figures/coldStart',
+    procs: ['procs/benchServer'],
+    timeoutS: { full: 240, quick: 60 },
+    rows: [{ figure: 'PERF-11', unit: 'ms', target: '≤ 50 ms' }],
+  },
+  {
     id: 'PERF-12',
     entry: 'figures/mediaUpload',
     procs: ['procs/benchServer', 'procs/bareUploadServer'],

@@ -17,8 +17,14 @@ mkdirSync(tempFolder, { recursive: true });
 
 const failures = [];
 const packages = publishedPackages();
-for (const pkg of packages) {
-  const entry = join(pkg.dir, pkg.manifest.types ?? 'dist/index.d.ts');
+/** Each package's entries: the main one, and subpath exports with types (`@rx-conversations/client/persistence`). */
+const entries = packages.flatMap((pkg) => [
+  { pkg, entry: join(pkg.dir, pkg.manifest.types ?? 'dist/index.d.ts'), report: `${pkg.short}.api.md` },
+  ...Object.entries(pkg.manifest.exports ?? {})
+    .filter(([subpath, target]) => subpath !== '.' && typeof target === 'object' && target !== null && typeof target.types === 'string')
+    .map(([subpath, target]) => ({ pkg, entry: join(pkg.dir, target.types), report: `${pkg.short}-${subpath.slice(2).replaceAll('/', '-')}.api.md` })),
+]);
+for (const { pkg, entry, report } of entries) {
   if (!existsSync(entry)) {
     failures.push(`${pkg.name}: ${relative(root, entry)} is missing; run npm run build first`);
     continue;
@@ -46,7 +52,7 @@ for (const pkg of packages) {
       },
       apiReport: {
         enabled: true,
-        reportFileName: `${pkg.short}.api.md`,
+        reportFileName: report,
         reportFolder,
         reportTempFolder: tempFolder,
       },
@@ -74,14 +80,14 @@ for (const pkg of packages) {
   });
   const result = Extractor.invoke(config, { localBuild: !check, showVerboseMessages: false });
   if (result.apiReportChanged && check) {
-    failures.push(`${pkg.name}: public API differs from api/${pkg.short}.api.md (run npm run build && npm run api:update, and commit the report)`);
+    failures.push(`${pkg.name}: public API differs from api/${report} (run npm run build && npm run api:update, and commit the report)`);
   } else if (!result.succeeded) {
     failures.push(`${pkg.name}: API Extractor failed (${result.errorCount} errors)`);
   }
 }
 
 // A report without a package (renamed or removed) is stale too.
-const known = new Set(packages.map((pkg) => `${pkg.short}.api.md`));
+const known = new Set(entries.map((e) => e.report));
 for (const name of readdirSync(reportFolder).filter((n) => n.endsWith('.api.md') && !known.has(n))) {
   failures.push(`api/${name} belongs to no workspace package; delete it`);
 }

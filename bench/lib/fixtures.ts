@@ -28,7 +28,9 @@ export function conversation(n: number, messagesCount: number): Conversation {
     lastMessageAt: messagesCount > 0 ? EPOCH + 1000 + messagesCount - 1 : null,
     messagesCount,
     participantsCount: 2,
-    membership: { role: 'member', lastReadMessageIndex: messagesCount > 0 ? messagesCount - 1 : null, notificationLevel: 'default', unreadMessagesCount: 0 },
+    state: { current: 'active', updatedAt: 0 },
+    timers: { inactiveAt: null, closedAt: null },
+    membership: { role: 'member', roleSid: 'RL00000000000000000000000000000001', lastReadMessageIndex: messagesCount > 0 ? messagesCount - 1 : null, notificationLevel: 'default', unreadMessagesCount: 0 },
     version: 1,
   };
 }

@@ -6,6 +6,7 @@
 import { BehaviorSubject, EMPTY, Observable, Subscription, catchError, combineLatest, distinctUntilChanged, exhaustMap, filter, from, map, switchMap } from 'rxjs';
 import { ConversationsClient, type LoadResult } from '@rx-conversations/client';
 import { createMediaSupport, type MediaInput } from '@rx-conversations/client/media';
+import { indexedDbPersistence } from '@rx-conversations/client/persistence';
 import { fetchDevToken } from './devToken.js';
 import { AttachmentViews, attachmentsOf } from './media.js';
 import { conversationName, renderConversations, renderMessages, typingText } from './render.js';
@@ -63,11 +64,14 @@ async function signIn(identity: string): Promise<void> {
   const token = await fetchDevToken(identity);
   sessionStorage.setItem(IDENTITY_KEY, identity);
   const client = new ConversationsClient(token, {
-    url: `${location.protocol === 'https:' ? 'wss' : 'ws'}://${location.host}/`,
+    // `?ws=` points the websocket elsewhere than the page (tests hold it behind a relay).
+    url: new URLSearchParams(location.search).get('ws') ?? `${location.protocol === 'https:' ? 'wss' : 'ws'}://${location.host}/`,
     // Called before the token expires; the new one is swapped in on the open socket (CONN-7).
     tokenProvider: () => fetchDevToken(identity),
     // Files go over HTTP to the same server (`POST /v1/media`), with progress (MEDIA-1).
     media: createMediaSupport(),
+    // A reload shows the last conversations and messages at once, and sends queued offline survive it (OFFLINE-1, OFFLINE-2).
+    persistence: indexedDbPersistence(),
   });
   ui.signIn.hidden = true;
   ui.chat.hidden = false;
@@ -84,9 +88,11 @@ function startChat(client: ConversationsClient, me: string): void {
     return client.conversation(sid);
   };
 
-  client.connectionState$.subscribe((state) => {
-    ui.state.textContent = state;
+  combineLatest([client.connectionState$, client.cached$]).subscribe(([state, cached]) => {
+    // Until the server confirms it, what the page shows came from this browser's cache.
+    ui.state.textContent = cached ? `${state} (cached)` : state;
     ui.state.dataset['state'] = state;
+    ui.state.dataset['cached'] = String(cached);
   });
   combineLatest([client.conversations$, openSid$]).subscribe(([conversations, openSid]) =>
     renderConversations(ui.conversations, conversations, openSid, open),

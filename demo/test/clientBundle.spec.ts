@@ -9,16 +9,15 @@ import { build } from 'esbuild';
 /** PERF-7's budget, in the bench's units (1 KB = 1,000 bytes; `npm run bench` reports the same figure). */
 const BUDGET_BYTES = 40_000;
 
-/** One entry point built as an app's bundler would for browsers: platform 'browser' fails on any `node:` import (SPEC §2). */
-const buildForBrowsers = (entry: string, external: string[] = []) =>
+/** Entry points built together as an app's bundler would for browsers: platform 'browser' fails on any `node:` import (SPEC §2). */
+const buildForBrowsers = (entries: string[]) =>
   build({
-    stdin: { contents: `export * from '${entry}';`, resolveDir: process.cwd(), loader: 'ts' },
+    stdin: { contents: entries.map((entry) => `export * from '${entry}';`).join('\n'), resolveDir: process.cwd(), loader: 'ts' },
     bundle: true,
     platform: 'browser',
     format: 'esm',
     target: 'es2022',
     conditions: ['source'],
-    external,
     minify: true,
     write: false,
     metafile: true,
@@ -27,7 +26,7 @@ const buildForBrowsers = (entry: string, external: string[] = []) =>
 
 describe('@rx-conversations/client browser bundle', () => {
   it('PERF-7: builds for browsers with no Node built-ins, within 40 KB minified + gzip', async () => {
-    const result = await buildForBrowsers('@rx-conversations/client');
+    const result = await buildForBrowsers(['@rx-conversations/client']);
     const [bundle] = result.outputFiles;
     if (bundle === undefined) throw new Error('esbuild produced no output');
     const gzip = gzipSync(bundle.contents, { level: 9 }).length;
@@ -44,13 +43,48 @@ describe('@rx-conversations/client browser bundle', () => {
     expect(gzip).toBeLessThanOrEqual(BUDGET_BYTES);
   });
 
-  it('PERF-7: the media entry (@rx-conversations/client/media) builds for browsers with no Node built-ins; its size is reported apart', async () => {
-    // What an app that sends files adds on top of the main entry (rxjs and the main entry excluded).
-    const result = await buildForBrowsers('@rx-conversations/client/media', ['rxjs', '@rx-conversations/protocol']);
-    const [bundle] = result.outputFiles;
-    if (bundle === undefined) throw new Error('esbuild produced no output');
-    const gzip = gzipSync(bundle.contents, { level: 9 }).length;
-    console.log(`PERF-7 @rx-conversations/client/media browser bundle: ${(bundle.contents.length / 1000).toFixed(1)} KB minified, ${(gzip / 1000).toFixed(1)} KB gzip`);
-    expect(gzip).toBeLessThan(5_000);
+  it('PERF-11: the persistence adapters are subpath entries: the main entry stays within PERF-7 without them; their cost is reported', async () => {
+    const gzipOf = async (contents: string, platform: 'browser' | 'node'): Promise<{ gzip: number; inputs: string[] }> => {
+      const result = await build({
+        stdin: { contents, resolveDir: process.cwd(), loader: 'ts' },
+        bundle: true,
+        platform,
+        format: 'esm',
+        target: 'es2022',
+        conditions: ['source'],
+        minify: true,
+        write: false,
+        metafile: true,
+        logLevel: 'silent',
+      });
+      return { gzip: gzipSync(result.outputFiles[0]!.contents, { level: 9 }).length, inputs: Object.keys(result.metafile.inputs) };
+    };
+    const main = await gzipOf("export * from '@rx-conversations/client';", 'browser');
+    const browser = await gzipOf("export * from '@rx-conversations/client'; export * from '@rx-conversations/client/persistence';", 'browser');
+    const nodeMain = await gzipOf("export * from '@rx-conversations/client';", 'node');
+    const node = await gzipOf("export * from '@rx-conversations/client'; export * from '@rx-conversations/client/persistence-node';", 'node');
+    console.log(
+      `PERF-11 persistence cost, gzip on top of the main entry: /persistence (IndexedDB, browser) +${browser.gzip - main.gzip} B; ` +
+        `/persistence-node (files, Node build) +${node.gzip - nodeMain.gzip} B; main entry alone ${(main.gzip / 1000).toFixed(1)} KB`,
+    );
+    // The cache's code is not in the main entry: an app that does not import it does not pay for it.
+    expect(main.inputs.some((path) => path.includes('/persistence/storagePersistence'))).toBe(false);
+    expect(browser.inputs.some((path) => path.includes('/persistence/storagePersistence'))).toBe(true);
+    // The browser adapter never pulls the file adapter (nor Node) in.
+    expect(browser.inputs.some((path) => path.includes('filePersistence'))).toBe(false);
+    expect(main.gzip).toBeLessThanOrEqual(BUDGET_BYTES);
+  });
+
+  it('PERF-7: the media entry (@rx-conversations/client/media) is a subpath with no Node built-ins; its cost on top of the main entry is reported', async () => {
+    const gzipOf = async (entries: string[]) => {
+      const result = await buildForBrowsers(entries);
+      return { gzip: gzipSync(result.outputFiles[0]!.contents, { level: 9 }).length, inputs: Object.keys(result.metafile.inputs) };
+    };
+    const main = await gzipOf(['@rx-conversations/client']);
+    const withMedia = await gzipOf(['@rx-conversations/client', '@rx-conversations/client/media']);
+    console.log(`PERF-7 media cost, gzip on top of the main entry: /media (uploads, URLs) +${withMedia.gzip - main.gzip} B`);
+    // The upload code is not in the main entry: an app that sends no files does not pay for it.
+    expect(main.inputs.some((path) => path.includes('/media/MediaService'))).toBe(false);
+    expect(withMedia.inputs.some((path) => path.includes('/media/MediaService'))).toBe(true);
   });
 });

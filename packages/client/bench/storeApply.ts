@@ -34,7 +34,8 @@ function conversation(i: number): Conversation {
   return {
     sid: `CH${i}`, uniqueName: null, friendlyName: `c${i}`, attributes: {}, createdBy: me, createdAt: i, updatedAt: i,
     lastMessageIndex: null, lastMessageAt: null, messagesCount: 0, participantsCount: 2,
-    membership: { role: 'member', lastReadMessageIndex: null, notificationLevel: 'default', unreadMessagesCount: 0 },
+    state: { current: 'active', updatedAt: i }, timers: { inactiveAt: null, closedAt: null },
+    membership: { role: 'member', roleSid: 'RL00000000000000000000000000000001', lastReadMessageIndex: null, notificationLevel: 'default', unreadMessagesCount: 0 },
     version: 1,
   };
 }

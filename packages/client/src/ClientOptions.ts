@@ -3,6 +3,7 @@ import { createConsoleLogger, LOG_LEVELS, type Logger, type LogLevel } from './L
 import { defaultPlatformHooks } from './internal/core/platformHooks.js';
 import type { PlatformHooks } from './PlatformHooks.js';
 import type { MediaSupport } from './media/MediaSupport.js';
+import type { ClientPersistence } from './persistence/ClientPersistence.js';
 
 /**
  * The part of a WHATWG `WebSocket` instance the client uses. The browser's `WebSocket` and Node's
@@ -104,6 +105,12 @@ export interface ClientOptions {
    * Without it, `sendMessage({ media })` and the media URLs throw a `TypeError`.
    */
   readonly media?: MediaSupport;
+  /**
+   * A persistent cache and outbox (OFFLINE-1, OFFLINE-2): `indexedDbPersistence()` or
+   * `storagePersistence(yourStorage)` from `@rx-conversations/client/persistence`, `filePersistence(dir)`
+   * from `@rx-conversations/client/persistence-node`. Default: none (every start is a cold one).
+   */
+  readonly persistence?: ClientPersistence;
 }
 
 /** {@link ClientOptions} with every default applied, as the connection core uses them. */

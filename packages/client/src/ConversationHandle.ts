@@ -300,12 +300,21 @@ export class ConversationHandle {
       createdAt: this.runtime.scheduler.now(),
       status: 'sending',
       error: null,
+      ...(media === undefined ? {} : { withMedia: true as const }),
     };
     if (this.runtime.isClosed) return Promise.reject(new ConversationsError('client_shut_down'));
     if (media !== undefined) this.mediaRuntime().begin(pending.idempotencyKey, media);
     this.runtime.dispatch([{ type: 'sendQueued', pending }]);
     this.settled.next();
     return this.transmit(pending, signal);
+  }
+
+  /** @internal Sends again a send the persistent outbox restored, with its idempotency key (OFFLINE-2). */
+  resendRestored(pending: PendingSend): void {
+    if (this.runtime.isClosed) return;
+    this.runtime.dispatch([{ type: 'sendQueued', pending }]);
+    this.settled.next();
+    this.transmit(pending).catch(() => undefined);
   }
 
   private resend(pending: PendingSend): Promise<SentMessage> {
@@ -397,14 +406,18 @@ export class ConversationHandle {
     this.runtime.dispatch([{ type: 'conversationRemovedLocally', sid: this.sid }]);
   }
 
-  /** Deletes the conversation (admin); resolves once it is gone from the store. */
+  /** Deletes the conversation (needs `deleteConversation`); resolves once it is gone from the store. */
   async delete(): Promise<void> {
     await this.runtime.request('conversations.delete', { sid: this.sid, idempotencyKey: newIdempotencyKey() }, { idempotent: true });
     this.runtime.dispatch([{ type: 'conversationRemovedLocally', sid: this.sid }]);
   }
 
-  /** Adds a participant (admin); resolves once the roster (when loaded) shows them. */
-  async add(identity: string, options: { attributes?: JsonValue; role?: ParticipantRole } = {}): Promise<Participant> {
+  /**
+   * Adds a participant (needs `addParticipant`); resolves once the roster (when loaded) shows them.
+   * `role` is the channel admin or channel user role in short, `roleSid` any conversation role; you can
+   * only give a role whose permissions you hold yourself.
+   */
+  async add(identity: string, options: { attributes?: JsonValue; role?: ParticipantRole; roleSid?: string } = {}): Promise<Participant> {
     const participant = await this.runtime.request(
       'participants.add',
       { sid: this.sid, identity, ...options, idempotencyKey: newIdempotencyKey() },
@@ -414,7 +427,7 @@ export class ConversationHandle {
     return participant;
   }
 
-  /** Removes a participant (admin); resolves once the roster no longer shows them. */
+  /** Removes a participant (needs `removeParticipant`); resolves once the roster no longer shows them. */
   async removeParticipant(identity: string): Promise<void> {
     await this.runtime.request('participants.remove', { sid: this.sid, identity, idempotencyKey: newIdempotencyKey() }, { idempotent: true });
     this.runtime.dispatch([{ type: 'participantRemovedLocally', conversationSid: this.sid, identity }]);

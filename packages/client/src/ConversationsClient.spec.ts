@@ -175,7 +175,7 @@ describe('ConversationsClient store (fake session)', () => {
   it('STORE-6: a command resolves with its effect in the store even if the event is late', async () => {
     const { core, client, clock } = setup(listing([{ items: [conv('a')], asOfSeq: 0 }], (op, args) => {
       if (op === 'conversations.update') return conv('a', { friendlyName: args.friendlyName, version: 2 });
-      if (op === 'conversations.setLastRead') return conv('a', { friendlyName: 'renamed', version: 2, membership: { role: 'admin', lastReadMessageIndex: 4, notificationLevel: 'default', unreadMessagesCount: 0 } });
+      if (op === 'conversations.setLastRead') return conv('a', { friendlyName: 'renamed', version: 2, membership: { role: 'admin', roleSid: 'RL00000000000000000000000000000002', lastReadMessageIndex: 4, notificationLevel: 'default', unreadMessagesCount: 0 } });
       return null;
     }));
     core.welcome();
@@ -273,7 +273,7 @@ describe('ConversationsClient store (fake session)', () => {
     const { core, client, clock } = setup(listing([{ items: [conv('a', { messagesCount: 5, lastMessageIndex: 4 })], asOfSeq: 0 }], (op, args) => {
       if (op === 'conversations.counts') return { messagesCount: 5, participantsCount: 2, unreadMessagesCount: 0 };
       if (op === 'conversations.setLastRead') {
-        return conv('a', { messagesCount: 6, lastMessageIndex: 5, version: 3, membership: { role: 'admin', lastReadMessageIndex: args.index, notificationLevel: 'default', unreadMessagesCount: 0 } });
+        return conv('a', { messagesCount: 6, lastMessageIndex: 5, version: 3, membership: { role: 'admin', roleSid: 'RL00000000000000000000000000000002', lastReadMessageIndex: args.index, notificationLevel: 'default', unreadMessagesCount: 0 } });
       }
       return null;
     }), { counterTtlMs: 10_000 });

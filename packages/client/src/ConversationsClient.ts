@@ -31,6 +31,7 @@ import { whenSynchronized } from './operators/whenSynchronized.js';
 import { defaultStorage, type KeyValueStorage } from './push/KeyValueStorage.js';
 import { PushRegistrar } from './push/PushRegistrar.js';
 import { parsePushNotification, type PushNotification } from './push/parsePushNotification.js';
+import type { PersistenceLink } from './persistence/ClientPersistence.js';
 
 /**
  * Options of `new ConversationsClient(token, options)`: the connection's ({@link ClientOptions}) and
@@ -73,7 +74,7 @@ export interface ConversationsClientOptions extends ClientOptions {
  */
 export type ClientCoreLike = Session &
   Pick<ClientCore, 'tokenAboutToExpire$' | 'tokenExpired$' | 'connectionError$' | 'updateToken' | 'shutdown'> &
-  Partial<Pick<ClientCore, 'token'>>;
+  Partial<Pick<ClientCore, 'lastAppliedSeq' | 'resumeFrom' | 'token'>>;
 
 function storeSetting(options: ConversationsClientOptions, name: Exclude<keyof typeof DEFAULT_STORE_OPTIONS, 'maxWindowMessages' | 'initialPageSize'>): number {
   const value = (options as unknown as Record<string, unknown>)[name];
@@ -145,6 +146,13 @@ export class ConversationsClient {
   readonly conversations$: Observable<readonly Conversation[]>;
   /** The user's own profile; replays the current one (STORE-10). */
   readonly user$: Observable<User>;
+  /**
+   * True while what the client shows came from the persistent cache (`options.persistence`) and the
+   * server has not confirmed it yet: until the session resumes from the cache's position, or a full
+   * synchronisation has replaced the cache (OFFLINE-1). Always false without persistence. Replays the
+   * current value.
+   */
+  readonly cached$: Observable<boolean>;
 
   /** STORE-3 event streams: for those who prefer events to state. */
   readonly conversationAdded$: Observable<Conversation>;
@@ -170,6 +178,7 @@ export class ConversationsClient {
   private readonly userHandles: HandleCache<UserHandle>;
   private readonly push: PushRegistrar;
   private readonly pushSubject = new Subject<PushNotification>();
+  private readonly persisted: PersistenceLink | undefined;
 
   /**
    * Connects at once (CONN-1). Throws `TypeError` for invalid options; never throws later for
@@ -190,6 +199,10 @@ export class ConversationsClient {
       initialPageSize: initialPageSize(options),
     };
     const storage = resolveStorage(options.storage);
+    const persistence = options.persistence;
+    if (persistence !== undefined && typeof (persistence as { attach?: unknown } | null)?.attach !== 'function') {
+      throw new TypeError('ConversationsClient: options.persistence must come from a persistence factory');
+    }
     const core = internal === 'core' ? (tokenOrCore as ClientCoreLike) : new ClientCore(tokenOrCore as string, options);
     this.core = core;
     this.runtime = new StoreRuntime(core, {
@@ -226,6 +239,7 @@ export class ConversationsClient {
       filter((u): u is User => u !== null),
       distinctUntilChanged(),
     );
+    this.cached$ = store.state$.pipe(map((s) => s.sync.cached), distinctUntilChanged());
     this.conversationAdded$ = events.conversationAdded.asObservable();
     this.conversationUpdated$ = events.conversationUpdated.asObservable();
     this.conversationRemoved$ = events.conversationRemoved.asObservable();
@@ -248,6 +262,7 @@ export class ConversationsClient {
     this.conversationHandles = new HandleCache((sid) => new ConversationHandle(sid, this.runtime, media));
     this.userHandles = new HandleCache<UserHandle>();
     this.push = new PushRegistrar(this.runtime, storage);
+    this.persisted = persistence?.attach({ options, core, runtime: this.runtime, client: this });
   }
 
   /** The identity of the token. */
@@ -269,14 +284,18 @@ export class ConversationsClient {
    * Closes the connection, completes every observable handed out — the handles' and the counters' too,
    * and any subscribed later — and releases every timer; every later call rejects with
    * `client_shut_down`, also those the client could answer from what it holds (CONN-8, ROBUST-2).
-   * Idempotent.
+   * Idempotent. With `persistence`, what is pending is written first (sends not yet acknowledged go
+   * out at the next start: OFFLINE-2); `clearCache: true` wipes this identity's cache and outbox
+   * instead (OFFLINE-1), e.g. at sign-out.
    */
-  async shutdown(): Promise<void> {
+  async shutdown(options: { readonly clearCache?: boolean } = {}): Promise<void> {
+    const persisted = this.persisted?.close(options.clearCache === true);
     this.runtime.shutdown();
     this.pushSubject.complete();
     this.conversationHandles.clear();
     this.userHandles.clear();
     await this.core.shutdown();
+    await persisted;
   }
 
   // ───────────────────────────── conversations ─────────────────────────────

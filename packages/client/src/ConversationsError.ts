@@ -18,7 +18,7 @@ export class ConversationsError extends Error {
   readonly code: ErrorCode;
   readonly retryable: boolean;
   /** Extra facts from the server, such as the offending argument's path or a retry delay. */
-  readonly details: { readonly path?: string; readonly retryAfterMs?: number; readonly limit?: number } | undefined;
+  readonly details: { readonly path?: string; readonly retryAfterMs?: number; readonly limit?: number; readonly status?: number; readonly permission?: string } | undefined;
 
   constructor(
     code: ErrorCode,

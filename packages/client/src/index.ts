@@ -19,6 +19,7 @@ export type {
   UserUpdatedEvent,
 } from './ClientEvents.js';
 export type { SynchronizationStatus } from './SynchronizationStatus.js';
+export type { ClientPersistence } from './persistence/ClientPersistence.js';
 
 // ── media (MEDIA-1, MEDIA-2) ──
 // The upload code itself is in `@rx-conversations/client/media` (createMediaSupport).

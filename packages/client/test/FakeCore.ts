@@ -61,6 +61,20 @@ export class FakeCore implements ClientCoreLike {
     return this.seq;
   }
 
+  /** The position a persistent cache asked to resume from (OFFLINE-1), once read. */
+  resumedFrom: Promise<number | null> | undefined;
+
+  get lastAppliedSeq(): number {
+    return this.seq;
+  }
+
+  resumeFrom(position: Promise<number | null>): void {
+    this.resumedFrom = position.then((seq) => {
+      if (seq !== null) this.seq = seq;
+      return seq;
+    });
+  }
+
   signal(kind: 'typing' | 'userUpdated', data: unknown): void {
     this.inboundSubject.next([{ type: 'sig', kind, data } as InboundFrame]);
   }

@@ -14,7 +14,9 @@ export function conv(sid: string, over: Partial<Conversation> = {}): Conversatio
     lastMessageAt: null,
     messagesCount: 0,
     participantsCount: 1,
-    membership: { role: 'admin', lastReadMessageIndex: null, notificationLevel: 'default', unreadMessagesCount: 0 },
+    state: { current: 'active', updatedAt: 1000 },
+    timers: { inactiveAt: null, closedAt: null },
+    membership: { role: 'admin', roleSid: 'RL00000000000000000000000000000002', lastReadMessageIndex: null, notificationLevel: 'default', unreadMessagesCount: 0 },
     version: 1,
     ...over,
   };
@@ -42,6 +44,7 @@ export function participant(conversationSid: string, identity: string, over: Par
     conversationSid,
     identity,
     role: 'member',
+    roleSid: over.role === 'admin' ? 'RL00000000000000000000000000000002' : 'RL00000000000000000000000000000001',
     attributes: {},
     lastReadMessageIndex: null,
     lastReadAt: null,

@@ -1,11 +1,21 @@
 /** A JSON value, as carried in `attributes`. */
 export type JsonValue = null | boolean | number | string | JsonValue[] | { [key: string]: JsonValue };
 
-/** A participant's role in one conversation. Admins manage the conversation and its roster. */
+/**
+ * A participant's role in one conversation, in short: `admin` for the channel admin role (who manages
+ * the conversation and its roster), `member` for any other. `roleSid` names the exact role, whose
+ * permissions the server checks (ADMIN-4).
+ */
 export type ParticipantRole = 'admin' | 'member';
 
 /** Per-user notification setting of a conversation. `muted` suppresses push. */
 export type NotificationLevel = 'default' | 'muted';
+
+/**
+ * A conversation's state (PARITY-1): `active`; `inactive` (idle: its inactive timer ran out, or set so;
+ * a new message makes it active again); `closed` (read-only, for good).
+ */
+export type ConversationState = 'active' | 'inactive' | 'closed';
 
 /** Push registration kinds. */
 export type PushType = 'fcm' | 'apn';
@@ -21,6 +31,8 @@ export interface Versioned {
 /** The caller's own membership in a conversation, part of {@link Conversation}. */
 export interface Membership {
   readonly role: ParticipantRole;
+  /** The sid of the caller's conversation role (ADMIN-4). */
+  readonly roleSid: string;
   readonly lastReadMessageIndex: number | null;
   readonly notificationLevel: NotificationLevel;
   /** Messages with index greater than `lastReadMessageIndex` (all messages when it is null). */
@@ -47,6 +59,13 @@ export interface Conversation extends Versioned {
   readonly lastMessageAt: number | null;
   readonly messagesCount: number;
   readonly participantsCount: number;
+  /** The state, and when it last changed (PARITY-1). */
+  readonly state: { readonly current: ConversationState; readonly updatedAt: number };
+  /**
+   * When the server's timers will make the conversation inactive and closed, unless a message comes
+   * first (each message starts them again); null when no such timer runs.
+   */
+  readonly timers: { readonly inactiveAt: number | null; readonly closedAt: number | null };
   /**
    * The caller's membership. Every conversation read (including `conversations.peek`) is limited to
    * participants, so it is set in everything the server sends today; null is reserved for public reads.
@@ -71,6 +90,17 @@ export interface Message extends Versioned {
    * (never an empty array), and absent again once the message is removed.
    */
   readonly media?: readonly Media[];
+  /** The index of the message this one replies to (PARITY-3); absent for a message that replies to none. */
+  readonly replyTo?: number;
+  /** Reactions, one summary per emoji in the order each was first used (PARITY-3); absent when there are none. */
+  readonly reactions?: readonly ReactionSummary[];
+}
+
+/** One emoji's reactions to a message (PARITY-3): how many, and the first identities who reacted (at most 3). */
+export interface ReactionSummary {
+  readonly emoji: string;
+  readonly count: number;
+  readonly identities: readonly string[];
 }
 
 /**
@@ -108,6 +138,8 @@ export interface Participant extends Versioned {
   readonly conversationSid: string;
   readonly identity: string;
   readonly role: ParticipantRole;
+  /** The sid of the participant's conversation role (ADMIN-4). */
+  readonly roleSid: string;
   readonly attributes: JsonValue;
   readonly lastReadMessageIndex: number | null;
   readonly lastReadAt: number | null;

@@ -41,8 +41,11 @@ export const ERROR_CODES = {
   token_provider_failed: { retryable: true, summary: 'The client\'s `tokenProvider` rejected or returned something other than a string.' },
   // ── authorisation and state (SRV-3) ──
   not_a_participant: { retryable: false, summary: 'Only participants of the conversation may do this.' },
-  admin_required: { retryable: false, summary: 'Only an admin of the conversation may do this.' },
-  not_author: { retryable: false, summary: 'Only the author of the message (or an admin) may do this.' },
+  permission_denied: { retryable: false, summary: "The caller's roles lack the permission `details.permission` names." },
+  role_not_found: { retryable: false, summary: 'No conversation role has this sid.' },
+  conversation_closed: { retryable: false, summary: 'The conversation is closed: it is read-only.' },
+  state_change_invalid: { retryable: false, summary: 'A closed conversation cannot change state again.' },
+  reaction_limit: { retryable: false, summary: 'The message has as many different reactions as allowed.' },
   conversation_not_found: { retryable: false, summary: 'No conversation has this sid or unique name.' },
   message_not_found: { retryable: false, summary: 'The conversation has no message at this index (or it was removed).' },
   participant_not_found: { retryable: false, summary: 'The identity is not a participant of the conversation.' },

@@ -3,8 +3,8 @@ import type { Conversation, Message, Participant, User } from './entities.js';
 /** Why a conversation, message, participant or user was updated (Twilio's `updateReasons`). */
 export type ConversationUpdateReason =
   | 'friendlyName' | 'uniqueName' | 'attributes' | 'lastMessage' | 'participantsCount'
-  | 'lastReadMessageIndex' | 'notificationLevel' | 'role';
-export type MessageUpdateReason = 'body' | 'attributes';
+  | 'lastReadMessageIndex' | 'notificationLevel' | 'role' | 'state' | 'timers';
+export type MessageUpdateReason = 'body' | 'attributes' | 'reactions';
 export type ParticipantUpdateReason = 'attributes' | 'role' | 'lastReadMessageIndex';
 export type UserUpdateReason = 'friendlyName' | 'attributes' | 'isOnline' | 'isNotifiable';
 
@@ -24,7 +24,11 @@ export interface Events {
   /** The user left or was removed, or the conversation was deleted. */
   conversationRemoved: { sid: string; reason: 'left' | 'removed' | 'deleted' };
   messageAdded: { message: Message };
-  messageUpdated: { message: Message; updateReasons: MessageUpdateReason[] };
+  /**
+   * `reaction` says whose reaction came or went (PARITY-3), so that a client knows its own among the
+   * summaries without another request.
+   */
+  messageUpdated: { message: Message; updateReasons: MessageUpdateReason[]; reaction?: { emoji: string; identity: string; added: boolean } };
   /** `author` lets a client that does not hold the message still correct its unread count. */
   messageRemoved: { conversationSid: string; sid: string; index: number; version: number; author: string };
   participantJoined: { participant: Participant };

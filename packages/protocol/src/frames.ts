@@ -92,7 +92,7 @@ export interface ResultFrame<O extends OpName = OpName> {
 export interface WireError {
   readonly code: ErrorCode;
   readonly message: string;
-  readonly details?: { readonly path?: string; readonly retryAfterMs?: number; readonly limit?: number; readonly status?: number };
+  readonly details?: { readonly path?: string; readonly retryAfterMs?: number; readonly limit?: number; readonly status?: number; readonly permission?: string };
 }
 
 /** Failed reply to request `id` (or `id: null` when the frame was too broken to have one). */

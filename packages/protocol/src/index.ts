@@ -15,12 +15,14 @@ export type {
   NotificationLevel,
   Participant,
   ParticipantRole,
+  ConversationState,
+  ReactionSummary,
   PushType,
   User,
   Versioned,
 } from './entities.js';
 export { OP_NAMES } from './ops.js';
-export type { ConversationRef, ConversationsPage, MessagesPage, OpArgs, OpName, OpResult, Ops } from './ops.js';
+export type { ConversationRef, ConversationTimerDurations, ConversationsPage, MessagesPage, OpArgs, OpName, OpResult, Ops } from './ops.js';
 export { EVENT_KINDS, SIGNAL_KINDS } from './events.js';
 export type {
   ConversationUpdateReason,

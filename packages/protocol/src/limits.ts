@@ -36,6 +36,10 @@ export const LIMITS = {
   maxUsersPerSubscribe: 100,
   /** Attachments of one message (`messages.send` `mediaSids`). → `invalid_argument` */
   maxMediaPerMessage: 10,
+  /** A reaction is one emoji of at most this many UTF-16 units (long ZWJ sequences fit). → `invalid_argument` */
+  emojiChars: 32,
+  /** Different emoji on one message at most. → `reaction_limit` */
+  maxReactionsPerMessage: 20,
   /** Sids are opaque ASCII strings of at most this many characters. → `invalid_argument` */
   sidChars: 64,
 } as const;

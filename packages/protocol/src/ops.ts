@@ -1,6 +1,7 @@
 import type {
   Conversation,
   ConversationCounts,
+  ConversationState,
   JsonValue,
   Message,
   NotificationLevel,
@@ -22,9 +23,21 @@ export interface MessagesPage {
   readonly items: readonly Message[];
   readonly hasMore: boolean;
   readonly asOfSeq: number;
+  /** The caller's own reactions on the page's messages, by index (PARITY-3); absent when there are none. */
+  readonly myReactions?: Readonly<Record<number, readonly string[]>>;
 }
 
 /** Addresses a conversation by sid or by unique name. */
+/**
+ * The state timers (PARITY-1), as ISO 8601 durations (`PT10M`, `P1D`): how long without a new message
+ * before the conversation becomes inactive (at least a minute), and closed (at least ten minutes).
+ * Null stops a timer; absent leaves it as it is.
+ */
+export interface ConversationTimerDurations {
+  readonly inactive?: string | null;
+  readonly closed?: string | null;
+}
+
 export type ConversationRef = { readonly sid: string } | { readonly uniqueName: string };
 
 /**
@@ -37,11 +50,20 @@ export interface Ops {
   'conversations.get': { args: ConversationRef; result: Conversation };
   'conversations.peek': { args: ConversationRef; result: Conversation };
   'conversations.create': {
-    args: { friendlyName?: string; uniqueName?: string; attributes?: JsonValue; idempotencyKey?: string };
+    args: { friendlyName?: string; uniqueName?: string; attributes?: JsonValue; state?: ConversationState; timers?: ConversationTimerDurations; idempotencyKey?: string };
     result: Conversation;
   };
   'conversations.update': {
-    args: { sid: string; friendlyName?: string | null; uniqueName?: string | null; attributes?: JsonValue; idempotencyKey?: string };
+    args: {
+      sid: string;
+      friendlyName?: string | null;
+      uniqueName?: string | null;
+      attributes?: JsonValue;
+      /** `closed` is final: a closed conversation cannot change state again (`state_change_invalid`). */
+      state?: ConversationState;
+      timers?: ConversationTimerDurations;
+      idempotencyKey?: string;
+    };
     result: Conversation;
   };
   'conversations.delete': { args: { sid: string; idempotencyKey?: string }; result: { sid: string } };
@@ -58,12 +80,12 @@ export interface Ops {
   'conversations.typing': { args: { sid: string }; result: null };
   'participants.list': { args: { sid: string }; result: { items: readonly Participant[]; asOfSeq: number } };
   'participants.add': {
-    args: { sid: string; identity: string; role?: ParticipantRole; attributes?: JsonValue; idempotencyKey?: string };
+    args: { sid: string; identity: string; role?: ParticipantRole; roleSid?: string; attributes?: JsonValue; idempotencyKey?: string };
     result: Participant;
   };
   'participants.remove': { args: { sid: string; identity: string; idempotencyKey?: string }; result: { identity: string } };
   'participants.update': {
-    args: { sid: string; identity: string; role?: ParticipantRole; attributes?: JsonValue; idempotencyKey?: string };
+    args: { sid: string; identity: string; role?: ParticipantRole; roleSid?: string; attributes?: JsonValue; idempotencyKey?: string };
     result: Participant;
   };
   /** Without `anchor`: the newest page (backwards) or the oldest (forwards). Anchor is exclusive. */
@@ -73,8 +95,17 @@ export interface Ops {
   };
   'messages.send': {
     /** `mediaSids`: uploads of the caller to this conversation to attach, in order (MEDIA-1). */
-    args: { sid: string; body?: string | null; attributes?: JsonValue; mediaSids?: string[]; idempotencyKey: string };
+    args: { sid: string; body?: string | null; attributes?: JsonValue; mediaSids?: string[]; replyTo?: number; idempotencyKey: string };
     result: Message;
+  };
+  /** Adds the caller's reaction (one emoji) to a message; again is no change (PARITY-3). */
+  'messages.react': { args: { sid: string; index: number; emoji: string; idempotencyKey?: string }; result: Message };
+  /** Takes the caller's reaction back; one not there is no change. */
+  'messages.unreact': { args: { sid: string; index: number; emoji: string; idempotencyKey?: string }; result: Message };
+  /** A page of the replies to the message at `index`, like `messages.list` (PARITY-3). */
+  'messages.thread': {
+    args: { sid: string; index: number; pageSize?: number; anchor?: number; direction?: 'backwards' | 'forwards' };
+    result: MessagesPage;
   };
   'messages.update': {
     args: { sid: string; index: number; body?: string | null; attributes?: JsonValue; idempotencyKey?: string };
@@ -121,6 +152,9 @@ export const OP_NAMES = [
   'messages.send',
   'messages.update',
   'messages.remove',
+  'messages.react',
+  'messages.unreact',
+  'messages.thread',
   'users.get',
   'users.subscribe',
   'users.unsubscribe',

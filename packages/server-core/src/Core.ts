@@ -22,10 +22,13 @@ import { run, runSync, wait, type Step } from './Step.js';
 import type { EventStream, LoggedEvent, Store, StoreTx, WebhookRow } from './Store.js';
 import type { PostEvent, PreEvent, WriteOrigin } from './webhookEvents.js';
 import { changesOf, type PreHookCaller } from './preHooks.js';
+import { AccessRules, type Permission } from './roles.js';
+import { dueState, nextDeadline, withTimersFrom } from './conversationState.js';
+import { announceChange } from './ops/conversationOps.js';
 export { eventFrame } from './eventFrame.js';
 
 /** Prefixes of the sids the core makes. */
-export type SidPrefix = 'CH' | 'MB' | 'IM' | 'CN' | 'US' | 'WH' | 'ME';
+export type SidPrefix = 'CH' | 'MB' | 'IM' | 'CN' | 'US' | 'WH' | 'ME' | 'RL';
 
 /** The logging the core does; a pino logger fits. */
 export interface CoreLogger {
@@ -70,10 +73,23 @@ export interface CoreOptions {
    * the server deletes their bytes soon instead of at its next sweep (MEDIA-4). Default: nothing.
    */
   readonly onMediaReleased?: () => void;
+  /**
+   * Called after a commit that started a conversation's state timer, with when the earliest of them runs
+   * out (PARITY-1): the test kit schedules {@link Core.advanceStates} then. The server sweeps every second
+   * instead. Default: nothing.
+   */
+  readonly onStateDeadline?: (at: number) => void;
 }
 
 /** How long a node trusts the pre-event webhook configuration it read (another node may change it). */
 const PRE_HOOK_CONFIG_TTL_MS = 1000;
+/** How long a node trusts the roles it read: a role changed on another node applies here within this. */
+const ACCESS_RULES_TTL_MS = 1000;
+
+/** Whose writes the state timers make (never a user's identity: it holds a control character). */
+const TIMER_IDENTITY = '\u001ftimers';
+/** The state timers' writes fire post-event webhooks as the API's do when asked. */
+const TIMER_ORIGIN: WriteOrigin = { source: 'API', webhooks: true };
 
 /** An SDK user's write: it fires post-event webhooks, with `Source: SDK`. */
 const SDK_ORIGIN: WriteOrigin = { source: 'SDK', webhooks: true };
@@ -96,6 +112,8 @@ export interface WriteBatch {
    * (ADMIN-3). `fields` is only built when some target wants the event.
    */
   webhook(event: PostEvent, conversationSid: string | null, fields: () => Step<Record<string, string>>): Step<void>;
+  /** Notes that a conversation state timer now runs out at `at` (PARITY-1); null: none. */
+  deadline(at: number | null): void;
 }
 
 const PUSH_BODY_CHARS = 256;
@@ -133,7 +151,9 @@ export class Core {
   /** Whether `isOnline` is shown to users (PARITY-4); presence itself is always kept, for push. */
   readonly reachabilityEnabled: boolean;
   private preHookTargets: { readonly rows: WebhookRow[]; readonly at: number } | undefined;
+  private access: { readonly rules: AccessRules; readonly at: number } | undefined;
   private readonly onMediaReleased: () => void;
+  private readonly onStateDeadline: (at: number) => void;
 
   constructor(options: CoreOptions) {
     this.store = options.store;
@@ -149,6 +169,7 @@ export class Core {
     this.callPreHook = options.callPreHook;
     this.reachabilityEnabled = options.reachabilityEnabled ?? true;
     this.onMediaReleased = options.onMediaReleased ?? (() => {});
+    this.onStateDeadline = options.onStateDeadline ?? (() => {});
     // An embedded store knows its head now; a networked one is read in start().
     const head = this.store.synchronous ? runSync(this.store.read((tx) => tx.headSeq())) : 0;
     this.relay = new Relay(this.store, this.fanout, this.logger, head);
@@ -169,7 +190,7 @@ export class Core {
    * returns the stored result and emits nothing; the key with anything else is a conflict (SRV-5).
    * Events are queued to live connections only after commit, and before the caller queues its reply.
    */
-  *write<R>(identity: string, op: OpName, args: object, body: (batch: WriteBatch) => Step<R>, origin: WriteOrigin = SDK_ORIGIN): Step<R> {
+  *write<R>(identity: string, op: OpName | `roles.${string}`, args: object, body: (batch: WriteBatch) => Step<R>, origin: WriteOrigin = SDK_ORIGIN): Step<R> {
     const key = (args as { idempotencyKey?: string }).idempotencyKey;
     const now = this.clock();
     const events: LoggedEvent[] = [];
@@ -177,6 +198,7 @@ export class Core {
     const hash = this.hash;
     const targets = new Map<string, WebhookRow[]>();
     let webhooksQueued = false;
+    let deadline = Number.POSITIVE_INFINITY;
     const result = yield* this.store.write(function* (tx: StoreTx): Step<R> {
       const batch: WriteBatch = {
         now,
@@ -193,6 +215,9 @@ export class Core {
           return event;
         },
         afterCommit: (effect) => effects.push(effect),
+        deadline: (at) => {
+          if (at !== null) deadline = Math.min(deadline, at);
+        },
         *webhook(event, conversationSid, fields) {
           if (!origin.webhooks) return;
           const scope = conversationSid ?? '';
@@ -230,6 +255,7 @@ export class Core {
     }
     for (const effect of effects) this.runEffect(effect, op);
     if (webhooksQueued) this.webhooksQueued();
+    if (deadline !== Number.POSITIVE_INFINITY) this.onStateDeadline(deadline);
     return result;
   }
 
@@ -260,6 +286,32 @@ export class Core {
     return changes;
   }
 
+  /**
+   * Moves conversations whose timers ran out to `inactive` or `closed` (PARITY-1), on the core's clock,
+   * whether or not anyone is connected: the server calls it every second, the test kit on its
+   * scheduler. Each change is one write that rereads the row, so several nodes sweeping at once change
+   * each conversation once. Returns how many changed.
+   */
+  *advanceStates(limit = 100): Step<number> {
+    const due = yield* this.store.read((tx) => tx.dueConversationStates(this.clock(), limit));
+    let changed = 0;
+    for (const candidate of due) {
+      const moved = yield* this.write(TIMER_IDENTITY, 'conversations.update', { sid: candidate.sid }, function* (batch) {
+        const row = yield* batch.tx.getConversation(candidate.sid);
+        const state = row === undefined ? null : dueState(row, batch.now);
+        if (row === undefined || state === null) return false;
+        const next = withTimersFrom({ ...row, state, state_updated_at: batch.now, version: row.version + 1, updated_at: batch.now }, batch.now);
+        // The closed timer still runs while inactive: keep its deadline rather than restart it.
+        next.closed_at = state === 'inactive' ? row.closed_at : next.closed_at;
+        batch.deadline(nextDeadline(next));
+        yield* announceChange(batch, row, next, ['state'], 'Timer');
+        return true;
+      }, TIMER_ORIGIN);
+      if (moved) changed += 1;
+    }
+    return changed;
+  }
+
   /** The webhook configuration changed on this node: read it again before the next action. */
   webhookConfigChanged(): void {
     this.preHookTargets = undefined;
@@ -288,10 +340,45 @@ export class Core {
     return participant;
   }
 
-  *requireAdmin(tx: StoreTx, conversation: ConversationRow, identity: string): Step<ParticipantRow> {
+  /**
+   * The roles and role defaults (ADMIN-4), read at most once a second per node; a change made on this
+   * node applies at once ({@link Core.accessChanged}).
+   */
+  *accessRules(tx: StoreTx): Step<AccessRules> {
+    const now = this.clock();
+    if (this.access === undefined || now - this.access.at > ACCESS_RULES_TTL_MS || now < this.access.at) {
+      const settings = new Map((yield* tx.listSettings()).map((row) => [row.key, row.value] as const));
+      this.access = { rules: new AccessRules(yield* tx.listRoles(), settings), at: now };
+    }
+    return this.access.rules;
+  }
+
+  /** A role or role default changed on this node: read them again before the next check. */
+  accessChanged(): void {
+    this.access = undefined;
+  }
+
+  /**
+   * The caller's participant row, once their roles grant every one of `permissions` here:
+   * `not_a_participant` or `permission_denied` (naming the first one missing) otherwise. The
+   * conversation role is checked first; the user's service role only when it lacks something.
+   */
+  *authorize(tx: StoreTx, conversation: ConversationRow, identity: string, ...permissions: Permission[]): Step<ParticipantRow> {
     const participant = yield* this.requireParticipant(tx, conversation, identity);
-    if (participant.role !== 'admin') throw serverError('admin_required', 'only an admin of the conversation may do this');
+    yield* this.requirePermissions(tx, identity, participant, permissions);
     return participant;
+  }
+
+  /** Throws `permission_denied` unless the user's conversation role (if any) and service role grant all of `permissions`. */
+  *requirePermissions(tx: StoreTx, identity: string, participant: ParticipantRow | null, permissions: readonly Permission[]): Step<void> {
+    if (permissions.length === 0) return;
+    const rules = yield* this.accessRules(tx);
+    const held = participant === null ? undefined : rules.permissionsOf(participant.role);
+    const missing = held === undefined ? permissions : permissions.filter((p) => !held.has(p));
+    if (missing.length === 0) return;
+    const service = rules.permissionsOf((yield* tx.getUser(identity))?.role_sid ?? rules.defaults.service);
+    const denied = missing.find((p) => !service.has(p));
+    if (denied !== undefined) throw serverError('permission_denied', `the caller's roles lack ${denied}`, { permission: denied });
   }
 
   /** The conversation as one participant sees it. */

@@ -1,5 +1,6 @@
 import type { PushType } from '@rx-conversations/protocol';
 import type { ConversationRow, MediaRow, MessageRow, ParticipantRow, UserRow } from './rows.js';
+import type { RoleRow } from './roles.js';
 import { done, type Step } from './Step.js';
 import type { IdempotencyRow, LoggedEvent, NewEvent, RegistrationRow, RetentionLimits, Store, StoreTx, WebhookDeliveryRow, WebhookRow } from './Store.js';
 
@@ -51,6 +52,10 @@ export class MemoryStore implements Store {
   private readonly registrations = new Map<string, StoredRegistration>();
   private readonly idempotency = new Map<string, StoredIdempotency>();
   private readonly webhooks = new Map<string, WebhookRow>();
+  private readonly roles = new Map<string, RoleRow>();
+  /** Reactions by `conversation\u001findex\u001femoji`, identities in the order they reacted (a Set keeps insertion order). */
+  private readonly reactions = new Map<string, Set<string>>();
+  private readonly settings = new Map<string, string>();
   private readonly deliveries = new Map<number, WebhookDeliveryRow>();
   private nextDeliveryId = 1;
   private readonly log: LoggedEvent[] = [];
@@ -178,6 +183,7 @@ export class MemoryStore implements Store {
           for (const id of [...(this.rosters.get(sid)?.values() ?? [])]) this.removeParticipant(id);
           this.setIn(this.messages, sid, undefined);
           for (const hook of [...this.webhooks.values()]) if (hook.conversation_sid === sid) this.setIn(this.webhooks, hook.sid, undefined);
+          for (const k of [...this.reactions.keys()]) if (k.startsWith(`${sid}\u001f`)) this.setIn(this.reactions, k, undefined);
           for (const m of this.media.values()) if (m.conversation_sid === sid) this.setIn(this.media, m.sid, { ...m, delete_after: 0 });
         }
         return done(undefined);
@@ -286,6 +292,12 @@ export class MemoryStore implements Store {
         for (const m of this.media.values()) if (m.author === identity) bytes += m.size;
         return done(bytes);
       },
+      dueConversationStates: (now, limit) =>
+        done(
+          [...this.conversations.values()]
+            .filter((c) => (c.inactive_at !== null && c.inactive_at <= now) || (c.closed_at !== null && c.closed_at <= now))
+            .slice(0, limit),
+        ),
       takeExpiredMedia: (now, limit) => {
         const due = [...this.media.values()].filter((m) => m.delete_after !== null && m.delete_after <= now).slice(0, limit);
         for (const m of due) this.setIn(this.media, m.sid, undefined);
@@ -303,7 +315,7 @@ export class MemoryStore implements Store {
       ensureUser: (identity, now, sid) => {
         let user = this.users.get(identity);
         if (user === undefined) {
-          user = { identity, sid, friendly_name: null, attributes: '{}', version: 1, created_at: now };
+          user = { identity, sid, friendly_name: null, attributes: '{}', version: 1, created_at: now, role_sid: null };
           this.setIn(this.users, identity, user);
         }
         return done(user);
@@ -350,6 +362,52 @@ export class MemoryStore implements Store {
         ),
       listWebhooks: (scope, sid) =>
         done([...this.webhooks.values()].filter((w) => w.scope === scope && (scope !== 'conversation' || w.conversation_sid === sid))),
+      addReaction: (sid, index, emoji, identity) => {
+        const k = `${sid}\u001f${index}\u001f${emoji}`;
+        const before = this.reactions.get(k);
+        if (before?.has(identity) === true) return done(false);
+        this.setIn(this.reactions, k, new Set([...(before ?? []), identity]));
+        return done(true);
+      },
+      removeReaction: (sid, index, emoji, identity) => {
+        const k = `${sid}\u001f${index}\u001f${emoji}`;
+        const before = this.reactions.get(k);
+        if (before?.has(identity) !== true) return done(false);
+        const after = new Set(before);
+        after.delete(identity);
+        this.setIn(this.reactions, k, after.size === 0 ? undefined : after);
+        return done(true);
+      },
+      firstReactors: (sid, index, emoji, limit) => done([...(this.reactions.get(`${sid}\u001f${index}\u001f${emoji}`) ?? [])].slice(0, limit)),
+      reactionsBy: (sid, identity, from, to) => {
+        const found: Array<{ idx: number; emoji: string }> = [];
+        for (const [k, identities] of this.reactions) {
+          const [conversation, index, emoji] = k.split('\u001f') as [string, string, string];
+          const idx = Number(index);
+          if (conversation === sid && idx >= from && idx <= to && identities.has(identity)) found.push({ idx, emoji });
+        }
+        return done(found);
+      },
+      deleteReactions: (sid, index) => {
+        for (const k of [...this.reactions.keys()]) if (k.startsWith(`${sid}\u001f${index}\u001f`)) this.setIn(this.reactions, k, undefined);
+        return done(undefined);
+      },
+      repliesAfter: (sid, parent, after, limit) =>
+        done((this.messages.get(sid) ?? []).filter((m) => m !== undefined && m.reply_to === parent && m.removed === 0 && m.idx > after).slice(0, limit)),
+      repliesBefore: (sid, parent, before, limit) =>
+        done(
+          (this.messages.get(sid) ?? [])
+            .filter((m) => m !== undefined && m.reply_to === parent && m.removed === 0 && m.idx < before)
+            .reverse()
+            .slice(0, limit),
+        ),
+      listRoles: () => done([...this.roles.values()]),
+      putRole: (row) => done(this.setIn(this.roles, row.sid, row)),
+      deleteRole: (sid) => done(this.setIn(this.roles, sid, undefined)),
+      countRoleHolders: (sid) =>
+        done([...this.participants.values()].filter((p) => p.role === sid).length + [...this.users.values()].filter((u) => u.role_sid === sid).length),
+      listSettings: () => done([...this.settings].map(([k, value]) => ({ key: k, value }))),
+      putSetting: (k, value) => done(this.setIn(this.settings, k, value)),
       getWebhook: (sid) => done(this.webhooks.get(sid)),
       putWebhook: (row) => done(this.setIn(this.webhooks, row.sid, row)),
       deleteWebhook: (sid) => done(this.setIn(this.webhooks, sid, undefined)),

@@ -1,5 +1,6 @@
 import type { PushType } from '@rx-conversations/protocol';
 import type { ConversationRow, MediaRow, MessageRow, ParticipantRow, UserRow } from './rows.js';
+import type { RoleRow } from './roles.js';
 import type { Step } from './Step.js';
 
 /** A push registration: what a push sender needs. */
@@ -123,6 +124,22 @@ export interface StoreTx {
   attachMedia(sid: string, messageSid: string): Step<void>;
   /** Schedules every media of the message for deletion at `at` (the message was removed). */
   releaseMedia(messageSid: string, at: number): Step<void>;
+  /** Adds a reaction; false when the identity had already reacted so (PARITY-3). */
+  addReaction(conversationSid: string, index: number, emoji: string, identity: string, now: number): Step<boolean>;
+  /** Takes a reaction back; false when there was none. */
+  removeReaction(conversationSid: string, index: number, emoji: string, identity: string): Step<boolean>;
+  /** The first `limit` identities who reacted to a message with `emoji`, in the order they did. */
+  firstReactors(conversationSid: string, index: number, emoji: string, limit: number): Step<string[]>;
+  /** The identity's reactions to messages `fromIndex` to `toIndex` (inclusive). */
+  reactionsBy(conversationSid: string, identity: string, fromIndex: number, toIndex: number): Step<Array<{ idx: number; emoji: string }>>;
+  /** Deletes every reaction to a message (it was removed). */
+  deleteReactions(conversationSid: string, index: number): Step<void>;
+  /** Up to `limit` live replies to message `parent` with index above `after`, oldest first. */
+  repliesAfter(conversationSid: string, parent: number, after: number, limit: number): Step<MessageRow[]>;
+  /** Up to `limit` live replies to message `parent` with index below `before`, newest first. */
+  repliesBefore(conversationSid: string, parent: number, before: number, limit: number): Step<MessageRow[]>;
+  /** Up to `limit` conversations whose inactive or closed timer has run out at `now` (PARITY-1). */
+  dueConversationStates(now: number, limit: number): Step<ConversationRow[]>;
   /** Bytes of every media the user uploaded that is still stored (their quota's use). */
   mediaBytesOf(identity: string): Step<number>;
   /** Deletes up to `limit` media rows whose `delete_after` is at or before `now`, and returns them. */
@@ -147,6 +164,17 @@ export interface StoreTx {
 
   getIdempotency(identity: string, key: string): Step<IdempotencyRow | undefined>;
   insertIdempotency(identity: string, key: string, op: string, argsHash: string, result: string, now: number): Step<void>;
+
+  /** The custom roles, and the default roles the app changed (ADMIN-4); the core adds the untouched defaults. */
+  listRoles(): Step<RoleRow[]>;
+  /** Inserts or replaces the role with this sid. */
+  putRole(row: RoleRow): Step<void>;
+  deleteRole(sid: string): Step<void>;
+  /** How many participants and users hold the role. */
+  countRoleHolders(sid: string): Step<number>;
+  /** The service's settings (the default role sids), as key and value. */
+  listSettings(): Step<Array<{ key: string; value: string }>>;
+  putSetting(key: string, value: string): Step<void>;
 
   /** The webhooks of `kind` that apply to a conversation (its own, the service's and the account's), or to account-wide events (null). */
   webhookTargets(conversationSid: string | null, kind: 'pre' | 'post'): Step<WebhookRow[]>;

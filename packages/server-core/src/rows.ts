@@ -1,4 +1,5 @@
-import type { Conversation, JsonValue, Media, Message, Participant, ParticipantRole, NotificationLevel, User } from '@rx-conversations/protocol';
+import { DEFAULT_ROLE_SIDS } from './roles.js';
+import type { ReactionSummary, ConversationState, Conversation, JsonValue, Media, Message, Participant, ParticipantRole, NotificationLevel, User } from '@rx-conversations/protocol';
 
 /** A `conversations` row. */
 export interface ConversationRow {
@@ -14,6 +15,14 @@ export interface ConversationRow {
   last_message_at: number | null;
   messages_count: number;
   participants_count: number;
+  /** PARITY-1: `active`, `inactive` or `closed`, and since when. */
+  state: ConversationState;
+  state_updated_at: number;
+  /** The timers' durations in ms (null: no timer), and when they run out (null: not running). */
+  timer_inactive_ms: number | null;
+  timer_closed_ms: number | null;
+  inactive_at: number | null;
+  closed_at: number | null;
 }
 
 /** A `participants` row; `id` is the keyset of `conversations.list`. */
@@ -22,7 +31,8 @@ export interface ParticipantRow {
   sid: string;
   conversation_sid: string;
   identity: string;
-  role: ParticipantRole;
+  /** The sid of the participant's conversation role (ADMIN-4). */
+  role: string;
   attributes: string;
   notification_level: NotificationLevel;
   last_read_message_index: number | null;
@@ -47,6 +57,10 @@ export interface MessageRow {
   idempotency_key: string | null;
   /** The attachments as a JSON `Media[]`, or null when there are none (MEDIA-2). */
   media: string | null;
+  /** The index of the message it replies to, or null (PARITY-3). */
+  reply_to: number | null;
+  /** The reaction summaries as a JSON `ReactionSummary[]`, or null when there are none (PARITY-3). */
+  reactions: string | null;
 }
 
 /**
@@ -82,9 +96,14 @@ export interface UserRow {
   attributes: string;
   version: number;
   created_at: number;
+  /** The sid of the user's service role; null for the service's default (ADMIN-4). */
+  role_sid: string | null;
 }
 
 const parse = (json: string): JsonValue => JSON.parse(json) as JsonValue;
+
+/** A conversation role in short: `admin` for the channel admin role, `member` for any other. */
+const roleName = (roleSid: string): ParticipantRole => (roleSid === DEFAULT_ROLE_SIDS.channelAdmin ? 'admin' : 'member');
 
 /** The attributes to store when an update gives `given` over `stored`; undefined when they stay as they are. */
 export function changedAttributes(given: JsonValue | undefined, stored: string): string | undefined {
@@ -111,12 +130,15 @@ export function toConversation(row: ConversationRow, member: ParticipantRow | nu
     lastMessageAt: row.last_message_at,
     messagesCount: row.messages_count,
     participantsCount: row.participants_count,
+    state: { current: row.state, updatedAt: row.state_updated_at },
+    timers: { inactiveAt: row.inactive_at, closedAt: row.closed_at },
     version: row.version,
     membership:
       member === null
         ? null
         : {
-            role: member.role,
+            role: roleName(member.role),
+            roleSid: member.role,
             lastReadMessageIndex: member.last_read_message_index,
             notificationLevel: member.notification_level,
             unreadMessagesCount,
@@ -130,7 +152,8 @@ export function toParticipant(row: ParticipantRow): Participant {
     sid: row.sid,
     conversationSid: row.conversation_sid,
     identity: row.identity,
-    role: row.role,
+    role: roleName(row.role),
+    roleSid: row.role,
     attributes: parse(row.attributes),
     lastReadMessageIndex: row.last_read_message_index,
     lastReadAt: row.last_read_at,
@@ -154,6 +177,8 @@ export function toMessage(row: MessageRow): Message {
     version: row.version,
     idempotencyKey: row.idempotency_key,
     ...(row.media === null ? {} : { media: JSON.parse(row.media) as Media[] }),
+    ...(row.reply_to === null ? {} : { replyTo: row.reply_to }),
+    ...(row.reactions === null ? {} : { reactions: JSON.parse(row.reactions) as ReactionSummary[] }),
   };
 }
 

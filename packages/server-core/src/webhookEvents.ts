@@ -8,6 +8,7 @@ export const POST_EVENTS = [
   'onConversationAdded',
   'onConversationUpdated',
   'onConversationRemoved',
+  'onConversationStateUpdated',
   'onParticipantAdded',
   'onParticipantUpdated',
   'onParticipantRemoved',
@@ -35,15 +36,6 @@ export const PRE_EVENTS = [
 /** A pre-event webhook name. */
 export type PreEvent = (typeof PRE_EVENTS)[number];
 
-/**
- * The role sids a participant shows (`role_sid`, `RoleSid`): the two conversation roles, fixed per
- * server until roles become resources of their own (ADMIN-4).
- */
-export const CONVERSATION_ROLE_SIDS = {
-  admin: 'RL00000000000000000000000000000002',
-  member: 'RL00000000000000000000000000000001',
-} as const;
-
 /** Who caused a write, as webhooks tell it: `Source` and, for SDK actions, `ClientIdentity`. */
 export interface WriteOrigin {
   readonly source: 'SDK' | 'API';
@@ -60,7 +52,7 @@ export function conversationFields(row: ConversationRow): Record<string, string>
     FriendlyName: row.friendly_name ?? '',
     UniqueName: row.unique_name ?? '',
     Attributes: row.attributes,
-    State: 'active',
+    State: row.state,
     DateCreated: iso(row.created_at),
     DateUpdated: iso(row.updated_at),
   };
@@ -87,7 +79,7 @@ export function participantFields(row: ParticipantRow): Record<string, string> {
     ConversationSid: row.conversation_sid,
     ParticipantSid: row.sid,
     Identity: row.identity,
-    RoleSid: CONVERSATION_ROLE_SIDS[row.role],
+    RoleSid: row.role,
     Attributes: row.attributes,
     LastReadMessageIndex: row.last_read_message_index === null ? '' : String(row.last_read_message_index),
     DateCreated: iso(row.joined_at),

@@ -166,6 +166,8 @@ export interface StartServerOptions {
   readonly pruneIntervalMs?: number;
   /** @internal How often a node on a shared database polls the log for what the broker did not bring. Default 1000. */
   readonly pollIntervalMs?: number;
+  /** @internal How often conversations whose state timers ran out are moved on (PARITY-1). Default 1000. */
+  readonly stateSweepMs?: number;
 }
 
 /**
@@ -501,6 +503,20 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
   pruneTimer.unref();
   const mediaTimer = setInterval(sweep, mediaSweepMs);
   mediaTimer.unref();
+  // Conversation state timers (PARITY-1) run on the server's clock whether or not anyone is connected.
+  let advancing: Promise<unknown> | undefined;
+  const advanceStates = (): void => {
+    if (advancing !== undefined) return;
+    advancing = (async () => {
+      try {
+        while ((await run(core.advanceStates())) > 0 && !closing);
+      } catch (err) {
+        logger.error({ err }, 'conversation state sweep failed');
+      }
+    })().finally(() => (advancing = undefined));
+  };
+  const stateTimer = setInterval(advanceStates, positive(options.stateSweepMs, 1000, 'stateSweepMs'));
+  stateTimer.unref();
   // Other nodes write to a shared database: read whatever the broker did not bring (or all of it, with
   // no broker). The relay logs its own failures and the next poll retries.
   const pollTimer = opened.shared ? setInterval(() => void core.relay.poll(), pollIntervalMs) : undefined;
@@ -518,6 +534,7 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
     clearInterval(heartbeatSweep);
     clearInterval(pruneTimer);
     clearInterval(mediaTimer);
+    clearInterval(stateTimer);
     clearInterval(pollTimer);
     await dispatcher.close();
     await rest.close();
@@ -538,6 +555,7 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
       clearInterval(heartbeatSweep);
       clearInterval(pruneTimer);
       clearInterval(mediaTimer);
+      clearInterval(stateTimer);
       clearInterval(pollTimer);
       const stopped = new Promise<void>((resolve) => http.close(() => resolve()));
       const all = [...connections];
@@ -549,6 +567,7 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
       http.closeAllConnections();
       await media.settled();
       await sweeping;
+      await advancing;
       await stopped;
       wss.close();
       await dispatcher.close();

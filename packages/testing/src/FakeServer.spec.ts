@@ -256,7 +256,7 @@ describe('FakeServer: conversations, participants and messages', () => {
     expect(unread.membership).toMatchObject({ lastReadMessageIndex: null, unreadMessagesCount: 3 });
   });
 
-  it('SRV-3: only participants read or write; only admins manage; only authors edit', async () => {
+  it('SRV-3, ADMIN-4: only participants read or write; only admins manage; members edit only their own messages', async () => {
     const { fake, sid } = twoPeople();
     const carol = await rawConnect(fake, 'carol');
     const bob = await rawConnect(fake, 'bob');
@@ -265,15 +265,15 @@ describe('FakeServer: conversations, participants and messages', () => {
     expect((await carol.requestError('messages.send', { sid, body: 'x', idempotencyKey: 'key-00000001' })).code).toBe('not_a_participant');
     expect((await carol.requestError('messages.list', { sid })).code).toBe('not_a_participant');
     expect((await carol.requestError('conversations.peek', { sid })).code).toBe('not_a_participant');
-    expect((await bob.requestError('conversations.update', { sid, friendlyName: 'mine now' })).code).toBe('admin_required');
-    expect((await bob.requestError('participants.add', { sid, identity: 'carol' })).code).toBe('admin_required');
-    expect((await bob.requestError('conversations.delete', { sid })).code).toBe('admin_required');
+    expect((await bob.requestError('conversations.update', { sid, friendlyName: 'mine now' }))).toMatchObject({ code: 'permission_denied', details: { permission: 'editConversationName' } });
+    expect((await bob.requestError('participants.add', { sid, identity: 'carol' }))).toMatchObject({ code: 'permission_denied', details: { permission: 'addParticipant' } });
+    expect((await bob.requestError('conversations.delete', { sid }))).toMatchObject({ code: 'permission_denied', details: { permission: 'deleteConversation' } });
     expect((await alice.requestError('participants.add', { sid, identity: 'bob' })).code).toBe('participant_exists');
     expect((await alice.requestError('conversations.get', { sid: 'CHnope' })).code).toBe('conversation_not_found');
     expect((await alice.requestError('users.get', { identity: 'nobody' })).code).toBe('user_not_found');
     await fake.as('alice').send(sid, 'by alice');
-    expect((await bob.requestError('messages.update', { sid, index: 0, body: 'edited' })).code).toBe('not_author');
-    expect((await bob.requestError('messages.remove', { sid, index: 0 })).code).toBe('not_author');
+    expect((await bob.requestError('messages.update', { sid, index: 0, body: 'edited' }))).toMatchObject({ code: 'permission_denied', details: { permission: 'editAnyMessage' } });
+    expect((await bob.requestError('messages.remove', { sid, index: 0 }))).toMatchObject({ code: 'permission_denied', details: { permission: 'deleteAnyMessage' } });
     expect((await bob.requestError('messages.remove', { sid, index: 7 })).code).toBe('message_not_found');
     await fake.as('bob').send(sid, 'by bob');
     expect(await alice.request('messages.remove', { sid, index: 1 })).toEqual({ index: 1 });
@@ -591,7 +591,7 @@ describe('FakeServer: actors and seeding', () => {
     await expect(fake.as('bob').send(sid, 'x'.repeat(40_000))).rejects.toMatchObject({ code: 'string_too_long', details: { path: 'args.body' } });
     await expect(fake.as('bob').request('conversations.get', { sid: 'CH404' })).rejects.toBeInstanceOf(FakeServerError);
     const before = fake.state.headSeq();
-    await expect(fake.as('bob').deleteConversation(sid)).rejects.toMatchObject({ code: 'admin_required' });
+    await expect(fake.as('bob').deleteConversation(sid)).rejects.toMatchObject({ code: 'permission_denied' });
     expect(fake.state.headSeq()).toBe(before);
   });
 

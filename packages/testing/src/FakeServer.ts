@@ -28,7 +28,7 @@ import {
   type SessionSettings,
   type Step,
 } from '@rx-conversations/server-core';
-import { Subject, asyncScheduler, filter, firstValueFrom, type Observable, type SchedulerLike } from 'rxjs';
+import { Subject, asyncScheduler, filter, firstValueFrom, type Observable, type SchedulerLike, type Subscription } from 'rxjs';
 import { FakeActor } from './FakeActor.js';
 import type { FakeConnection } from './FakeConnection.js';
 import { FakeServerError } from './FakeServerError.js';
@@ -137,9 +137,11 @@ export class FakeServer {
   private offline = false;
   private shutDown = false;
   private keyCounter = 0;
+  private readonly stateTimers = new Set<Subscription>();
 
   constructor(options: FakeServerOptions = {}) {
     this.options = options;
+    const scheduler = options.scheduler ?? asyncScheduler;
     serverCounter += 1;
     this.url = options.url ?? `ws://fake-${serverCounter}.rxc.test`;
     const parsed = new URL(this.url);
@@ -157,8 +159,15 @@ export class FakeServer {
         return prefix + pad(n);
       },
       pushSender: { send: (delivery) => void this.pushes.push(delivery) as unknown as Promise<void> },
+      // Conversation state timers (PARITY-1) run out on the scheduler's clock, virtual or real.
+      onStateDeadline: (at) => {
+        const timer = scheduler.schedule(() => {
+          this.stateTimers.delete(timer);
+          this.advanceStates();
+        }, Math.max(0, at - this.now()));
+        this.stateTimers.add(timer);
+      },
     });
-    const scheduler = options.scheduler ?? asyncScheduler;
     this.settings = {
       core: this.core,
       verifyToken: (token) => this.verifyToken(token),
@@ -344,8 +353,16 @@ export class FakeServer {
   /** Shuts the fake down: open connections close with 1001 and no new ones are accepted. */
   close(): void {
     this.shutDown = true;
+    for (const timer of this.stateTimers) timer.unsubscribe();
+    this.stateTimers.clear();
     for (const c of this.all) if (c.status === 'open') this.closeConnection(c, 1001, 'server_shutting_down');
     this.requestSubject.complete();
+  }
+
+  /** Moves conversations whose state timers ran out (PARITY-1); runs by itself when a timer is due. */
+  private advanceStates(): void {
+    if (this.shutDown) return;
+    runSync(this.core.advanceStates());
   }
 
   // ───────────────────────────── sockets ─────────────────────────────

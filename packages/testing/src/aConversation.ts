@@ -1,5 +1,5 @@
 import type { Conversation, Membership } from '@rx-conversations/protocol';
-import { FACTORY_EPOCH, nextInSequence, sidOf } from './internal/factorySequence.js';
+import { FACTORY_EPOCH, nextInSequence, roleSidOf, sidOf } from './internal/factorySequence.js';
 
 /** Fields to override in {@link aConversation}; `membership` merges into the default one (or is null). */
 export type ConversationOverrides = Partial<Omit<Conversation, 'membership'>> & {
@@ -36,10 +36,19 @@ export function aConversation(overrides: ConversationOverrides = {}): Conversati
     lastMessageAt: null,
     messagesCount: 0,
     participantsCount: 1,
+    state: { current: 'active', updatedAt: at },
+    timers: { inactiveAt: null, closedAt: null },
     ...fields,
     membership:
       membership === null
         ? null
-        : { role: 'admin', lastReadMessageIndex: null, notificationLevel: 'default', unreadMessagesCount: 0, ...membership },
+        : {
+            lastReadMessageIndex: null,
+            notificationLevel: 'default',
+            unreadMessagesCount: 0,
+            ...membership,
+            role: membership?.role ?? 'admin',
+            roleSid: membership?.roleSid ?? roleSidOf(membership?.role ?? 'admin'),
+          },
   };
 }

@@ -1,8 +1,8 @@
 import type { Participant } from '@rx-conversations/protocol';
-import { FACTORY_EPOCH, nextInSequence, sidOf } from './internal/factorySequence.js';
+import { FACTORY_EPOCH, nextInSequence, roleSidOf, sidOf } from './internal/factorySequence.js';
 
 /**
- * A valid protocol `Participant`: sid `MB…n`, identity `user<n>`, role `member`, nothing read,
+ * A valid protocol `Participant`: sid `MB…n`, identity `user<n>`, role `member` (the channel user role), nothing read,
  * version 1, in the first `aConversation()`'s sid unless overridden.
  *
  * @example
@@ -15,11 +15,11 @@ import { FACTORY_EPOCH, nextInSequence, sidOf } from './internal/factorySequence
 export function aParticipant(overrides: Partial<Participant> = {}): Participant {
   const n = nextInSequence('participant');
   const at = FACTORY_EPOCH + n * 1000;
+  const role = overrides.role ?? 'member';
   return {
     sid: sidOf('MB', n),
     conversationSid: sidOf('CH', 1),
     identity: `user${n}`,
-    role: 'member',
     attributes: {},
     lastReadMessageIndex: null,
     lastReadAt: null,
@@ -27,5 +27,7 @@ export function aParticipant(overrides: Partial<Participant> = {}): Participant 
     updatedAt: at,
     version: 1,
     ...overrides,
+    role,
+    roleSid: overrides.roleSid ?? roleSidOf(role),
   };
 }

@@ -92,6 +92,29 @@ describe('createVirtualClock', () => {
   });
 });
 
+describe('conversation state timers in the test kit (PARITY-1)', () => {
+  it('PARITY-1: the FakeServer moves a conversation to inactive and closed in virtual time, through the shared core', async () => {
+    const clock = createVirtualClock({ startTime: Date.UTC(2025, 0, 1) });
+    const fake = new FakeServer({ scheduler: clock.scheduler });
+    const alice = fake.as('alice');
+    const created = alice.request('conversations.create', { timers: { inactive: 'PT1M', closed: 'PT10M' } });
+    clock.flush();
+    const { sid } = await created;
+    const stateAt = async (): Promise<string> => {
+      const read = alice.request('conversations.get', { sid });
+      clock.flush();
+      return (await read).state.current;
+    };
+    clock.advanceBy(60_000 - 1);
+    expect(await stateAt()).toBe('active');
+    clock.advanceBy(1);
+    expect(await stateAt()).toBe('inactive');
+    clock.advanceBy(9 * 60_000);
+    expect(await stateAt()).toBe('closed');
+    fake.close();
+  });
+});
+
 describe('TestScheduler interop', () => {
   it('a FakeServer on a TestScheduler delivers in marble time', () => {
     const testScheduler = new TestScheduler((actual, expected) => expect(actual).toEqual(expected));

@@ -24,7 +24,9 @@ describe('entity factories', () => {
       lastMessageAt: null,
       messagesCount: 0,
       participantsCount: 1,
-      membership: { role: 'admin', lastReadMessageIndex: null, notificationLevel: 'default', unreadMessagesCount: 0 },
+      state: { current: 'active', updatedAt: Date.UTC(2024, 0, 1, 0, 0, 1) },
+      timers: { inactiveAt: null, closedAt: null },
+      membership: { role: 'admin', roleSid: 'RL00000000000000000000000000000002', lastReadMessageIndex: null, notificationLevel: 'default', unreadMessagesCount: 0 },
     });
     expect(aConversation().sid).toBe('CH00000000000000000000000000000002');
     resetFactories();
@@ -32,7 +34,7 @@ describe('entity factories', () => {
   });
 
   it('merge membership overrides, or drop membership with null', () => {
-    expect(aConversation({ membership: { unreadMessagesCount: 3 } }).membership).toEqual({ role: 'admin', lastReadMessageIndex: null, notificationLevel: 'default', unreadMessagesCount: 3 });
+    expect(aConversation({ membership: { unreadMessagesCount: 3 } }).membership).toEqual({ role: 'admin', roleSid: 'RL00000000000000000000000000000002', lastReadMessageIndex: null, notificationLevel: 'default', unreadMessagesCount: 3 });
     expect(aConversation({ membership: null }).membership).toBeNull();
   });
 

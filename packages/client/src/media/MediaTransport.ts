@@ -4,6 +4,7 @@ export interface MediaUploadRequest {
   readonly url: string;
   /** The access token, for `Authorization: Bearer` (never in the URL). */
   readonly token: string;
+  /** The file's declared type, for `Content-Type`. */
   readonly contentType: string;
   /** The bytes; their length is the request's `Content-Length`. */
   readonly body: Blob | Uint8Array;
@@ -15,7 +16,9 @@ export interface MediaUploadRequest {
 
 /** An HTTP answer: its status and its JSON body (null when it had none). */
 export interface MediaHttpAnswer {
+  /** The HTTP status (201 for a stored upload, 200 for URLs). */
   readonly status: number;
+  /** The parsed JSON body; null when there was none or it was not JSON. */
   readonly body: unknown;
 }
 

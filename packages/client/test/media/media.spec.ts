@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { filter, firstValueFrom, lastValueFrom, take, toArray } from 'rxjs';
 import type { ConversationsClient, FailedMessage, LocalMedia, MediaProgress, MessageView, SentMessage } from '../../src/index.js';
 import { ConversationsError } from '../../src/index.js';
-import { httpMediaTransport, type MediaTransport, type MediaUploadRequest } from '../../src/media/index.js';
+import { httpMediaTransport, type MediaTransport, type MediaUploadRequest } from '../../src/media.js';
 import { waitUntil, within } from '../store/storeServer.js';
 import { download, PNG_1X1, startMediaServer, textBytes, type MediaServer } from './mediaServer.js';
 
@@ -31,7 +31,7 @@ async function conversationOfAliceAndBob() {
 }
 
 /** A transport around the real one that lets a test see, hold or break uploads. */
-function tappedTransport(around: (request: MediaUploadRequest, upload: () => Promise<import('../../src/media/index.js').MediaHttpAnswer>) => Promise<import('../../src/media/index.js').MediaHttpAnswer>): MediaTransport & { uploads: string[] } {
+function tappedTransport(around: (request: MediaUploadRequest, upload: () => Promise<import('../../src/media.js').MediaHttpAnswer>) => Promise<import('../../src/media.js').MediaHttpAnswer>): MediaTransport & { uploads: string[] } {
   const uploads: string[] = [];
   return {
     uploads,

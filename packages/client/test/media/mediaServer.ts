@@ -7,7 +7,7 @@ import WebSocket from 'ws';
 import { startServer, type RunningServer } from '@rx-conversations/server';
 import { createAccessToken } from '@rx-conversations/token';
 import { ConversationsClient, createMemoryStorage, type WebSocketConstructor } from '../../src/index.js';
-import { createMediaSupport, type MediaOptions } from '../../src/media/index.js';
+import { createMediaSupport, type MediaOptions } from '../../src/media.js';
 
 const SECRET = 'media-client-secret-0123456789abcdef';
 

@@ -14,7 +14,7 @@ const { setup: start, record, keep } = useFakeSessions();
 const setup = (handler: Handler, logger?: Logger) => start(handler, logger ? { logger } : {});
 
 const sids = (list: readonly Conversation[]) => list.map((c) => c.sid);
-const membership = (unread: number) => ({ role: 'member' as const, lastReadMessageIndex: null, notificationLevel: 'default' as const, unreadMessagesCount: unread });
+const membership = (unread: number) => ({ role: 'member' as const, roleSid: 'RL00000000000000000000000000000001', lastReadMessageIndex: null, notificationLevel: 'default' as const, unreadMessagesCount: unread });
 
 /** A deferred value a handler can wait on. */
 function gate<T = void>() {

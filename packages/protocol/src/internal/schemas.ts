@@ -50,8 +50,25 @@ const attributes = v.pipe(
   v.check((a) => JSON.stringify(a).length <= LIMITS.attributesJsonChars, code('attributes_too_large')),
 );
 const role = v.picklist(['admin', 'member'], ARG);
+/**
+ * One emoji (PARITY-3): a pictograph with its variation selector, skin tone and ZWJ sequence parts, a
+ * flag (two regional indicators) or a keycap. Text, several emoji or a bare modifier are refused.
+ */
+const EMOJI = /^(?:(?:\p{Extended_Pictographic}(?:\uFE0F|\p{Emoji_Modifier})?)(?:\u200D\p{Extended_Pictographic}(?:\uFE0F|\p{Emoji_Modifier})?)*|\p{Regional_Indicator}{2}|[#*0-9]\uFE0F?\u20E3)$/u;
+const emoji = v.pipe(v.string(ARG), v.maxLength(LIMITS.emojiChars, ARG), v.regex(EMOJI, ARG));
+const conversationState = v.picklist(['active', 'inactive', 'closed'], ARG);
+/** An ISO 8601 duration in weeks, days, hours, minutes and seconds (`P1D`, `PT10M`), or null to stop the timer. */
+const duration = v.nullable(v.pipe(v.string(ARG), v.maxLength(32, ARG), v.regex(/^P(?!$)(\d+W)?(\d+D)?(T(?=\d)(\d+H)?(\d+M)?(\d+S)?)?$/, ARG)));
+
+/** A participant's role: the `admin`/`member` shorthand, or a role's sid (ADMIN-4), not both. */
+const roleArgs = <T extends v.ObjectEntries>(entries: T) =>
+  v.pipe(
+    obj({ ...entries, role: v.optional(role), roleSid: v.optional(sid) }),
+    v.check((a) => a.role === undefined || a.roleSid === undefined, ARG),
+  );
 const pushType = v.picklist(['fcm', 'apn'], ARG);
 const obj = <T extends v.ObjectEntries>(entries: T) => v.strictObject(entries, ARG);
+const timers = obj({ inactive: v.optional(duration), closed: v.optional(duration) });
 
 /** Exactly one of `sid` / `uniqueName`. */
 const conversationRef = <T extends v.ObjectEntries>(extra: T) =>
@@ -69,6 +86,8 @@ export const ARG_SCHEMAS: { readonly [O in OpName]: v.GenericSchema } = {
     friendlyName: v.optional(friendlyName),
     uniqueName: v.optional(uniqueName),
     attributes: v.optional(attributes),
+    state: v.optional(conversationState),
+    timers: v.optional(timers),
     idempotencyKey: v.optional(idempotencyKey),
   }),
   'conversations.update': obj({
@@ -76,6 +95,8 @@ export const ARG_SCHEMAS: { readonly [O in OpName]: v.GenericSchema } = {
     friendlyName: v.optional(v.nullable(friendlyName)),
     uniqueName: v.optional(v.nullable(uniqueName)),
     attributes: v.optional(attributes),
+    state: v.optional(conversationState),
+    timers: v.optional(timers),
     idempotencyKey: v.optional(idempotencyKey),
   }),
   'conversations.delete': obj({ sid, idempotencyKey: v.optional(idempotencyKey) }),
@@ -86,21 +107,9 @@ export const ARG_SCHEMAS: { readonly [O in OpName]: v.GenericSchema } = {
   'conversations.counts': obj({ sid }),
   'conversations.typing': obj({ sid }),
   'participants.list': obj({ sid }),
-  'participants.add': obj({
-    sid,
-    identity,
-    role: v.optional(role),
-    attributes: v.optional(attributes),
-    idempotencyKey: v.optional(idempotencyKey),
-  }),
+  'participants.add': roleArgs({ sid, identity, attributes: v.optional(attributes), idempotencyKey: v.optional(idempotencyKey) }),
   'participants.remove': obj({ sid, identity, idempotencyKey: v.optional(idempotencyKey) }),
-  'participants.update': obj({
-    sid,
-    identity,
-    role: v.optional(role),
-    attributes: v.optional(attributes),
-    idempotencyKey: v.optional(idempotencyKey),
-  }),
+  'participants.update': roleArgs({ sid, identity, attributes: v.optional(attributes), idempotencyKey: v.optional(idempotencyKey) }),
   'messages.list': obj({
     sid,
     pageSize: pageSize(LIMITS.maxMessagesPageSize),
@@ -113,6 +122,7 @@ export const ARG_SCHEMAS: { readonly [O in OpName]: v.GenericSchema } = {
       body: v.optional(v.nullable(text(LIMITS.messageBodyChars))),
       attributes: v.optional(attributes),
       mediaSids: v.optional(v.pipe(v.array(sid, ARG), v.minLength(1, ARG), v.maxLength(LIMITS.maxMediaPerMessage, ARG), v.check((a) => new Set(a).size === a.length, ARG))),
+      replyTo: v.optional(messageIndex),
       idempotencyKey,
     }),
     v.check((a) => typeof a.body === 'string' || a.attributes !== undefined || a.mediaSids !== undefined, ARG),
@@ -125,6 +135,15 @@ export const ARG_SCHEMAS: { readonly [O in OpName]: v.GenericSchema } = {
     idempotencyKey: v.optional(idempotencyKey),
   }),
   'messages.remove': obj({ sid, index: messageIndex, idempotencyKey: v.optional(idempotencyKey) }),
+  'messages.react': obj({ sid, index: messageIndex, emoji, idempotencyKey: v.optional(idempotencyKey) }),
+  'messages.unreact': obj({ sid, index: messageIndex, emoji, idempotencyKey: v.optional(idempotencyKey) }),
+  'messages.thread': obj({
+    sid,
+    index: messageIndex,
+    pageSize: pageSize(LIMITS.maxMessagesPageSize),
+    anchor: v.optional(messageIndex),
+    direction: v.optional(v.picklist(['backwards', 'forwards'], ARG)),
+  }),
   'users.get': obj({ identity }),
   'users.subscribe': obj({ identities: v.pipe(v.array(identity, ARG), v.minLength(1, ARG), v.maxLength(LIMITS.maxUsersPerSubscribe, ARG)) }),
   'users.unsubscribe': obj({ identities: v.pipe(v.array(identity, ARG), v.maxLength(LIMITS.maxUsersPerSubscribe, ARG)) }),

@@ -1,4 +1,4 @@
-import type { JsonValue, OpName, ParticipantRole } from '@rx-conversations/protocol';
+import type { JsonValue, OpName } from '@rx-conversations/protocol';
 import type { Core, WriteBatch } from '../Core.js';
 import type { ConversationRow, MessageRow, ParticipantRow, UserRow } from '../rows.js';
 import { serverError } from '../ServerError.js';
@@ -11,12 +11,16 @@ import {
   deleteConversation,
   editConversation,
   moveReadHorizon,
+  newConversation,
+  type NewConversation,
   removeParticipant,
   setNotificationLevel,
   type ConversationChanges,
 } from './conversationOps.js';
 import { editMessage, postMessage, removeMessage } from './messageOps.js';
 import { editParticipant } from './participantOps.js';
+import { nextDeadline, requireOpen } from '../conversationState.js';
+import { permissionsOfType, ROLE_DEFAULT_KEYS, type Role, type RoleDefaults, type RoleRow, type RoleType } from '../roles.js';
 import { editUser, type UserChanges } from './userOps.js';
 
 /** Who REST-created conversations name as their creator, and the default author of REST messages. */
@@ -75,17 +79,13 @@ export interface AccountCaller {
 const ACCOUNT_KEYS = '\u001faccount';
 
 /** A write with account authority: `Source: API`, webhooks and idempotency as the caller asked. */
-function write<R>(caller: AccountCaller, op: OpName, args: object, body: (batch: WriteBatch) => Step<R>): Step<R> {
+function write<R>(caller: AccountCaller, op: OpName | `roles.${string}`, args: object, body: (batch: WriteBatch) => Step<R>): Step<R> {
   const keyed = caller.idempotencyKey === undefined ? args : { ...args, idempotencyKey: caller.idempotencyKey };
   return caller.core.write(ACCOUNT_KEYS, op, keyed, body, { source: 'API', webhooks: caller.webhooks });
 }
 
 /** Fields of a conversation created with account authority. */
-export interface AccountConversation {
-  readonly friendlyName?: string | null | undefined;
-  readonly uniqueName?: string | null | undefined;
-  readonly attributes?: JsonValue | undefined;
-}
+export type AccountConversation = NewConversation;
 
 /**
  * Writes with account authority (ADMIN-1, ADMIN-2): what the app's backend does through the REST API.
@@ -102,21 +102,9 @@ export const accountOps = {
         throw serverError('unique_name_taken', 'another conversation already has this unique name', { path: 'UniqueName' });
       }
       // No members yet, so no event: whoever is added later gets conversationAdded.
-      const row: ConversationRow = {
-        sid: caller.core.newSid('CH'),
-        unique_name: fields.uniqueName ?? null,
-        friendly_name: fields.friendlyName ?? null,
-        attributes: JSON.stringify(fields.attributes ?? {}),
-        created_by: ACCOUNT_AUTHOR,
-        created_at: batch.now,
-        updated_at: batch.now,
-        version: 1,
-        last_message_index: null,
-        last_message_at: null,
-        messages_count: 0,
-        participants_count: 0,
-      };
+      const row = newConversation(caller.core.newSid('CH'), ACCOUNT_AUTHOR, batch.now, 1, fields);
       yield* batch.tx.insertConversation(row);
+      batch.deadline(nextDeadline(row));
       yield* conversationAdded(batch, row);
       return row;
     });
@@ -137,14 +125,15 @@ export const accountOps = {
   *addParticipant(
     caller: AccountCaller,
     conversationId: string,
-    fields: { readonly identity: string; readonly role?: ParticipantRole | undefined; readonly attributes?: JsonValue | undefined },
+    fields: { readonly identity: string; readonly roleSid?: string | undefined; readonly attributes?: JsonValue | undefined },
   ): Step<ParticipantRow> {
     return yield* write(caller, 'participants.add', { conversationId, fields }, function* (batch) {
       const conversation = yield* findConversationById(batch.tx, conversationId);
+      if (fields.roleSid !== undefined) yield* findRole(caller.core, batch.tx, fields.roleSid, 'conversation');
       if ((yield* batch.tx.getParticipant(conversation.sid, fields.identity)) !== undefined) {
         throw serverError('participant_exists', 'this identity is already a participant', { path: 'Identity' });
       }
-      return (yield* addParticipant(caller.core, batch, conversation, fields.identity, fields.role ?? 'member', fields.attributes)).participant;
+      return (yield* addParticipant(caller.core, batch, conversation, fields.identity, fields.roleSid, fields.attributes)).participant;
     });
   },
 
@@ -153,7 +142,7 @@ export const accountOps = {
     conversationId: string,
     participantId: string,
     changes: {
-      readonly role?: ParticipantRole | undefined;
+      readonly roleSid?: string | undefined;
       readonly attributes?: JsonValue | undefined;
       readonly lastReadMessageIndex?: number | null | undefined;
     },
@@ -161,7 +150,9 @@ export const accountOps = {
     const { core } = caller;
     return yield* write(caller, 'participants.update', { conversationId, participantId, changes }, function* (batch) {
       const conversation = yield* findConversationById(batch.tx, conversationId);
-      let participant = yield* editParticipant(core, batch, conversation, yield* findParticipantById(batch.tx, conversation, participantId), changes);
+      if (changes.roleSid !== undefined) yield* findRole(core, batch.tx, changes.roleSid, 'conversation');
+      const target = yield* findParticipantById(batch.tx, conversation, participantId);
+      let participant = yield* editParticipant(core, batch, conversation, target, { role: changes.roleSid, attributes: changes.attributes });
       if (changes.lastReadMessageIndex !== undefined) {
         const fresh = (yield* batch.tx.getConversation(conversation.sid))!;
         participant = (yield* moveReadHorizon(core, batch, fresh, participant, changes.lastReadMessageIndex, 'set'))?.participant ?? participant;
@@ -221,6 +212,7 @@ export const accountOps = {
   ): Step<MessageRow> {
     return yield* write(caller, 'messages.update', { conversationId, messageSid, changes }, function* (batch) {
       const conversation = yield* findConversationById(batch.tx, conversationId);
+      requireOpen(conversation);
       return yield* editMessage(batch, yield* findMessageById(batch.tx, conversation, messageSid), changes);
     });
   },
@@ -238,6 +230,7 @@ export const accountOps = {
     return yield* write(caller, 'users.updateMe', { identity, changes }, function* (batch) {
       const existing = yield* batch.tx.getUser(identity);
       if (existing !== undefined) return { user: existing, created: false };
+      if (changes.roleSid !== undefined) yield* findRole(core, batch.tx, changes.roleSid, 'service');
       const row = yield* batch.tx.ensureUser(identity, batch.now, core.newSid('US'));
       const user = yield* editUser(core, batch, row, changes);
       yield* batch.webhook('onUserAdded', null, () => done(userFields(user)));
@@ -247,7 +240,99 @@ export const accountOps = {
 
   *updateUser(caller: AccountCaller, id: string, changes: UserChanges): Step<UserRow> {
     return yield* write(caller, 'users.updateMe', { id, changes }, function* (batch) {
+      if (changes.roleSid !== undefined) yield* findRole(caller.core, batch.tx, changes.roleSid, 'service');
       return yield* editUser(caller.core, batch, yield* findUserById(batch.tx, id), changes);
     });
   },
+
+  /** A custom role (ADMIN-4). Every permission must be one a role of its type may hold. */
+  *createRole(caller: AccountCaller, fields: { readonly friendlyName: string; readonly type: RoleType; readonly permissions: readonly string[] }): Step<Role> {
+    const { core } = caller;
+    const row = yield* write(caller, 'roles.create', { fields }, function* (batch) {
+      const role: RoleRow = {
+        sid: core.newSid('RL'),
+        friendly_name: fields.friendlyName,
+        type: fields.type,
+        permissions: JSON.stringify(checkedPermissions(fields.type, fields.permissions)),
+        created_at: batch.now,
+        updated_at: batch.now,
+      };
+      yield* batch.tx.putRole(role);
+      return role;
+    });
+    core.accessChanged();
+    return yield* roleAsStored(core, row.sid);
+  },
+
+  /** Replaces a role's permissions (Twilio's update). A default role may be changed too, never deleted. */
+  *updateRole(caller: AccountCaller, sid: string, permissions: readonly string[]): Step<Role> {
+    const { core } = caller;
+    yield* write(caller, 'roles.update', { sid, permissions }, function* (batch) {
+      const role = yield* findRole(core, batch.tx, sid);
+      yield* batch.tx.putRole({
+        sid,
+        friendly_name: role.friendlyName,
+        type: role.type,
+        permissions: JSON.stringify(checkedPermissions(role.type, permissions)),
+        created_at: role.createdAt ?? batch.now,
+        updated_at: batch.now,
+      });
+      return null;
+    });
+    core.accessChanged();
+    return yield* roleAsStored(core, sid);
+  },
+
+  /** Deletes a custom role that nobody holds and no default names. */
+  *deleteRole(caller: AccountCaller, sid: string): Step<void> {
+    const { core } = caller;
+    yield* write(caller, 'roles.delete', { sid }, function* (batch) {
+      const role = yield* findRole(core, batch.tx, sid);
+      const rules = yield* core.accessRules(batch.tx);
+      if (role.isDefault) throw serverError('invalid_argument', 'a default role cannot be deleted (change its permissions instead)', { path: 'RoleSid' });
+      if (Object.values(rules.defaults).includes(sid)) throw serverError('invalid_argument', "the service's configuration names this role as a default", { path: 'RoleSid' });
+      const holders = yield* batch.tx.countRoleHolders(sid);
+      if (holders > 0) throw serverError('invalid_argument', `${holders} participants or users hold this role`, { path: 'RoleSid' });
+      yield* batch.tx.deleteRole(sid);
+      return null;
+    });
+    core.accessChanged();
+  },
+
+  /** Changes which roles new participants, creators and users get (the service's Configuration). */
+  *updateRoleDefaults(caller: AccountCaller, changes: Partial<RoleDefaults>): Step<RoleDefaults> {
+    const { core } = caller;
+    yield* write(caller, 'roles.defaults', { changes }, function* (batch) {
+      for (const key of Object.keys(ROLE_DEFAULT_KEYS) as Array<keyof RoleDefaults>) {
+        const sid = changes[key];
+        if (sid === undefined) continue;
+        yield* findRole(core, batch.tx, sid, key === 'service' ? 'service' : 'conversation');
+        yield* batch.tx.putSetting(ROLE_DEFAULT_KEYS[key], sid);
+      }
+      return null;
+    });
+    core.accessChanged();
+    return (yield* core.store.read((tx) => core.accessRules(tx))).defaults;
+  },
 };
+
+/** A role by sid, of `type` when given: `role_not_found` otherwise. */
+export function* findRole(core: Core, tx: StoreTx, sid: string, type?: RoleType): Step<Role> {
+  const role = (yield* core.accessRules(tx)).roles.get(sid);
+  if (role === undefined || (type !== undefined && role.type !== type)) {
+    throw serverError('role_not_found', `no ${type ?? ''} role has this sid`.replace('  ', ' '), type === undefined ? undefined : { path: 'RoleSid' });
+  }
+  return role;
+}
+
+function* roleAsStored(core: Core, sid: string): Step<Role> {
+  return yield* core.store.read((tx) => findRole(core, tx, sid));
+}
+
+/** The permissions, each one a role of `type` may hold, without repeats (else `invalid_argument`). */
+function checkedPermissions(type: RoleType, permissions: readonly string[]): string[] {
+  const allowed: readonly string[] = permissionsOfType(type);
+  const unknown = permissions.find((p) => !allowed.includes(p));
+  if (unknown !== undefined) throw serverError('invalid_argument', `${unknown.slice(0, 64)} is not a ${type} permission`, { path: 'Permission' });
+  return [...new Set(permissions)];
+}

@@ -1,4 +1,5 @@
-import type { Conversation, ConversationUpdateReason, JsonValue } from '@rx-conversations/protocol';
+import type { Conversation, ConversationState, ConversationTimerDurations, ConversationUpdateReason, JsonValue } from '@rx-conversations/protocol';
+import { checkStateChange, nextDeadline, requireOpen, timerDurations, withTimersFrom } from '../conversationState.js';
 import type { Core, WriteBatch } from '../Core.js';
 import { changedAttributes, toConversation, toParticipant, type ConversationRow, type ParticipantRow } from '../rows.js';
 import { serverError } from '../ServerError.js';
@@ -6,8 +7,9 @@ import type { Step } from '../Step.js';
 import type { StoreTx } from '../Store.js';
 import type { OpHandlers } from './OpContext.js';
 import { conversationChanges } from '../preHooks.js';
-import { CONVERSATION_ROLE_SIDS, conversationFields, participantFields, removedAt } from '../webhookEvents.js';
+import { conversationFields, participantFields, removedAt } from '../webhookEvents.js';
 import { done } from '../Step.js';
+import type { Permission } from '../roles.js';
 
 const DEFAULT_CONVERSATIONS_PAGE = 50;
 const CURSOR = /^[0-9]{1,15}$/;
@@ -43,17 +45,20 @@ export function* addParticipant(
   batch: WriteBatch,
   conversation: ConversationRow,
   identity: string,
-  role: ParticipantRow['role'],
+  role: string | undefined,
   attributes: JsonValue | undefined,
   announce = true,
 ): Step<{ conversation: ConversationRow; participant: ParticipantRow }> {
   const { tx } = batch;
+  // The creator of a conversation created closed still becomes its member; nobody joins one later.
+  if (announce) requireOpen(conversation);
   yield* tx.ensureUser(identity, batch.now, core.newSid('US'));
   const participant = yield* tx.insertParticipant({
     sid: core.newSid('MB'),
     conversation_sid: conversation.sid,
     identity,
-    role,
+    // Without a role of their own, the service's default for those who join or are added (ADMIN-4).
+    role: role ?? (yield* core.accessRules(tx)).defaults.conversation,
     attributes: json(attributes),
     notification_level: 'default',
     last_read_message_index: null,
@@ -89,6 +94,43 @@ export function* removeParticipant(
   yield* batch.webhook('onParticipantRemoved', conversation.sid, () => done({ ...participantFields(participant), ...removedAt(batch.now) }));
 }
 
+/** What a new conversation may be given. */
+export interface NewConversation {
+  readonly friendlyName?: string | null | undefined;
+  readonly uniqueName?: string | null | undefined;
+  readonly attributes?: JsonValue | undefined;
+  readonly state?: ConversationState | undefined;
+  readonly timers?: ConversationTimerDurations | undefined;
+}
+
+/** A new conversation's row: no messages or members yet, its timers (if any) started now. */
+export function newConversation(sid: string, createdBy: string, now: number, version: number, fields: NewConversation): ConversationRow {
+  const timers = timerDurations({ timer_inactive_ms: null, timer_closed_ms: null }, fields.timers);
+  return withTimersFrom(
+    {
+      sid,
+      unique_name: fields.uniqueName ?? null,
+      friendly_name: fields.friendlyName ?? null,
+      attributes: json(fields.attributes),
+      created_by: createdBy,
+      created_at: now,
+      updated_at: now,
+      version,
+      last_message_index: null,
+      last_message_at: null,
+      messages_count: 0,
+      participants_count: 0,
+      state: fields.state ?? 'active',
+      state_updated_at: now,
+      timer_inactive_ms: timers.inactive,
+      timer_closed_ms: timers.closed,
+      inactive_at: null,
+      closed_at: null,
+    },
+    now,
+  );
+}
+
 /** Announces a new conversation to post-event webhooks (`onConversationAdded`). */
 export function* conversationAdded(batch: WriteBatch, conversation: ConversationRow): Step<void> {
   yield* batch.webhook('onConversationAdded', conversation.sid, () => done(conversationFields(conversation)));
@@ -99,6 +141,9 @@ export interface ConversationChanges {
   readonly friendlyName?: string | null | undefined;
   readonly uniqueName?: string | null | undefined;
   readonly attributes?: JsonValue | undefined;
+  /** PARITY-1: `closed` is final. */
+  readonly state?: ConversationState | undefined;
+  readonly timers?: ConversationTimerDurations | undefined;
 }
 
 /**
@@ -107,8 +152,14 @@ export interface ConversationChanges {
  */
 export function* editConversation(batch: WriteBatch, conversation: ConversationRow, changes: ConversationChanges): Step<ConversationRow> {
   const { tx } = batch;
-  const next = { ...conversation };
+  let next = { ...conversation };
   const reasons: ConversationUpdateReason[] = [];
+  // A closed conversation keeps what it has: only asking it to stay closed is not an error.
+  const changesContent = changes.friendlyName !== undefined || changes.uniqueName !== undefined || changes.attributes !== undefined || changes.timers !== undefined;
+  if (changesContent || (changes.state !== undefined && changes.state !== 'closed')) {
+    if (changes.state !== undefined) checkStateChange(conversation.state, changes.state);
+    requireOpen(conversation);
+  }
   if (changes.friendlyName !== undefined && changes.friendlyName !== conversation.friendly_name) {
     next.friendly_name = changes.friendlyName;
     reasons.push('friendlyName');
@@ -125,13 +176,50 @@ export function* editConversation(batch: WriteBatch, conversation: ConversationR
     next.attributes = attributes;
     reasons.push('attributes');
   }
+  if (changes.timers !== undefined) {
+    const durations = timerDurations(conversation, changes.timers);
+    if (durations.inactive !== conversation.timer_inactive_ms || durations.closed !== conversation.timer_closed_ms) {
+      next.timer_inactive_ms = durations.inactive;
+      next.timer_closed_ms = durations.closed;
+      reasons.push('timers');
+    }
+  }
+  if (changes.state !== undefined && changes.state !== conversation.state) {
+    next.state = changes.state;
+    next.state_updated_at = batch.now;
+    reasons.push('state');
+  }
   if (reasons.length === 0) return conversation;
+  // New timers, or a new state, start the timers from now.
+  if (reasons.includes('timers') || reasons.includes('state')) {
+    next = withTimersFrom(next, batch.now);
+    batch.deadline(nextDeadline(next));
+  }
   next.version += 1;
   next.updated_at = batch.now;
-  yield* tx.updateConversation(next);
-  yield* batch.emit({ conversation: next.sid }, 'conversationUpdated', { conversation: toConversation(next, null, 0), updateReasons: reasons });
-  yield* batch.webhook('onConversationUpdated', next.sid, () => done(conversationFields(next)));
+  yield* announceChange(batch, conversation, next, reasons);
   return next;
+}
+
+/**
+ * Stores a changed conversation and tells every member (`conversationUpdated` with `membership: null`)
+ * and the webhooks: `onConversationUpdated`, and `onConversationStateUpdated` for a state change.
+ */
+export function* announceChange(
+  batch: WriteBatch,
+  before: ConversationRow,
+  next: ConversationRow,
+  reasons: ConversationUpdateReason[],
+  why: 'API' | 'Timer' | 'Message' = 'API',
+): Step<void> {
+  yield* batch.tx.updateConversation(next);
+  yield* batch.emit({ conversation: next.sid }, 'conversationUpdated', { conversation: toConversation(next, null, 0), updateReasons: reasons });
+  if (reasons.some((r) => r !== 'state')) yield* batch.webhook('onConversationUpdated', next.sid, () => done(conversationFields(next)));
+  if (reasons.includes('state')) {
+    yield* batch.webhook('onConversationStateUpdated', next.sid, () =>
+      done({ ...conversationFields(next), StateFrom: before.state, StateTo: next.state, Reason: why }),
+    );
+  }
 }
 
 /**
@@ -199,6 +287,14 @@ function* unchanged(core: Core, tx: StoreTx, conversation: ConversationRow, part
   return yield* core.conversationFor(tx, conversation, participant);
 }
 
+/** What a conversation update needs: `editConversationName` for its names, `editConversationAttributes` for its attributes. */
+function conversationEditPermissions(args: ConversationChanges): Permission[] {
+  const needed: Permission[] = [];
+  if (args.friendlyName !== undefined || args.uniqueName !== undefined) needed.push('editConversationName');
+  if (args.attributes !== undefined) needed.push('editConversationAttributes');
+  return needed;
+}
+
 /** Conversation operations (SRV-3). */
 export const conversationOps: OpHandlers<
   | 'conversations.list'
@@ -248,34 +344,32 @@ export const conversationOps: OpHandlers<
   },
 
   *'conversations.create'({ core, identity, conversationSid }, args) {
-    const asked = yield* core.preEvent('onConversationAdd', identity, () =>
-      done({ FriendlyName: args.friendlyName ?? '', UniqueName: args.uniqueName ?? '', Attributes: json(args.attributes), State: 'active' }),
-    );
-    const changed = conversationChanges(asked, 'onConversationAdd');
-    return yield* core.write(identity, 'conversations.create', args, function* (batch) {
-      const { tx } = batch;
+    const creatable = function* (tx: StoreTx): Step<void> {
+      yield* core.requirePermissions(tx, identity, null, ['createConversation']);
       if (args.uniqueName !== undefined && (yield* tx.getConversationByUniqueName(args.uniqueName)) !== undefined) {
         throw serverError('unique_name_taken', 'another conversation already has this unique name', { path: 'args.uniqueName' });
       }
-      const conversation: ConversationRow = {
-        sid: conversationSid ?? core.newSid('CH'),
-        unique_name: args.uniqueName ?? null,
-        friendly_name: changed.friendlyName ?? args.friendlyName ?? null,
-        attributes: json(args.attributes),
-        created_by: identity,
-        created_at: batch.now,
-        updated_at: batch.now,
-        version: 0,
-        last_message_index: null,
-        last_message_at: null,
-        messages_count: 0,
-        participants_count: 0,
-      };
+    };
+    const asked = yield* core.preEvent('onConversationAdd', identity, function* (tx) {
+      yield* creatable(tx);
+      return { FriendlyName: args.friendlyName ?? '', UniqueName: args.uniqueName ?? '', Attributes: json(args.attributes), State: 'active' };
+    });
+    const changed = conversationChanges(asked, 'onConversationAdd');
+    return yield* core.write(identity, 'conversations.create', args, function* (batch) {
+      const { tx } = batch;
+      yield* creatable(tx);
+      const conversation = newConversation(conversationSid ?? core.newSid('CH'), identity, batch.now, 0, {
+        ...args,
+        friendlyName: changed.friendlyName ?? args.friendlyName,
+      });
       if ((yield* tx.getConversation(conversation.sid)) !== undefined) throw new TypeError(`a conversation ${conversation.sid} exists already`);
       yield* tx.insertConversation(conversation);
+      batch.deadline(nextDeadline(conversation));
       yield* conversationAdded(batch, conversation);
-      // The creator joins as admin; addParticipant brings the version to 1 and emits conversationAdded.
-      const { conversation: created, participant } = yield* addParticipant(core, batch, conversation, identity, 'admin', undefined, false);
+      // The creator joins with the creator role (channel admin by default); addParticipant brings the
+      // version to 1 and emits conversationAdded.
+      const creatorRole = (yield* core.accessRules(tx)).defaults.conversationCreator;
+      const { conversation: created, participant } = yield* addParticipant(core, batch, conversation, identity, creatorRole, undefined, false);
       return yield* core.conversationFor(tx, created, participant);
     });
   },
@@ -283,7 +377,7 @@ export const conversationOps: OpHandlers<
   *'conversations.update'({ core, identity }, args) {
     const asked = yield* core.preEvent('onConversationUpdate', identity, function* (tx) {
       const conversation = yield* core.findConversation(tx, { sid: args.sid });
-      yield* core.requireAdmin(tx, conversation, identity);
+      yield* core.authorize(tx, conversation, identity, ...conversationEditPermissions(args));
       const next = {
         ...conversation,
         friendly_name: args.friendlyName === undefined ? conversation.friendly_name : args.friendlyName,
@@ -295,7 +389,7 @@ export const conversationOps: OpHandlers<
     const changed = conversationChanges(asked, 'onConversationUpdate');
     return yield* core.write(identity, 'conversations.update', args, function* (batch) {
       const conversation = yield* core.findConversation(batch.tx, { sid: args.sid });
-      const caller = yield* core.requireAdmin(batch.tx, conversation, identity);
+      const caller = yield* core.authorize(batch.tx, conversation, identity, ...conversationEditPermissions(args));
       return yield* core.conversationFor(batch.tx, yield* editConversation(batch, conversation, { ...args, ...changed }), caller);
     });
   },
@@ -303,28 +397,31 @@ export const conversationOps: OpHandlers<
   *'conversations.delete'({ core, identity }, args) {
     yield* core.preEvent('onConversationRemove', identity, function* (tx) {
       const conversation = yield* core.findConversation(tx, { sid: args.sid });
-      yield* core.requireAdmin(tx, conversation, identity);
+      yield* core.authorize(tx, conversation, identity, 'deleteConversation');
       return conversationFields(conversation);
     });
     return yield* core.write(identity, 'conversations.delete', args, function* (batch) {
       const conversation = yield* core.findConversation(batch.tx, { sid: args.sid });
-      yield* core.requireAdmin(batch.tx, conversation, identity);
+      yield* core.authorize(batch.tx, conversation, identity, 'deleteConversation');
       yield* deleteConversation(core, batch, conversation);
       return { sid: conversation.sid };
     });
   },
 
-  // Conversations are open: anyone who knows the sid or unique name may join (SRV-3, docs/server.md).
+  // Whoever knows the sid or unique name may join, if their service role has `joinConversation` (the
+  // default service user's has; without it conversations are private: users join only when added).
   *'conversations.join'({ core, identity }, args) {
     yield* core.preEvent('onParticipantAdd', identity, function* (tx) {
       const conversation = yield* core.findConversation(tx, args);
-      return { ConversationSid: conversation.sid, Identity: identity, RoleSid: CONVERSATION_ROLE_SIDS.member, Attributes: '{}' };
+      if ((yield* tx.getParticipant(conversation.sid, identity)) === undefined) yield* core.requirePermissions(tx, identity, null, ['joinConversation']);
+      return { ConversationSid: conversation.sid, Identity: identity, RoleSid: (yield* core.accessRules(tx)).defaults.conversation, Attributes: '{}' };
     });
     return yield* core.write(identity, 'conversations.join', args, function* (batch) {
       const conversation = yield* core.findConversation(batch.tx, args);
       const existing = yield* batch.tx.getParticipant(conversation.sid, identity);
       if (existing !== undefined) return yield* unchanged(core, batch.tx, conversation, existing);
-      const joined = yield* addParticipant(core, batch, conversation, identity, 'member', undefined);
+      yield* core.requirePermissions(batch.tx, identity, null, ['joinConversation']);
+      const joined = yield* addParticipant(core, batch, conversation, identity, undefined, undefined);
       return yield* core.conversationFor(batch.tx, joined.conversation, joined.participant);
     });
   },
@@ -332,11 +429,11 @@ export const conversationOps: OpHandlers<
   *'conversations.leave'({ core, identity }, args) {
     yield* core.preEvent('onParticipantRemove', identity, function* (tx) {
       const conversation = yield* core.findConversation(tx, { sid: args.sid });
-      return participantFields(yield* core.requireParticipant(tx, conversation, identity));
+      return participantFields(yield* core.authorize(tx, conversation, identity, 'leaveConversation'));
     });
     return yield* core.write(identity, 'conversations.leave', args, function* (batch) {
       const conversation = yield* core.findConversation(batch.tx, { sid: args.sid });
-      yield* removeParticipant(batch, conversation, yield* core.requireParticipant(batch.tx, conversation, identity), 'left');
+      yield* removeParticipant(batch, conversation, yield* core.authorize(batch.tx, conversation, identity, 'leaveConversation'), 'left');
       return { sid: conversation.sid };
     });
   },
@@ -344,7 +441,7 @@ export const conversationOps: OpHandlers<
   *'conversations.setNotificationLevel'({ core, identity }, args) {
     return yield* core.write(identity, 'conversations.setNotificationLevel', args, function* (batch) {
       const conversation = yield* core.findConversation(batch.tx, { sid: args.sid });
-      const caller = yield* core.requireParticipant(batch.tx, conversation, identity);
+      const caller = yield* core.authorize(batch.tx, conversation, identity, 'editNotificationLevel');
       const moved = yield* setNotificationLevel(core, batch, conversation, caller, args.level);
       return moved === null ? yield* unchanged(core, batch.tx, conversation, caller) : moved.snapshot;
     });
@@ -376,6 +473,7 @@ export const conversationOps: OpHandlers<
     const sid = yield* core.store.read(function* (tx) {
       const conversation = yield* core.findConversation(tx, { sid: args.sid });
       yield* core.requireParticipant(tx, conversation, identity);
+      requireOpen(conversation);
       return conversation.sid;
     });
     core.signal({ to: 'members', conversationSid: sid, except: identity, frame: JSON.stringify({ type: 'sig', kind: 'typing', data: { conversationSid: sid, identity } }) });

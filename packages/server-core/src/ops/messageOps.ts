@@ -1,4 +1,4 @@
-import type { JsonValue, MessageUpdateReason } from '@rx-conversations/protocol';
+import { LIMITS, type JsonValue, type Message, type MessageUpdateReason, type ReactionSummary } from '@rx-conversations/protocol';
 import type { Core, WriteBatch } from '../Core.js';
 import { changedAttributes, toMedia, toMessage, type ConversationRow, type MessageRow } from '../rows.js';
 import { serverError } from '../ServerError.js';
@@ -7,6 +7,9 @@ import type { StoreTx } from '../Store.js';
 import type { OpHandlers } from './OpContext.js';
 import { messageChanges } from '../preHooks.js';
 import { messageFields, removedAt } from '../webhookEvents.js';
+import type { Permission } from '../roles.js';
+import { nextDeadline, requireOpen, withTimersFrom } from '../conversationState.js';
+import { announceChange } from './conversationOps.js';
 
 const DEFAULT_MESSAGES_PAGE = 30;
 
@@ -14,7 +17,9 @@ const DEFAULT_MESSAGES_PAGE = 30;
  * Message operations (SRV-3). A message is stored once and its event appended once to the
  * conversation's stream: the cost of a send does not depend on the member count (CORE-2, PERF-9).
  */
-export const messageOps: OpHandlers<'messages.list' | 'messages.send' | 'messages.update' | 'messages.remove'> = {
+export const messageOps: OpHandlers<
+  'messages.list' | 'messages.send' | 'messages.update' | 'messages.remove' | 'messages.react' | 'messages.unreact' | 'messages.thread'
+> = {
   *'messages.list'({ core, identity }, args) {
     const pageSize = args.pageSize ?? DEFAULT_MESSAGES_PAGE;
     const { value, asOfSeq } = yield* core.read(function* (tx) {
@@ -27,19 +32,48 @@ export const messageOps: OpHandlers<'messages.list' | 'messages.send' | 'message
       const rows = yield* tx.messagesBefore(conversation.sid, args.anchor ?? Number.MAX_SAFE_INTEGER, pageSize + 1);
       return { items: rows.slice(0, pageSize).reverse().map(toMessage), hasMore: rows.length > pageSize };
     });
-    return { ...value, asOfSeq };
+    return { ...value, ...(yield* myReactions(core, identity, value.items)), asOfSeq };
+  },
+
+  *'messages.thread'({ core, identity }, args) {
+    const pageSize = args.pageSize ?? DEFAULT_MESSAGES_PAGE;
+    const { value, asOfSeq } = yield* core.read(function* (tx) {
+      const conversation = yield* core.findConversation(tx, { sid: args.sid });
+      yield* core.requireParticipant(tx, conversation, identity);
+      yield* liveMessage(tx, conversation.sid, args.index);
+      if (args.direction === 'forwards') {
+        const rows = yield* tx.repliesAfter(conversation.sid, args.index, args.anchor ?? -1, pageSize + 1);
+        return { items: rows.slice(0, pageSize).map(toMessage), hasMore: rows.length > pageSize };
+      }
+      const rows = yield* tx.repliesBefore(conversation.sid, args.index, args.anchor ?? Number.MAX_SAFE_INTEGER, pageSize + 1);
+      return { items: rows.slice(0, pageSize).reverse().map(toMessage), hasMore: rows.length > pageSize };
+    });
+    return { ...value, ...(yield* myReactions(core, identity, value.items)), asOfSeq };
+  },
+
+  *'messages.react'({ core, identity }, args) {
+    return yield* core.write(identity, 'messages.react', args, function* (batch) {
+      return toMessage(yield* react(core, batch, identity, args, true));
+    });
+  },
+
+  *'messages.unreact'({ core, identity }, args) {
+    return yield* core.write(identity, 'messages.unreact', args, function* (batch) {
+      return toMessage(yield* react(core, batch, identity, args, false));
+    });
   },
 
   *'messages.send'({ core, identity }, args) {
     const asked = yield* core.preEvent('onMessageAdd', identity, function* (tx) {
       const conversation = yield* core.findConversation(tx, { sid: args.sid });
-      const caller = yield* core.requireParticipant(tx, conversation, identity);
+      const caller = yield* core.authorize(tx, conversation, identity, sendPermission(args));
+      requireOpen(conversation);
       return { ConversationSid: conversation.sid, Body: args.body ?? '', Author: identity, ParticipantSid: caller.sid, Attributes: JSON.stringify(args.attributes ?? {}) };
     });
     const changed = messageChanges(asked, 'onMessageAdd');
     return yield* core.write(identity, 'messages.send', args, function* (batch) {
       const conversation = yield* core.findConversation(batch.tx, { sid: args.sid });
-      yield* core.requireParticipant(batch.tx, conversation, identity);
+      yield* core.authorize(batch.tx, conversation, identity, sendPermission(args));
       return toMessage(yield* postMessage(core, batch, conversation, { ...args, author: identity, ...changed }));
     });
   },
@@ -47,9 +81,14 @@ export const messageOps: OpHandlers<'messages.list' | 'messages.send' | 'message
   *'messages.update'({ core, identity }, args) {
     const editable = function* (tx: StoreTx): Step<{ conversation: ConversationRow; row: MessageRow }> {
       const conversation = yield* core.findConversation(tx, { sid: args.sid });
-      yield* core.requireParticipant(tx, conversation, identity);
+      const caller = yield* core.requireParticipant(tx, conversation, identity);
       const row = yield* liveMessage(tx, conversation.sid, args.index);
-      if (row.author !== identity) throw serverError('not_author', 'only the author may edit a message');
+      requireOpen(conversation);
+      const own = row.author === identity;
+      const needed: Permission[] = [];
+      if (args.body !== undefined) needed.push(own ? 'editOwnMessage' : 'editAnyMessage');
+      if (args.attributes !== undefined) needed.push(own ? 'editOwnMessageAttributes' : 'editAnyMessageAttributes');
+      yield* core.requirePermissions(tx, identity, caller, needed);
       return { conversation, row };
     };
     const asked = yield* core.preEvent('onMessageUpdate', identity, function* (tx) {
@@ -71,7 +110,7 @@ export const messageOps: OpHandlers<'messages.list' | 'messages.send' | 'message
       const conversation = yield* core.findConversation(tx, { sid: args.sid });
       const caller = yield* core.requireParticipant(tx, conversation, identity);
       const row = yield* liveMessage(tx, conversation.sid, args.index);
-      if (row.author !== identity && caller.role !== 'admin') throw serverError('not_author', 'only the author or an admin may remove a message');
+      yield* core.requirePermissions(tx, identity, caller, [row.author === identity ? 'deleteOwnMessage' : 'deleteAnyMessage']);
       return { conversation, row };
     };
     yield* core.preEvent('onMessageRemove', identity, function* (tx) {
@@ -84,6 +123,62 @@ export const messageOps: OpHandlers<'messages.list' | 'messages.send' | 'message
     });
   },
 };
+
+/** How many identities a reaction summary names: enough for "Ann, Bob and 12 others". */
+const SUMMARY_IDENTITIES = 3;
+
+/**
+ * Adds or takes back the caller's reaction (PARITY-3). Needs `reactToMessage`, not authorship. The
+ * message keeps one summary per emoji, updated in place: the count moves by one and the first few
+ * identities are read from an index, so a reaction costs the same whatever the number of reactors.
+ * Every member gets `messageUpdated` with the new summaries and whose reaction changed; concurrent
+ * reactions serialise in the store and every client converges on the newest version.
+ */
+function* react(core: Core, batch: WriteBatch, identity: string, args: { sid: string; index: number; emoji: string }, add: boolean): Step<MessageRow> {
+  const { tx } = batch;
+  const conversation = yield* core.findConversation(tx, { sid: args.sid });
+  yield* core.authorize(tx, conversation, identity, 'reactToMessage');
+  requireOpen(conversation);
+  const row = yield* liveMessage(tx, conversation.sid, args.index);
+  const summaries = row.reactions === null ? [] : (JSON.parse(row.reactions) as ReactionSummary[]);
+  const at = summaries.findIndex((s) => s.emoji === args.emoji);
+  if (add && at === -1 && summaries.length >= LIMITS.maxReactionsPerMessage) {
+    throw serverError('reaction_limit', `a message takes at most ${LIMITS.maxReactionsPerMessage} different reactions`, { limit: LIMITS.maxReactionsPerMessage });
+  }
+  const changed = add ? yield* tx.addReaction(conversation.sid, row.idx, args.emoji, identity, batch.now) : yield* tx.removeReaction(conversation.sid, row.idx, args.emoji, identity);
+  if (!changed) return row;
+  const count = (at === -1 ? 0 : summaries[at]!.count) + (add ? 1 : -1);
+  const summary: ReactionSummary = { emoji: args.emoji, count, identities: yield* tx.firstReactors(conversation.sid, row.idx, args.emoji, SUMMARY_IDENTITIES) };
+  const next = [...summaries];
+  if (count === 0) next.splice(at, 1);
+  else if (at === -1) next.push(summary);
+  else next[at] = summary;
+  const updated: MessageRow = { ...row, reactions: next.length === 0 ? null : JSON.stringify(next), version: row.version + 1 };
+  yield* tx.updateMessage(updated);
+  yield* batch.emit({ conversation: conversation.sid }, 'messageUpdated', {
+    message: toMessage(updated),
+    updateReasons: ['reactions'],
+    reaction: { emoji: args.emoji, identity, added: add },
+  });
+  return updated;
+}
+
+/** The caller's own reactions on a page of messages, as `MessagesPage.myReactions` (empty: nothing). */
+function* myReactions(core: Core, identity: string, items: readonly Message[]): Step<{ myReactions?: Record<number, string[]> }> {
+  const reacted = items.filter((m) => m.reactions !== undefined);
+  if (reacted.length === 0) return {};
+  const first = reacted[0]!;
+  const rows = yield* core.store.read((tx) => tx.reactionsBy(first.conversationSid, identity, first.index, reacted[reacted.length - 1]!.index));
+  if (rows.length === 0) return {};
+  const mine: Record<number, string[]> = {};
+  for (const { idx, emoji } of rows) (mine[idx] ??= []).push(emoji);
+  return { myReactions: mine };
+}
+
+/** A send with attachments needs `sendMediaMessage`, any other `sendMessage`. */
+function sendPermission(args: { readonly mediaSids?: readonly string[] | undefined }): Permission {
+  return args.mediaSids !== undefined && args.mediaSids.length > 0 ? 'sendMediaMessage' : 'sendMessage';
+}
 
 /** The message at `index`, or `message_not_found` when there is none or it was removed. */
 export function* liveMessage(tx: StoreTx, conversationSid: string, index: number): Step<MessageRow> {
@@ -100,6 +195,8 @@ export interface NewMessage {
   readonly idempotencyKey?: string | undefined;
   /** Uploads of the author to this conversation to attach, in order (MEDIA-1). */
   readonly mediaSids?: readonly string[] | undefined;
+  /** The index of a live message of the conversation this one replies to (PARITY-3). */
+  readonly replyTo?: number | undefined;
 }
 
 /**
@@ -107,6 +204,7 @@ export interface NewMessage {
  * conversation's stream, push after commit. The one path for SDK sends and the admin API (ADMIN-2).
  */
 export function* postMessage(core: Core, batch: WriteBatch, conversation: ConversationRow, message: NewMessage): Step<MessageRow> {
+  requireOpen(conversation);
   const sid = core.newSid('IM');
   const media = message.mediaSids === undefined || message.mediaSids.length === 0 ? null : yield* attachMedia(batch, conversation, message.author, sid, message.mediaSids);
   const row: MessageRow = {
@@ -122,19 +220,37 @@ export function* postMessage(core: Core, batch: WriteBatch, conversation: Conver
     removed: 0,
     idempotency_key: message.idempotencyKey ?? null,
     media: media === null ? null : JSON.stringify(media),
+    reply_to: message.replyTo ?? null,
+    reactions: null,
   };
+  if (message.replyTo !== undefined) {
+    const parent = yield* batch.tx.getMessage(conversation.sid, message.replyTo);
+    if (parent === undefined || parent.removed === 1) throw serverError('message_not_found', 'no message at the index this replies to', { path: 'args.replyTo' });
+  }
   yield* batch.tx.insertMessage(row);
-  const updated = {
+  // A message wakes an inactive conversation, and starts its timers again (PARITY-1).
+  const woken = conversation.state === 'inactive';
+  let updated: ConversationRow = {
     ...conversation,
     last_message_index: row.idx,
     last_message_at: batch.now,
     messages_count: conversation.messages_count + 1,
     version: conversation.version + 1,
+    ...(woken ? { state: 'active' as const, state_updated_at: batch.now } : {}),
   };
+  if (updated.timer_inactive_ms !== null || updated.timer_closed_ms !== null) {
+    updated = withTimersFrom(updated, batch.now);
+    batch.deadline(nextDeadline(updated));
+  }
   yield* batch.tx.updateConversation(updated);
   const added = toMessage(row);
   // No conversationUpdated: clients derive lastMessage*, messagesCount and unread from messageAdded.
   yield* batch.emit({ conversation: conversation.sid }, 'messageAdded', { message: added });
+  if (woken) {
+    const shown = { ...updated, version: updated.version + 1, updated_at: batch.now };
+    yield* announceChange(batch, conversation, shown, ['state'], 'Message');
+    updated = shown;
+  }
   yield* batch.webhook('onMessageAdded', conversation.sid, () => messageWebhookFields(batch.tx, row));
   batch.afterCommit(function* () {
     core.pushNewMessage(updated, added);
@@ -195,8 +311,10 @@ export function* editMessage(
  * media too (deleted from storage after commit, MEDIA-4).
  */
 export function* removeMessage(core: Core, batch: WriteBatch, conversation: ConversationRow, row: MessageRow): Step<void> {
-  const next: MessageRow = { ...row, body: null, attributes: '{}', media: null, removed: 1, version: row.version + 1, updated_at: batch.now };
+  requireOpen(conversation);
+  const next: MessageRow = { ...row, body: null, attributes: '{}', media: null, reactions: null, removed: 1, version: row.version + 1, updated_at: batch.now };
   yield* batch.tx.updateMessage(next);
+  if (row.reactions !== null) yield* batch.tx.deleteReactions(row.conversation_sid, row.idx);
   if (row.media !== null) {
     yield* batch.tx.releaseMedia(row.sid, batch.now);
     batch.afterCommit(function* () {

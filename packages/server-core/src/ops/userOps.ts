@@ -48,6 +48,7 @@ export const userOps: OpHandlers<
 
   *'users.updateMe'({ core, identity }, args) {
     yield* core.preEvent('onUserUpdate', identity, function* (tx) {
+      yield* core.requirePermissions(tx, identity, null, ['editOwnUserInfo']);
       const row = yield* tx.getUser(identity);
       return {
         Identity: identity,
@@ -57,6 +58,7 @@ export const userOps: OpHandlers<
       };
     });
     return yield* core.write(identity, 'users.updateMe', args, function* (batch) {
+      yield* core.requirePermissions(batch.tx, identity, null, ['editOwnUserInfo']);
       const row = yield* batch.tx.ensureUser(identity, batch.now, core.newSid('US'));
       yield* editUser(core, batch, row, args);
       return (yield* core.user(batch.tx, identity))!;
@@ -96,6 +98,8 @@ export const userOps: OpHandlers<
 export interface UserChanges {
   readonly friendlyName?: string | null | undefined;
   readonly attributes?: JsonValue | undefined;
+  /** The sid of the user's service role (the admin API only; checked by the caller). */
+  readonly roleSid?: string | undefined;
 }
 
 /**
@@ -114,7 +118,13 @@ export function* editUser(core: Core, batch: WriteBatch, row: UserRow, changes: 
     next.attributes = attributes;
     reasons.push('attributes');
   }
-  if (reasons.length === 0) return row;
+  const roleChanged = changes.roleSid !== undefined && changes.roleSid !== row.role_sid;
+  if (roleChanged) next.role_sid = changes.roleSid!;
+  if (reasons.length === 0) {
+    // A role is not part of what users see of each other: stored, announced to no one.
+    if (roleChanged) yield* batch.tx.updateUser(next);
+    return roleChanged ? next : row;
+  }
   next.version += 1;
   yield* batch.tx.updateUser(next);
   const user = toUser(next, yield* core.shownOnline(row.identity), (yield* batch.tx.countRegistrations(row.identity)) > 0);

@@ -10,6 +10,7 @@ import {
   type ParticipantRow,
   type RegistrationRow,
   type RetentionLimits,
+  type RoleRow,
   type Step,
   type Store,
   type StoreTx,
@@ -240,9 +241,12 @@ class PgTx implements StoreTx {
     yield* this.exec(
       'insertConversation',
       `INSERT INTO conversations (sid, unique_name, friendly_name, attributes, created_by, created_at, updated_at, version,
-        last_message_index, last_message_at, messages_count, participants_count) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)`,
+        last_message_index, last_message_at, messages_count, participants_count, state, state_updated_at, timer_inactive_ms,
+        timer_closed_ms, inactive_at, closed_at)
+        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18)`,
       [row.sid, row.unique_name, row.friendly_name, row.attributes, row.created_by, row.created_at, row.updated_at, row.version,
-        row.last_message_index, row.last_message_at, row.messages_count, row.participants_count],
+        row.last_message_index, row.last_message_at, row.messages_count, row.participants_count, row.state, row.state_updated_at,
+        row.timer_inactive_ms, row.timer_closed_ms, row.inactive_at, row.closed_at],
     );
   }
 
@@ -250,9 +254,11 @@ class PgTx implements StoreTx {
     yield* this.exec(
       'updateConversation',
       `UPDATE conversations SET unique_name = $2, friendly_name = $3, attributes = $4, updated_at = $5, version = $6,
-        last_message_index = $7, last_message_at = $8, messages_count = $9, participants_count = $10 WHERE sid = $1`,
+        last_message_index = $7, last_message_at = $8, messages_count = $9, participants_count = $10, state = $11,
+        state_updated_at = $12, timer_inactive_ms = $13, timer_closed_ms = $14, inactive_at = $15, closed_at = $16 WHERE sid = $1`,
       [row.sid, row.unique_name, row.friendly_name, row.attributes, row.updated_at, row.version, row.last_message_index,
-        row.last_message_at, row.messages_count, row.participants_count],
+        row.last_message_at, row.messages_count, row.participants_count, row.state, row.state_updated_at, row.timer_inactive_ms,
+        row.timer_closed_ms, row.inactive_at, row.closed_at],
     );
   }
 
@@ -260,7 +266,7 @@ class PgTx implements StoreTx {
     yield* this.exec(
       'deleteConversation',
       `WITH m AS (DELETE FROM messages WHERE conversation_sid = $1), p AS (DELETE FROM participants WHERE conversation_sid = $1),
-        w AS (DELETE FROM webhooks WHERE conversation_sid = $1),
+        w AS (DELETE FROM webhooks WHERE conversation_sid = $1), r AS (DELETE FROM reactions WHERE conversation_sid = $1),
         media_due AS (UPDATE media SET delete_after = 0 WHERE conversation_sid = $1)
         DELETE FROM conversations WHERE sid = $1`,
       [sid],
@@ -350,6 +356,40 @@ class PgTx implements StoreTx {
     );
   }
 
+  listRoles(): Step<RoleRow[]> {
+    return this.rows<RoleRow>('listRoles', 'SELECT sid, friendly_name, type, permissions, created_at, updated_at FROM roles', []);
+  }
+
+  *putRole(row: RoleRow): Step<void> {
+    yield* this.exec(
+      'putRole',
+      `INSERT INTO roles VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (sid) DO UPDATE SET friendly_name = $2, type = $3,
+        permissions = $4, created_at = $5, updated_at = $6`,
+      [row.sid, row.friendly_name, row.type, row.permissions, row.created_at, row.updated_at],
+    );
+  }
+
+  *deleteRole(sid: string): Step<void> {
+    yield* this.exec('deleteRole', 'DELETE FROM roles WHERE sid = $1', [sid]);
+  }
+
+  *countRoleHolders(sid: string): Step<number> {
+    const row = yield* this.first<{ n: number }>(
+      'countRoleHolders',
+      'SELECT (SELECT COUNT(*) FROM participants WHERE role = $1) + (SELECT COUNT(*) FROM users WHERE role_sid = $1) AS n',
+      [sid],
+    );
+    return row!.n;
+  }
+
+  listSettings(): Step<Array<{ key: string; value: string }>> {
+    return this.rows('listSettings', 'SELECT key, value FROM settings', []);
+  }
+
+  *putSetting(key: string, value: string): Step<void> {
+    yield* this.exec('putSetting', 'INSERT INTO settings VALUES ($1, $2) ON CONFLICT (key) DO UPDATE SET value = $2', [key, value]);
+  }
+
   getWebhook(sid: string): Step<WebhookRow | undefined> {
     return this.first('getWebhook', 'SELECT * FROM webhooks WHERE sid = $1', [sid]);
   }
@@ -408,18 +448,18 @@ class PgTx implements StoreTx {
     yield* this.exec(
       'insertMessage',
       `INSERT INTO messages (conversation_sid, idx, sid, author, body, attributes, created_at, updated_at, version, removed,
-        idempotency_key, media) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)`,
+        idempotency_key, media, reply_to, reactions) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)`,
       [row.conversation_sid, row.idx, row.sid, row.author, row.body, row.attributes, row.created_at, row.updated_at, row.version,
-        row.removed, row.idempotency_key, row.media],
+        row.removed, row.idempotency_key, row.media, row.reply_to, row.reactions],
     );
   }
 
   *updateMessage(row: MessageRow): Step<void> {
     yield* this.exec(
       'updateMessage',
-      `UPDATE messages SET body = $3, attributes = $4, updated_at = $5, version = $6, removed = $7, media = $8
+      `UPDATE messages SET body = $3, attributes = $4, updated_at = $5, version = $6, removed = $7, media = $8, reactions = $9
         WHERE conversation_sid = $1 AND idx = $2`,
-      [row.conversation_sid, row.idx, row.body, row.attributes, row.updated_at, row.version, row.removed, row.media],
+      [row.conversation_sid, row.idx, row.body, row.attributes, row.updated_at, row.version, row.removed, row.media, row.reactions],
     );
   }
 
@@ -475,6 +515,70 @@ class PgTx implements StoreTx {
     return row!.n;
   }
 
+  *addReaction(conversationSid: string, index: number, emoji: string, identity: string, now: number): Step<boolean> {
+    const added = yield* this.rows(
+      'addReaction',
+      `INSERT INTO reactions (conversation_sid, idx, emoji, identity, created_at) VALUES ($1, $2, $3, $4, $5)
+        ON CONFLICT DO NOTHING RETURNING id`,
+      [conversationSid, index, emoji, identity, now],
+    );
+    return added.length === 1;
+  }
+
+  *removeReaction(conversationSid: string, index: number, emoji: string, identity: string): Step<boolean> {
+    const removed = yield* this.rows(
+      'removeReaction',
+      'DELETE FROM reactions WHERE conversation_sid = $1 AND idx = $2 AND emoji = $3 AND identity = $4 RETURNING id',
+      [conversationSid, index, emoji, identity],
+    );
+    return removed.length === 1;
+  }
+
+  *firstReactors(conversationSid: string, index: number, emoji: string, limit: number): Step<string[]> {
+    const rows = yield* this.rows<{ identity: string }>(
+      'firstReactors',
+      'SELECT identity FROM reactions WHERE conversation_sid = $1 AND idx = $2 AND emoji = $3 ORDER BY id LIMIT $4',
+      [conversationSid, index, emoji, limit],
+    );
+    return rows.map((r) => r.identity);
+  }
+
+  reactionsBy(conversationSid: string, identity: string, fromIndex: number, toIndex: number): Step<Array<{ idx: number; emoji: string }>> {
+    return this.rows(
+      'reactionsBy',
+      'SELECT idx, emoji FROM reactions WHERE conversation_sid = $1 AND identity = $2 AND idx BETWEEN $3 AND $4 ORDER BY idx, id',
+      [conversationSid, identity, fromIndex, toIndex],
+    );
+  }
+
+  *deleteReactions(conversationSid: string, index: number): Step<void> {
+    yield* this.exec('deleteReactions', 'DELETE FROM reactions WHERE conversation_sid = $1 AND idx = $2', [conversationSid, index]);
+  }
+
+  repliesAfter(conversationSid: string, parent: number, after: number, limit: number): Step<MessageRow[]> {
+    return this.rows(
+      'repliesAfter',
+      'SELECT * FROM messages WHERE conversation_sid = $1 AND reply_to = $2 AND idx > $3 AND removed = 0 ORDER BY idx ASC LIMIT $4',
+      [conversationSid, parent, after, limit],
+    );
+  }
+
+  repliesBefore(conversationSid: string, parent: number, before: number, limit: number): Step<MessageRow[]> {
+    return this.rows(
+      'repliesBefore',
+      'SELECT * FROM messages WHERE conversation_sid = $1 AND reply_to = $2 AND idx < $3 AND removed = 0 ORDER BY idx DESC LIMIT $4',
+      [conversationSid, parent, before, limit],
+    );
+  }
+
+  dueConversationStates(now: number, limit: number): Step<ConversationRow[]> {
+    return this.rows(
+      'dueConversationStates',
+      'SELECT * FROM conversations WHERE inactive_at <= $1 UNION SELECT * FROM conversations WHERE closed_at <= $1 LIMIT $2',
+      [now, limit],
+    );
+  }
+
   takeExpiredMedia(now: number, limit: number): Step<MediaRow[]> {
     return this.rows(
       'takeExpiredMedia',
@@ -485,7 +589,7 @@ class PgTx implements StoreTx {
   }
 
   getUser(identity: string): Step<UserRow | undefined> {
-    return this.first('getUser', 'SELECT identity, sid, friendly_name, attributes, version, created_at FROM users WHERE identity = $1', [identity]);
+    return this.first('getUser', 'SELECT identity, sid, friendly_name, attributes, version, created_at, role_sid FROM users WHERE identity = $1', [identity]);
   }
 
   *ensureUser(identity: string, now: number, sid: string): Step<UserRow> {
@@ -493,30 +597,31 @@ class PgTx implements StoreTx {
     const row = yield* this.first<UserRow>(
       'ensureUser',
       `WITH added AS (INSERT INTO users (identity, created_at, sid) VALUES ($1, $2, $3) ON CONFLICT (identity) DO NOTHING
-          RETURNING identity, sid, friendly_name, attributes, version, created_at)
-        SELECT * FROM added UNION ALL SELECT identity, sid, friendly_name, attributes, version, created_at FROM users WHERE identity = $1`,
+          RETURNING identity, sid, friendly_name, attributes, version, created_at, role_sid)
+        SELECT * FROM added UNION ALL SELECT identity, sid, friendly_name, attributes, version, created_at, role_sid FROM users WHERE identity = $1`,
       [identity, now, sid],
     );
     return row!;
   }
 
   getUserBySid(sid: string): Step<UserRow | undefined> {
-    return this.first('getUserBySid', 'SELECT identity, sid, friendly_name, attributes, version, created_at FROM users WHERE sid = $1', [sid]);
+    return this.first('getUserBySid', 'SELECT identity, sid, friendly_name, attributes, version, created_at, role_sid FROM users WHERE sid = $1', [sid]);
   }
 
   usersPage(afterIdentity: string | null, limit: number): Step<UserRow[]> {
-    const columns = 'identity, sid, friendly_name, attributes, version, created_at';
+    const columns = 'identity, sid, friendly_name, attributes, version, created_at, role_sid';
     return afterIdentity === null
       ? this.rows('usersFirst', `SELECT ${columns} FROM users ORDER BY identity LIMIT $1`, [limit])
       : this.rows('usersAfter', `SELECT ${columns} FROM users WHERE identity > $1 ORDER BY identity LIMIT $2`, [afterIdentity, limit]);
   }
 
   *updateUser(row: UserRow): Step<void> {
-    yield* this.exec('updateUser', 'UPDATE users SET friendly_name = $2, attributes = $3, version = $4 WHERE identity = $1', [
+    yield* this.exec('updateUser', 'UPDATE users SET friendly_name = $2, attributes = $3, version = $4, role_sid = $5 WHERE identity = $1', [
       row.identity,
       row.friendly_name,
       row.attributes,
       row.version,
+      row.role_sid,
     ]);
   }
 

@@ -11,6 +11,7 @@ import {
   type ParticipantRow,
   type RegistrationRow,
   type RetentionLimits,
+  type RoleRow,
   type Step,
   type Store,
   type StoreTx,
@@ -90,13 +91,20 @@ function createTx(db: Database, retention: RetentionLimits): StoreTx {
   const s = {
     getConversation: p<[string], ConversationRow>('SELECT * FROM conversations WHERE sid = ?'),
     getConversationByUniqueName: p<[string], ConversationRow>('SELECT * FROM conversations WHERE unique_name = ?'),
-    insertConversation: p<[ConversationRow]>(`INSERT INTO conversations VALUES (@sid, @unique_name, @friendly_name, @attributes,
-      @created_by, @created_at, @updated_at, @version, @last_message_index, @last_message_at, @messages_count,
-      @participants_count)`),
+    insertConversation: p<[ConversationRow]>(`INSERT INTO conversations (sid, unique_name, friendly_name, attributes, created_by,
+      created_at, updated_at, version, last_message_index, last_message_at, messages_count, participants_count, state,
+      state_updated_at, timer_inactive_ms, timer_closed_ms, inactive_at, closed_at)
+      VALUES (@sid, @unique_name, @friendly_name, @attributes, @created_by, @created_at, @updated_at, @version,
+      @last_message_index, @last_message_at, @messages_count, @participants_count, @state, @state_updated_at,
+      @timer_inactive_ms, @timer_closed_ms, @inactive_at, @closed_at)`),
     updateConversation: p<[ConversationRow]>(`UPDATE conversations SET unique_name = @unique_name, friendly_name = @friendly_name,
       attributes = @attributes, updated_at = @updated_at, version = @version,
       last_message_index = @last_message_index, last_message_at = @last_message_at,
-      messages_count = @messages_count, participants_count = @participants_count WHERE sid = @sid`),
+      messages_count = @messages_count, participants_count = @participants_count, state = @state,
+      state_updated_at = @state_updated_at, timer_inactive_ms = @timer_inactive_ms, timer_closed_ms = @timer_closed_ms,
+      inactive_at = @inactive_at, closed_at = @closed_at WHERE sid = @sid`),
+    dueConversationStates: p<[number, number, number], ConversationRow>(`SELECT * FROM conversations WHERE inactive_at <= ?
+      UNION SELECT * FROM conversations WHERE closed_at <= ? LIMIT ?`),
     deleteConversation: p<[string]>('DELETE FROM conversations WHERE sid = ?'),
     deleteConversationParticipants: p<[string]>('DELETE FROM participants WHERE conversation_sid = ?'),
     deleteConversationMessages: p<[string]>('DELETE FROM messages WHERE conversation_sid = ?'),
@@ -106,6 +114,14 @@ function createTx(db: Database, retention: RetentionLimits): StoreTx {
     listWebhooks: p<[string, string | null], WebhookRow>(`SELECT * FROM webhooks WHERE scope = ? AND (scope != 'conversation' OR conversation_sid = ?)
       ORDER BY created_at, sid`),
     getWebhook: p<[string], WebhookRow>('SELECT * FROM webhooks WHERE sid = ?'),
+    listRoles: p<[], RoleRow>('SELECT sid, friendly_name, type, permissions, created_at, updated_at FROM roles'),
+    putRole: p<[RoleRow]>(`INSERT OR REPLACE INTO roles (sid, friendly_name, type, permissions, created_at, updated_at)
+      VALUES (@sid, @friendly_name, @type, @permissions, @created_at, @updated_at)`),
+    deleteRole: p<[string]>('DELETE FROM roles WHERE sid = ?'),
+    countRoleHolders: p<[string, string], { n: number }>(`SELECT (SELECT COUNT(*) FROM participants WHERE role = ?)
+      + (SELECT COUNT(*) FROM users WHERE role_sid = ?) AS n`),
+    listSettings: p<[], { key: string; value: string }>('SELECT key, value FROM settings'),
+    putSetting: p<[string, string]>('INSERT OR REPLACE INTO settings (key, value) VALUES (?, ?)'),
     putWebhook: p<[WebhookRow]>(`INSERT OR REPLACE INTO webhooks VALUES (@sid, @scope, @conversation_sid, @kind, @url, @method, @filters,
       @created_at, @updated_at)`),
     deleteWebhook: p<[string]>('DELETE FROM webhooks WHERE sid = ?'),
@@ -135,10 +151,24 @@ function createTx(db: Database, retention: RetentionLimits): StoreTx {
     getMessageBySid: p<[string, string], MessageRow>('SELECT * FROM messages WHERE sid = ? AND conversation_sid = ?'),
     getMessage: p<[string, number], MessageRow>('SELECT * FROM messages WHERE conversation_sid = ? AND idx = ?'),
     insertMessage: p<[MessageRow]>(`INSERT INTO messages (conversation_sid, idx, sid, author, body, attributes, created_at,
-      updated_at, version, removed, idempotency_key, media) VALUES (@conversation_sid, @idx, @sid, @author, @body, @attributes,
-      @created_at, @updated_at, @version, @removed, @idempotency_key, @media)`),
+      updated_at, version, removed, idempotency_key, media, reply_to, reactions) VALUES (@conversation_sid, @idx, @sid, @author,
+      @body, @attributes, @created_at, @updated_at, @version, @removed, @idempotency_key, @media, @reply_to, @reactions)`),
     updateMessage: p<[MessageRow]>(`UPDATE messages SET body = @body, attributes = @attributes, updated_at = @updated_at,
-      version = @version, removed = @removed, media = @media WHERE conversation_sid = @conversation_sid AND idx = @idx`),
+      version = @version, removed = @removed, media = @media, reactions = @reactions
+      WHERE conversation_sid = @conversation_sid AND idx = @idx`),
+    addReaction: p<[string, number, string, string, number]>(`INSERT OR IGNORE INTO reactions (conversation_sid, idx, emoji, identity, created_at)
+      VALUES (?, ?, ?, ?, ?)`),
+    removeReaction: p<[string, number, string, string]>('DELETE FROM reactions WHERE conversation_sid = ? AND idx = ? AND emoji = ? AND identity = ?'),
+    firstReactors: p<[string, number, string, number], { identity: string }>(`SELECT identity FROM reactions
+      WHERE conversation_sid = ? AND idx = ? AND emoji = ? ORDER BY id LIMIT ?`),
+    reactionsBy: p<[string, string, number, number], { idx: number; emoji: string }>(`SELECT idx, emoji FROM reactions
+      WHERE conversation_sid = ? AND identity = ? AND idx BETWEEN ? AND ? ORDER BY idx, id`),
+    deleteReactions: p<[string, number]>('DELETE FROM reactions WHERE conversation_sid = ? AND idx = ?'),
+    deleteConversationReactions: p<[string]>('DELETE FROM reactions WHERE conversation_sid = ?'),
+    repliesAfter: p<[string, number, number, number], MessageRow>(`SELECT * FROM messages WHERE conversation_sid = ? AND reply_to = ?
+      AND idx > ? AND removed = 0 ORDER BY idx ASC LIMIT ?`),
+    repliesBefore: p<[string, number, number, number], MessageRow>(`SELECT * FROM messages WHERE conversation_sid = ? AND reply_to = ?
+      AND idx < ? AND removed = 0 ORDER BY idx DESC LIMIT ?`),
     insertMedia: p<[MediaRow]>(`INSERT INTO media (sid, conversation_sid, author, content_type, filename, size, preview, created_at,
       message_sid, delete_after) VALUES (@sid, @conversation_sid, @author, @content_type, @filename, @size, @preview, @created_at,
       @message_sid, @delete_after)`),
@@ -155,13 +185,13 @@ function createTx(db: Database, retention: RetentionLimits): StoreTx {
       ORDER BY idx ASC LIMIT ?`),
     unreadCount: p<[string, number, string], { n: number }>(`SELECT COUNT(*) AS n FROM messages WHERE conversation_sid = ? AND idx > ? AND removed = 0
       AND author != ?`),
-    getUser: p<[string], UserRow>('SELECT identity, sid, friendly_name, attributes, version, created_at FROM users WHERE identity = ?'),
-    getUserBySid: p<[string], UserRow>('SELECT identity, sid, friendly_name, attributes, version, created_at FROM users WHERE sid = ?'),
-    usersFirst: p<[number], UserRow>('SELECT identity, sid, friendly_name, attributes, version, created_at FROM users ORDER BY identity LIMIT ?'),
-    usersAfter: p<[string, number], UserRow>(`SELECT identity, sid, friendly_name, attributes, version, created_at FROM users
+    getUser: p<[string], UserRow>('SELECT identity, sid, friendly_name, attributes, version, created_at, role_sid FROM users WHERE identity = ?'),
+    getUserBySid: p<[string], UserRow>('SELECT identity, sid, friendly_name, attributes, version, created_at, role_sid FROM users WHERE sid = ?'),
+    usersFirst: p<[number], UserRow>('SELECT identity, sid, friendly_name, attributes, version, created_at, role_sid FROM users ORDER BY identity LIMIT ?'),
+    usersAfter: p<[string, number], UserRow>(`SELECT identity, sid, friendly_name, attributes, version, created_at, role_sid FROM users
       WHERE identity > ? ORDER BY identity LIMIT ?`),
     insertUser: p<[string, number, string]>('INSERT OR IGNORE INTO users (identity, created_at, sid) VALUES (?, ?, ?)'),
-    updateUser: p<[UserRow]>(`UPDATE users SET friendly_name = @friendly_name, attributes = @attributes, version = @version
+    updateUser: p<[UserRow]>(`UPDATE users SET friendly_name = @friendly_name, attributes = @attributes, version = @version, role_sid = @role_sid
       WHERE identity = @identity`),
     bumpUserVersion: p<[string]>('UPDATE users SET version = version + 1 WHERE identity = ?'),
     upsertRegistration: p<[{ identity: string; type: string; token: string; now: number }]>(`INSERT INTO push_registrations VALUES (@identity, @type, @token, @now, @now)
@@ -201,6 +231,7 @@ function createTx(db: Database, retention: RetentionLimits): StoreTx {
     updateConversation: (row) => done(void s.updateConversation.run(row)),
     deleteConversation: (sid) => {
       s.deleteConversationWebhooks.run(sid);
+      s.deleteConversationReactions.run(sid);
       s.deleteConversationMessages.run(sid);
       s.releaseConversationMedia.run(sid);
       s.deleteConversationParticipants.run(sid);
@@ -219,6 +250,12 @@ function createTx(db: Database, retention: RetentionLimits): StoreTx {
     webhookTargets: (sid, kind) => done(s.webhookTargets.all(kind, sid)),
     listWebhooks: (scope, sid) => done(s.listWebhooks.all(scope, sid)),
     getWebhook: (sid) => done(s.getWebhook.get(sid)),
+    listRoles: () => done(s.listRoles.all()),
+    putRole: (row) => done(void s.putRole.run(row)),
+    deleteRole: (sid) => done(void s.deleteRole.run(sid)),
+    countRoleHolders: (sid) => done(s.countRoleHolders.get(sid, sid)!.n),
+    listSettings: () => done(s.listSettings.all()),
+    putSetting: (key, value) => done(void s.putSetting.run(key, value)),
     putWebhook: (row) => done(void s.putWebhook.run(row)),
     deleteWebhook: (sid) => done(void s.deleteWebhook.run(sid)),
     enqueueDeliveries: (rows) => {
@@ -246,6 +283,14 @@ function createTx(db: Database, retention: RetentionLimits): StoreTx {
     attachMedia: (sid, messageSid) => done(void s.attachMedia.run(messageSid, sid)),
     releaseMedia: (messageSid, at) => done(void s.releaseMedia.run(at, messageSid)),
     mediaBytesOf: (identity) => done(s.mediaBytesOf.get(identity)!.n),
+    addReaction: (sid, index, emoji, identity, now) => done(s.addReaction.run(sid, index, emoji, identity, now).changes === 1),
+    removeReaction: (sid, index, emoji, identity) => done(s.removeReaction.run(sid, index, emoji, identity).changes === 1),
+    firstReactors: (sid, index, emoji, limit) => done(s.firstReactors.all(sid, index, emoji, limit).map((r) => r.identity)),
+    reactionsBy: (sid, identity, from, to) => done(s.reactionsBy.all(sid, identity, from, to)),
+    deleteReactions: (sid, index) => done(void s.deleteReactions.run(sid, index)),
+    repliesAfter: (sid, parent, after, limit) => done(s.repliesAfter.all(sid, parent, after, limit)),
+    repliesBefore: (sid, parent, before, limit) => done(s.repliesBefore.all(sid, parent, before, limit)),
+    dueConversationStates: (now, limit) => done(s.dueConversationStates.all(now, now, limit)),
     takeExpiredMedia: (now, limit) => {
       const due = s.dueMedia.all(now, limit);
       for (const row of due) s.deleteMedia.run(row.sid);

@@ -184,6 +184,56 @@ export const PG_MIGRATIONS: readonly string[] = [
   CREATE INDEX media_by_conversation ON media (conversation_sid);
   CREATE INDEX media_due ON media (delete_after) WHERE delete_after IS NOT NULL;
   `,
+  // Roles and permissions (ADMIN-4): a participant's `role` becomes the sid of a conversation role
+  // (`admin` and `member` were the channel admin and channel user roles), a user may hold a service role
+  // of their own, custom roles and changed default roles are stored, and the service's settings name
+  // the default roles.
+  `
+  UPDATE participants SET role = CASE role WHEN 'admin' THEN 'RL00000000000000000000000000000002' ELSE 'RL00000000000000000000000000000001' END
+    WHERE role IN ('admin', 'member');
+  CREATE INDEX participants_by_role ON participants (role);
+  ALTER TABLE users ADD COLUMN role_sid TEXT;
+  CREATE TABLE roles (
+    sid TEXT PRIMARY KEY,
+    friendly_name TEXT NOT NULL,
+    type TEXT NOT NULL,
+    permissions TEXT NOT NULL,
+    created_at BIGINT NOT NULL,
+    updated_at BIGINT NOT NULL
+  );
+  CREATE TABLE settings (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+  `,
+  // Conversation state (PARITY-1): active, inactive or closed, since when, and the two timers (durations,
+  // and when each runs out: the server's sweep finds due ones by these two indexes).
+  `
+  ALTER TABLE conversations ADD COLUMN state TEXT NOT NULL DEFAULT 'active';
+  ALTER TABLE conversations ADD COLUMN state_updated_at BIGINT NOT NULL DEFAULT 0;
+  UPDATE conversations SET state_updated_at = created_at;
+  ALTER TABLE conversations ADD COLUMN timer_inactive_ms BIGINT;
+  ALTER TABLE conversations ADD COLUMN timer_closed_ms BIGINT;
+  ALTER TABLE conversations ADD COLUMN inactive_at BIGINT;
+  ALTER TABLE conversations ADD COLUMN closed_at BIGINT;
+  CREATE INDEX conversations_inactive_due ON conversations (inactive_at) WHERE inactive_at IS NOT NULL;
+  CREATE INDEX conversations_closed_due ON conversations (closed_at) WHERE closed_at IS NOT NULL;
+  `,
+  // Replies and reactions (PARITY-3): a message may reply to another (its thread is found by the
+  // parent's index); each reaction is a row, and a message keeps its summaries so reads need no join.
+  `
+  ALTER TABLE messages ADD COLUMN reply_to INTEGER;
+  ALTER TABLE messages ADD COLUMN reactions TEXT;
+  CREATE INDEX messages_replies ON messages (conversation_sid, reply_to, idx) WHERE reply_to IS NOT NULL;
+  CREATE TABLE reactions (
+    id BIGSERIAL PRIMARY KEY,
+    conversation_sid TEXT NOT NULL,
+    idx INTEGER NOT NULL,
+    emoji TEXT NOT NULL,
+    identity TEXT NOT NULL,
+    created_at BIGINT NOT NULL,
+    UNIQUE (conversation_sid, idx, emoji, identity)
+  );
+  CREATE INDEX reactions_in_order ON reactions (conversation_sid, idx, emoji, id);
+  CREATE INDEX reactions_by_identity ON reactions (conversation_sid, identity, idx);
+  `,
 ];
 
 /**

@@ -35,14 +35,14 @@ const IDENTITY: Record<Role, string> = { outsider: 'out', member: 'mem', admin: 
 const NAP = 'not_a_participant' as const;
 const everyone = { outsider: 'ok', member: 'ok', admin: 'ok' } as const;
 const participantsOnly = { outsider: NAP, member: 'ok', admin: 'ok' } as const;
-const adminsOnly = { outsider: NAP, member: 'admin_required', admin: 'ok' } as const;
+const adminsOnly = { outsider: NAP, member: 'permission_denied', admin: 'ok' } as const;
 const own = (f: Fixture, actor: Role): number => (actor === 'admin' ? f.adminMessage : f.memberMessage);
 const others = (f: Fixture, actor: Role): number => (actor === 'admin' ? f.memberMessage : f.adminMessage);
 
-// The expected table, from docs/protocol.md §3 and docs/server.md "Semantics": only participants read
-// or write; admins manage the conversation and roster; authors edit their own messages, admins may also
-// remove others'; conversations are open to `join` by sid or unique name; users, push and token ops are
-// not scoped to a conversation.
+// The expected table under the default roles (ADMIN-4, docs/server.md "Roles and permissions"): only
+// participants read or write; channel admins manage the conversation and roster and edit or remove
+// anyone's messages; channel users edit and remove their own; every user may join by sid or unique name
+// (the service user role has joinConversation); users, push and token ops are not scoped to a conversation.
 const MATRIX: readonly Row[] = [
   { op: 'conversations.list', args: () => ({}), expected: everyone },
   { op: 'conversations.get', args: (f) => ({ sid: f.sid }), expected: participantsOnly },
@@ -59,7 +59,7 @@ const MATRIX: readonly Row[] = [
   { op: 'conversations.typing', args: (f) => ({ sid: f.sid }), expected: participantsOnly },
   { op: 'participants.list', args: (f) => ({ sid: f.sid }), expected: participantsOnly },
   { op: 'participants.add', args: (f) => ({ sid: f.sid, identity: 'newcomer' }), expected: adminsOnly },
-  { op: 'participants.add', variant: 'self, as admin', args: (f) => ({ sid: f.sid, identity: 'out', role: 'admin' }), expected: { outsider: NAP, member: 'admin_required', admin: 'ok' }, admitsOutsider: true },
+  { op: 'participants.add', variant: 'self, as admin', args: (f) => ({ sid: f.sid, identity: 'out', role: 'admin' }), expected: { outsider: NAP, member: 'permission_denied', admin: 'ok' }, admitsOutsider: true },
   { op: 'participants.remove', variant: 'someone else', args: (f, actor) => ({ sid: f.sid, identity: actor === 'admin' ? 'mem' : 'adm' }), expected: adminsOnly },
   { op: 'participants.remove', variant: 'self', args: (f, actor) => ({ sid: f.sid, identity: IDENTITY[actor] }), expected: participantsOnly },
   { op: 'participants.update', variant: 'someone else’s role', args: (f, actor) => ({ sid: f.sid, identity: actor === 'admin' ? 'mem' : 'adm', role: 'member' }), expected: adminsOnly },
@@ -68,9 +68,12 @@ const MATRIX: readonly Row[] = [
   { op: 'messages.list', args: (f) => ({ sid: f.sid }), expected: participantsOnly },
   { op: 'messages.send', args: (f) => ({ sid: f.sid, body: 'hi', idempotencyKey: key() }), expected: participantsOnly },
   { op: 'messages.update', variant: 'own message', args: (f, actor) => ({ sid: f.sid, index: own(f, actor), body: 'edited' }), expected: participantsOnly },
-  { op: 'messages.update', variant: 'someone else’s', args: (f, actor) => ({ sid: f.sid, index: others(f, actor), body: 'edited' }), expected: { outsider: NAP, member: 'not_author', admin: 'not_author' } },
+  { op: 'messages.update', variant: 'someone else’s', args: (f, actor) => ({ sid: f.sid, index: others(f, actor), body: 'edited' }), expected: { outsider: NAP, member: 'permission_denied', admin: 'ok' } },
   { op: 'messages.remove', variant: 'own message', args: (f, actor) => ({ sid: f.sid, index: own(f, actor) }), expected: participantsOnly },
-  { op: 'messages.remove', variant: 'someone else’s', args: (f, actor) => ({ sid: f.sid, index: others(f, actor) }), expected: { outsider: NAP, member: 'not_author', admin: 'ok' } },
+  { op: 'messages.remove', variant: 'someone else’s', args: (f, actor) => ({ sid: f.sid, index: others(f, actor) }), expected: { outsider: NAP, member: 'permission_denied', admin: 'ok' } },
+  { op: 'messages.react', args: (f) => ({ sid: f.sid, index: f.adminMessage, emoji: '👍' }), expected: participantsOnly },
+  { op: 'messages.unreact', args: (f) => ({ sid: f.sid, index: f.adminMessage, emoji: '👍' }), expected: participantsOnly },
+  { op: 'messages.thread', args: (f) => ({ sid: f.sid, index: f.adminMessage }), expected: participantsOnly },
   { op: 'users.get', args: () => ({ identity: 'adm' }), expected: everyone },
   { op: 'users.subscribe', args: () => ({ identities: ['adm', 'mem'] }), expected: everyone },
   { op: 'users.unsubscribe', args: () => ({ identities: ['adm', 'mem'] }), expected: everyone },

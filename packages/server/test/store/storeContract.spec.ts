@@ -139,13 +139,13 @@ describe.each(storeAdapters.map((adapter) => [adapter.name, adapter] as const))(
       yield* tx.insertConversation(conversationRow('CH2', { unique_name: 'renamed' }));
       yield* tx.updateConversation(conversationRow('CH1', { unique_name: null, friendly_name: 'changed', version: 2 }));
       const bob = yield* tx.insertParticipant(participantRow('CH1', 'bob'));
-      yield* tx.updateParticipant({ ...bob, role: 'admin', version: 2 });
+      yield* tx.updateParticipant({ ...bob, role: 'RL00000000000000000000000000000002', version: 2 });
       const alice = (yield* tx.getParticipant('CH1', 'alice'))!;
       yield* tx.updateParticipant({ ...alice, last_read_message_index: 0, version: 2 });
       yield* tx.insertMessage(messageRow('CH1', 1, 'bob'));
       yield* tx.updateMessage(messageRow('CH1', 0, 'alice', { body: 'edited', version: 2 }));
       yield* tx.ensureUser('bob', 2_000, 'USbob');
-      yield* tx.updateUser({ identity: 'alice', sid: 'USalice', friendly_name: 'Alice', attributes: '{"x":1}', version: 2, created_at: 1_000 });
+      yield* tx.updateUser({ identity: 'alice', sid: 'USalice', friendly_name: 'Alice', attributes: '{"x":1}', version: 2, created_at: 1_000, role_sid: 'RL00000000000000000000000000000004' });
       yield* tx.bumpUserVersion('alice');
       yield* tx.upsertRegistration('bob', 'apn', 'token-b', 2_000);
       yield* tx.deleteRegistration('alice', 'fcm', 'token-a');
@@ -367,19 +367,42 @@ describe.each(storeAdapters.map((adapter) => [adapter.name, adapter] as const))(
     const store = await opened(adapter);
     expect(await read(store, (tx) => tx.getUser('alice'))).toBeUndefined();
     const created = await write(store, (tx) => tx.ensureUser('alice', 1_000, 'USalice'));
-    expect(created).toEqual({ identity: 'alice', sid: 'USalice', friendly_name: null, attributes: '{}', version: 1, created_at: 1_000 });
+    expect(created).toEqual({ identity: 'alice', sid: 'USalice', friendly_name: null, attributes: '{}', version: 1, created_at: 1_000, role_sid: null });
     // Seen again later: the row is the first one (its sid too), not a new one.
     expect(await write(store, (tx) => tx.ensureUser('alice', 9_000, 'USother'))).toEqual(created);
     expect(await read(store, (tx) => tx.getUserBySid('USalice'))).toEqual(created);
     expect(await read(store, (tx) => tx.getUserBySid('USother'))).toBeUndefined();
 
     await write(store, function* (tx) {
-      yield* tx.updateUser({ ...created, friendly_name: 'Alice', attributes: '{"a":1}', version: 2 });
+      yield* tx.updateUser({ ...created, friendly_name: 'Alice', attributes: '{"a":1}', version: 2, role_sid: 'RLadmin' });
       yield* tx.bumpUserVersion('alice');
       yield* tx.bumpUserVersion('nobody');
     });
-    expect(await read(store, (tx) => tx.getUser('alice'))).toEqual({ identity: 'alice', sid: 'USalice', friendly_name: 'Alice', attributes: '{"a":1}', version: 3, created_at: 1_000 });
+    expect(await read(store, (tx) => tx.getUser('alice'))).toEqual({ identity: 'alice', sid: 'USalice', friendly_name: 'Alice', attributes: '{"a":1}', version: 3, created_at: 1_000, role_sid: 'RLadmin' });
     expect(await read(store, (tx) => tx.getUser('nobody'))).toBeUndefined();
+  });
+
+  it('ADMIN-4: roles and settings are stored, replaced and deleted, and a role counts the participants and users who hold it', async () => {
+    const store = await opened(adapter);
+    const moderator = { sid: 'RLmod', friendly_name: 'moderator', type: 'conversation' as const, permissions: '["sendMessage","deleteAnyMessage"]', created_at: 1_000, updated_at: 1_000 };
+    await write(store, function* (tx) {
+      yield* tx.putRole(moderator);
+      yield* tx.putRole({ ...moderator, sid: 'RLgone' });
+      yield* tx.putSetting('default_conversation_role_sid', 'RLmod');
+      yield* tx.insertConversation(conversationRow('CH1'));
+      yield* tx.insertParticipant(participantRow('CH1', 'alice', { role: 'RLmod' }));
+      yield* tx.insertParticipant(participantRow('CH1', 'bob'));
+      yield* tx.updateUser({ ...(yield* tx.ensureUser('carol', 1_000, 'UScarol')), role_sid: 'RLmod' });
+    });
+    await write(store, function* (tx) {
+      yield* tx.putRole({ ...moderator, permissions: '["sendMessage"]', updated_at: 2_000 });
+      yield* tx.deleteRole('RLgone');
+      yield* tx.putSetting('default_conversation_role_sid', 'RLother');
+    });
+    expect(await read(store, (tx) => tx.listRoles())).toEqual([{ ...moderator, permissions: '["sendMessage"]', updated_at: 2_000 }]);
+    expect(await read(store, (tx) => tx.listSettings())).toEqual([{ key: 'default_conversation_role_sid', value: 'RLother' }]);
+    expect(await read(store, (tx) => tx.countRoleHolders('RLmod'))).toBe(2);
+    expect(await read(store, (tx) => tx.countRoleHolders('RLnobody'))).toBe(0);
   });
 
   it('CORE-1: push registrations are kept once per token, go to unmuted participants other than the author, and idle ones are pruned', async () => {

@@ -15,6 +15,12 @@ export function conversationRow(sid: string, fields: Partial<ConversationRow> = 
     last_message_at: null,
     messages_count: 0,
     participants_count: 0,
+    state: 'active',
+    state_updated_at: 0,
+    timer_inactive_ms: null,
+    timer_closed_ms: null,
+    inactive_at: null,
+    closed_at: null,
     ...fields,
   };
 }
@@ -52,6 +58,8 @@ export function messageRow(conversationSid: string, idx: number, author: string,
     removed: 0,
     idempotency_key: null,
     media: null,
+    reply_to: null,
+    reactions: null,
     ...fields,
   };
 }

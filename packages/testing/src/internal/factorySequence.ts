@@ -20,3 +20,8 @@ export function sidOf(prefix: string, n: number): string {
 
 /** Factory timestamps: 2024-01-01T00:00:00Z plus one second per entity. */
 export const FACTORY_EPOCH = Date.UTC(2024, 0, 1);
+
+/** The sid of the default role a participant's `role` stands for (channel admin or channel user, ADMIN-4). */
+export function roleSidOf(role: 'admin' | 'member'): string {
+  return role === 'admin' ? 'RL00000000000000000000000000000002' : 'RL00000000000000000000000000000001';
+}

@@ -117,6 +117,8 @@ export class ClientCore implements Session {
   private lastSeq: number | null = null;
   private readonly streams = new StreamPositions();
   private currentUser: User | null = null;
+  /** Settles once the persistent cache was read: the handshake waits for it (OFFLINE-1). */
+  private restoring: Promise<void> | null = null;
   private lastDenial = new ConversationsError('connection_denied');
 
   /**
@@ -202,6 +204,21 @@ export class ClientCore implements Session {
   /** @internal Sequence number of the last applied durable event (tests, diagnostics). */
   get lastAppliedSeq(): number | null {
     return this.lastSeq;
+  }
+
+  /**
+   * @internal Resumes from a persisted position (OFFLINE-1): the first handshake waits until
+   * `position` settles, then asks the server to replay what followed it (null: a fresh start).
+   */
+  resumeFrom(position: Promise<number | null>): void {
+    const gate: Promise<void> = position
+      .then((seq) => {
+        if (seq !== null && this.lastSeq === null) this.lastSeq = seq;
+      }, () => undefined)
+      .then(() => {
+        if (this.restoring === gate) this.restoring = null;
+      });
+    this.restoring = gate;
   }
 
   private get state(): MachineState {
@@ -399,6 +416,11 @@ export class ClientCore implements Session {
   }
 
   private onOpened(): void {
+    const link = this.link;
+    if (this.restoring !== null) {
+      void this.restoring.then(() => link !== null && link === this.link && this.onOpened());
+      return;
+    }
     const hello = this.lastSeq === null
       ? { type: 'hello' as const, v: PROTOCOL_VERSION }
       : { type: 'hello' as const, v: PROTOCOL_VERSION, lastSeq: this.lastSeq };

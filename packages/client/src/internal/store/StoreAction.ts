@@ -58,7 +58,7 @@ export type StoreAction =
   | { readonly type: 'typingSignal'; readonly conversationSid: string; readonly identity: string; readonly at: number }
   // ── effects ──
   | { readonly type: 'sessionStarted'; readonly user: User; readonly resume: 'fresh' | 'resumed' | 'resync' }
-  | { readonly type: 'syncStatusChanged'; readonly status: SynchronizationStatus }
+  | { readonly type: 'syncStatusChanged'; readonly status: SynchronizationStatus; readonly cached?: boolean }
   | { readonly type: 'conversationsPageLoaded'; readonly items: readonly Conversation[]; readonly asOfSeq: number }
   /** The full list was paged: drop what was neither listed nor touched by an event after `asOfSeq`. */
   | { readonly type: 'conversationsListSynced'; readonly listed: readonly string[]; readonly asOfSeq: number }

@@ -78,6 +78,8 @@ export class StoreRuntime {
   private readonly undiscovered = new Set<string>();
   /** First pages being loaded because someone started observing an empty window (ROBUST-4). */
   private readonly initialLoads = new Map<string, Promise<void>>();
+  /** @internal The persistent cache being read (OFFLINE-1): first pages wait for it, it may hold them. */
+  restoring: Promise<unknown> | undefined;
   private syncGeneration = 0;
   /** Failed attempts of the current synchronisation; its retry timer. */
   private syncFailures = 0;
@@ -230,7 +232,24 @@ export class StoreRuntime {
     const generation = ++this.syncGeneration;
     this.syncFailures = 0;
     this.syncRetry?.unsubscribe();
-    if (start.resume === 'resumed' && this.store.state.sync.status === 'completed') return;
+    const { status, cached } = this.store.state.sync;
+    if (cached) {
+      // OFFLINE-1: the handshake resumed from the position of the cache the store shows, and the
+      // replay that follows brings it up to date. A server that cannot resume from it gets the cache
+      // replaced by a full synchronisation, never mixed with it.
+      if (start.resume === 'resumed') {
+        this.dispatch([{ type: 'syncStatusChanged', status: 'completed', cached: false }]);
+        return;
+      }
+      // Windows someone is looking at come back, read afresh by the resynchronisation.
+      const observed = Object.keys(this.store.state.windows).filter((sid) => this.store.windows.isObserved(sid));
+      this.dispatch([
+        { type: 'conversationsListSynced', listed: [], asOfSeq: 0 },
+        { type: 'syncStatusChanged', status: 'started', cached: false },
+        ...observed.map((sid): StoreAction => ({ type: 'windowOpened', conversationSid: sid })),
+      ]);
+    }
+    if (start.resume === 'resumed' && status === 'completed') return;
     void this.synchronize(generation, start.resume === 'resync');
   }
 
@@ -342,6 +361,10 @@ export class StoreRuntime {
    * newest `initialPageSize` messages. Conversations nobody observes are not read.
    */
   private loadInitialPage(sid: string): void {
+    if (this.restoring !== undefined) {
+      void this.restoring.then(() => this.loadInitialPage(sid));
+      return;
+    }
     const size = this.options.initialPageSize;
     if (size === 0 || this.closed || (this.store.state.windows[sid]?.count ?? 0) > 0 || this.initialLoads.has(sid)) return;
     const load = this.fetchPage(sid, size, null, 'backwards').then(

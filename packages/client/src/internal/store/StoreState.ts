@@ -102,6 +102,8 @@ export interface PendingSend {
   readonly createdAt: number;
   readonly status: 'sending' | 'failed';
   readonly error: ConversationsError | null;
+  /** It has attachments (MEDIA-1): their bytes live only in memory, so the persistent outbox leaves it out. */
+  readonly withMedia?: true;
 }
 
 /** One conversation's roster, keyed by identity, with the same tombstone rule as conversations. */
@@ -120,6 +122,8 @@ export interface SyncSlice {
   readonly status: SynchronizationStatus;
   /** Highest durable sequence number applied. */
   readonly headSeq: number;
+  /** What the store shows came from the persistent cache and the server has not confirmed it yet (OFFLINE-1). */
+  readonly cached: boolean;
 }
 
 /** The state of a client that has not heard from the server yet. */
@@ -130,7 +134,7 @@ export const initialStoreState: StoreState = {
   users: {},
   typing: {},
   me: { user: null },
-  sync: { status: 'started', headSeq: 0 },
+  sync: { status: 'started', headSeq: 0, cached: false },
 };
 
 /** A new empty roster. */

@@ -15,7 +15,7 @@ function harness(max = MAX) {
   let state: StoreState = initialStoreState;
   let seq = 0;
   const apply = (...actions: StoreAction[]): StoreState => (state = reduceBatch(state, actions, me, { maxWindowMessages: max }));
-  apply({ type: 'conversationsPageLoaded', items: [conv('c', { membership: { role: 'member', lastReadMessageIndex: null, notificationLevel: 'default', unreadMessagesCount: 0 } })], asOfSeq: 0 }, { type: 'windowOpened', conversationSid: 'c' });
+  apply({ type: 'conversationsPageLoaded', items: [conv('c', { membership: { role: 'member', roleSid: 'RL00000000000000000000000000000001', lastReadMessageIndex: null, notificationLevel: 'default', unreadMessagesCount: 0 } })], asOfSeq: 0 }, { type: 'windowOpened', conversationSid: 'c' });
   const added = (index: number, over: Partial<Message> = {}): StoreAction => ({ type: 'messageAdded', seq: ++seq, message: msg('c', index, over) });
   return {
     apply,

@@ -71,7 +71,7 @@ describe('rootReducer (STORE-1)', () => {
   });
 
   it('derives unread only for messages by others above the read horizon', () => {
-    let s = withConversations(conv('a', { membership: { role: 'member', lastReadMessageIndex: 4, notificationLevel: 'default', unreadMessagesCount: 0 } }));
+    let s = withConversations(conv('a', { membership: { role: 'member', roleSid: 'RL00000000000000000000000000000001', lastReadMessageIndex: 4, notificationLevel: 'default', unreadMessagesCount: 0 } }));
     s = apply(s, { type: 'messageAdded', seq: 1, message: msg('a', 5, { author: me }) }, { type: 'messageAdded', seq: 2, message: msg('a', 6) });
     expect(crGet(s.conversations.entities, 'a')!.membership!.unreadMessagesCount).toBe(1);
     expect(crGet(s.conversations.entities, 'a')!.messagesCount).toBe(2);
@@ -103,7 +103,7 @@ describe('rootReducer (STORE-1)', () => {
 
   it('STORE-8: a message already counted by a page read after it is not counted twice', () => {
     let s = withConversations(conv('c'));
-    s = apply(s, { type: 'conversationsPageLoaded', items: [conv('c', { messagesCount: 1, lastMessageIndex: 0, lastMessageAt: 10_000, version: 2, membership: { role: 'admin', lastReadMessageIndex: null, notificationLevel: 'default', unreadMessagesCount: 1 } })], asOfSeq: 4 });
+    s = apply(s, { type: 'conversationsPageLoaded', items: [conv('c', { messagesCount: 1, lastMessageIndex: 0, lastMessageAt: 10_000, version: 2, membership: { role: 'admin', roleSid: 'RL00000000000000000000000000000002', lastReadMessageIndex: null, notificationLevel: 'default', unreadMessagesCount: 1 } })], asOfSeq: 4 });
     s = apply(s, { type: 'messageAdded', seq: 4, message: msg('c', 0) });
     const c = crGet(s.conversations.entities, 'c')!;
     expect([c.messagesCount, c.membership!.unreadMessagesCount]).toEqual([1, 1]);
@@ -254,7 +254,7 @@ describe('rootReducer: a run of messageAdded in one batch (PERF-2)', () => {
       fc.property(fc.array(added, { minLength: 2, maxLength: 30 }), fc.integer({ min: 0, max: 10 }), (events, asOfSeq) => {
         // c1 and c2 come from a page read at asOfSeq (events at or below it are already counted); c3 is
         // unknown to the store.
-        const member = { role: 'member' as const, lastReadMessageIndex: 5, notificationLevel: 'default' as const, unreadMessagesCount: 0 };
+        const member = { role: 'member' as const, roleSid: 'RL00000000000000000000000000000001', lastReadMessageIndex: 5, notificationLevel: 'default' as const, unreadMessagesCount: 0 };
         const start = apply(initialStoreState, { type: 'conversationsPageLoaded', items: [conv('c1', { membership: member }), conv('c2')], asOfSeq });
         const actions: StoreAction[] = events.map((e) => ({
           type: 'messageAdded',

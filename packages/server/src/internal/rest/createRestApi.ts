@@ -29,11 +29,10 @@ import {
   conversationsUrl,
   messageResource,
   participantResource,
-  roleOfSid,
   twilioDate,
   participantConversationResource,
-  FIXED_ROLES,
   roleResource,
+  serviceConfigurationResource,
   serviceResource,
   userConversationResource,
   userResource,
@@ -105,11 +104,35 @@ function identityChecked(identity: string, parameter: string): string {
   return identity;
 }
 
-function roleChecked(sid: string | undefined): 'admin' | 'member' | undefined {
-  if (sid === undefined) return undefined;
-  const role = roleOfSid(sid);
-  if (role === undefined) throw new RestError(400, TWILIO_CODES.invalidParameter, `Invalid RoleSid: ${sid.slice(0, 40)} is not a conversation role`);
-  return role;
+function permissionsOf(raw: string | string[] | undefined): string[] {
+  const permissions = raw === undefined ? [] : Array.isArray(raw) ? raw : [raw];
+  if (permissions.length === 0) throw new RestError(400, TWILIO_CODES.invalidParameter, 'Invalid Permission: give at least one');
+  return permissions;
+}
+
+/** A conversation's fields as Twilio's form names them; `Timers.*` are ISO 8601 durations (PARITY-1). */
+const CONVERSATION_FIELDS = {
+  FriendlyName: text,
+  UniqueName: text,
+  Attributes: text,
+  State: { enum: ['active', 'inactive', 'closed'] },
+  'Timers.Inactive': text,
+  'Timers.Closed': text,
+};
+
+/** `State` and `Timers.Inactive`/`Timers.Closed` (an empty duration stops that timer), as the core takes them. */
+function stateOf(b: Body): { state?: 'active' | 'inactive' | 'closed'; timers?: { inactive?: string | null; closed?: string | null } } {
+  const out: ReturnType<typeof stateOf> = {};
+  if (b['State'] !== undefined) out.state = b['State'] as 'active' | 'inactive' | 'closed';
+  const timer = (raw: string | undefined) => (raw === undefined ? undefined : raw === '' ? null : raw);
+  const inactive = timer(b['Timers.Inactive']);
+  const closed = timer(b['Timers.Closed']);
+  if (inactive !== undefined || closed !== undefined) {
+    out.timers = {};
+    if (inactive !== undefined) out.timers.inactive = inactive;
+    if (closed !== undefined) out.timers.closed = closed;
+  }
+  return out;
 }
 
 const EVENT_NAMES: ReadonlySet<string> = new Set<string>([...POST_EVENTS, ...PRE_EVENTS]);
@@ -446,9 +469,9 @@ export async function createRestApi(options: RestApiOptions): Promise<RestApi> {
 
   const routes = async (api: FastifyInstance): Promise<void> => {
     // Conversations
-    api.post<{ Body: Body }>('/Conversations', { schema: { body: form({ FriendlyName: text, UniqueName: text, Attributes: text, State: { enum: ['active'] } }) } }, async (request, reply) => {
+    api.post<{ Body: Body }>('/Conversations', { schema: { body: form(CONVERSATION_FIELDS) } }, async (request, reply) => {
       const b = request.body ?? {};
-      const fields = { friendlyName: b['FriendlyName'], uniqueName: b['UniqueName'], attributes: attributesOf(b['Attributes']) };
+      const fields = { friendlyName: b['FriendlyName'], uniqueName: b['UniqueName'], attributes: attributesOf(b['Attributes']), ...stateOf(b) };
       check('conversations.create', fields);
       const row = await settle(accountOps.createConversation(callerOf(request), fields));
       return reply.status(201).send(conversationResource(scopeOf(request), row));
@@ -470,10 +493,10 @@ export async function createRestApi(options: RestApiOptions): Promise<RestApi> {
 
     api.post<{ Params: Params; Body: Body }>(
       '/Conversations/:conversation',
-      { schema: { body: form({ FriendlyName: text, UniqueName: text, Attributes: text, State: { enum: ['active'] } }) } },
+      { schema: { body: form(CONVERSATION_FIELDS) } },
       async (request) => {
         const b = request.body ?? {};
-        const changes = { friendlyName: b['FriendlyName'], uniqueName: b['UniqueName'], attributes: attributesOf(b['Attributes']) };
+        const changes = { friendlyName: b['FriendlyName'], uniqueName: b['UniqueName'], attributes: attributesOf(b['Attributes']), ...stateOf(b) };
         check('conversations.update', { sid: 'CH', ...changes });
         const row = await settle(accountOps.updateConversation(callerOf(request), request.params['conversation']!, changes));
         return conversationResource(scopeOf(request), row);
@@ -491,7 +514,7 @@ export async function createRestApi(options: RestApiOptions): Promise<RestApi> {
       { schema: { body: form({ Identity: text, Attributes: text, RoleSid: text }, ['Identity']) } },
       async (request, reply) => {
         const b = request.body ?? {};
-        const fields = { identity: identityChecked(b['Identity']!, 'Identity'), role: roleChecked(b['RoleSid']), attributes: attributesOf(b['Attributes']) };
+        const fields = { identity: identityChecked(b['Identity']!, 'Identity'), roleSid: b['RoleSid'], attributes: attributesOf(b['Attributes']) };
         check('participants.add', { sid: 'CH', ...fields });
         const row = await settle(accountOps.addParticipant(callerOf(request), request.params['conversation']!, fields));
         return reply.status(201).send(participantResource(scopeOf(request), row));
@@ -524,11 +547,11 @@ export async function createRestApi(options: RestApiOptions): Promise<RestApi> {
       async (request) => {
         const b = request.body as Record<string, unknown>;
         const changes = {
-          role: roleChecked(b['RoleSid'] as string | undefined),
+          roleSid: b['RoleSid'] as string | undefined,
           attributes: attributesOf(b['Attributes'] as string | undefined),
           lastReadMessageIndex: b['LastReadMessageIndex'] as number | undefined,
         };
-        check('participants.update', { sid: 'CH', identity: 'x', role: changes.role, attributes: changes.attributes });
+        check('participants.update', { sid: 'CH', identity: 'x', roleSid: changes.roleSid, attributes: changes.attributes });
         const row = await settle(accountOps.updateParticipant(callerOf(request), request.params['conversation']!, request.params['participant']!, changes));
         return participantResource(scopeOf(request), row);
       },
@@ -619,48 +642,78 @@ export async function createRestApi(options: RestApiOptions): Promise<RestApi> {
       return reply.status(204).send();
     });
 
-    // Roles: the server's fixed roles, readable; custom roles arrive with ADMIN-4.
+    // Roles (ADMIN-4): the four defaults and the app's own, ordered by sid.
+    const rulesNow = () => read((tx) => core.accessRules(tx));
     api.get<{ Querystring: Query }>('/Roles', { schema: { querystring: form(PAGING) } }, async (request) => {
+      const size = pageSizeOf(request.query);
+      const after = positionOf<{ sid: string }>('roles', request.query);
+      const roles = [...(await rulesNow()).roles.values()].sort((a, b) => (a.sid < b.sid ? -1 : 1)).filter((r) => after === null || r.sid > after.sid);
+      const { shown, next } = cut(roles.slice(0, size + 1), size, 'roles', (last) => ({ sid: last.sid }));
       const scope = scopeOf(request);
-      return page(request, `${scope.base}/v1/Roles`, 'roles', FIXED_ROLES.map((r) => roleResource(scope, r)), request.query, null);
+      return page(request, `${scope.base}/v1/Roles`, 'roles', shown.map((r) => roleResource(scope, r)), request.query, next);
     });
     api.get<{ Params: Params }>('/Roles/:role', async (request) => {
-      const role = FIXED_ROLES.find((r) => r.sid === request.params['role']);
+      const role = (await rulesNow()).roles.get(request.params['role']!);
       if (role === undefined) throw new RestError(404, TWILIO_CODES.notFound, `The requested resource /v1/Roles/${request.params['role']} was not found`);
       return roleResource(scopeOf(request), role);
     });
-    const fixedRoles = async () => {
-      throw new RestError(405, TWILIO_CODES.methodNotAllowed, 'The roles are fixed on this server for now: custom roles are not supported yet');
-    };
-    api.post('/Roles', fixedRoles);
-    api.post('/Roles/:role', fixedRoles);
-    api.delete('/Roles/:role', fixedRoles);
+    api.post<{ Body: Record<string, string | string[] | undefined> }>(
+      '/Roles',
+      { schema: { body: form({ FriendlyName: text, Type: { enum: ['conversation', 'service'] }, Permission: { anyOf: [text, { type: 'array', items: text }] } }, ['FriendlyName', 'Type', 'Permission']) } },
+      async (request, reply) => {
+        const b = request.body;
+        const friendlyName = b['FriendlyName'] as string;
+        if (friendlyName === '' || friendlyName.length > 64) throw new RestError(400, TWILIO_CODES.invalidParameter, 'Invalid FriendlyName: 1 to 64 characters');
+        const fields = { friendlyName, type: b['Type'] as 'conversation' | 'service', permissions: permissionsOf(b['Permission']) };
+        const role = await settle(accountOps.createRole(callerOf(request), fields));
+        return reply.status(201).send(roleResource(scopeOf(request), role));
+      },
+    );
+    api.post<{ Params: Params; Body: Record<string, string | string[] | undefined> }>(
+      '/Roles/:role',
+      { schema: { body: form({ Permission: { anyOf: [text, { type: 'array', items: text }] } }, ['Permission']) } },
+      async (request) => {
+        const role = await settle(accountOps.updateRole(callerOf(request), request.params['role']!, permissionsOf(request.body['Permission'])));
+        return roleResource(scopeOf(request), role);
+      },
+    );
+    api.delete<{ Params: Params }>('/Roles/:role', async (request, reply) => {
+      await settle(accountOps.deleteRole(callerOf(request), request.params['role']!));
+      return reply.status(204).send();
+    });
 
     // Users
     const presented = function* (tx: StoreTx, row: UserRow): Step<{ row: UserRow; online: boolean; notifiable: boolean }> {
       return { row, online: yield* core.shownOnline(row.identity), notifiable: (yield* tx.countRegistrations(row.identity)) > 0 };
     };
-    const userOut = (request: FastifyRequest, user: { row: UserRow; online: boolean; notifiable: boolean }) =>
-      userResource(scopeOf(request), user.row, user.online, user.notifiable);
+    const presentedAll = function* (tx: StoreTx, rows: readonly UserRow[]): Step<Array<{ row: UserRow; online: boolean; notifiable: boolean; serviceRole: string }>> {
+      const serviceRole = (yield* core.accessRules(tx)).defaults.service;
+      const out = [];
+      for (const row of rows) out.push({ ...(yield* presented(tx, row)), serviceRole });
+      return out;
+    };
+    const presentedOne = function* (tx: StoreTx, row: UserRow) {
+      return (yield* presentedAll(tx, [row]))[0]!;
+    };
+    const userOut = (request: FastifyRequest, user: { row: UserRow; online: boolean; notifiable: boolean; serviceRole: string }) =>
+      userResource(scopeOf(request), user.row, user.online, user.notifiable, user.serviceRole);
 
-    api.post<{ Body: Body }>('/Users', { schema: { body: form({ Identity: text, FriendlyName: text, Attributes: text }, ['Identity']) } }, async (request, reply) => {
+    api.post<{ Body: Body }>('/Users', { schema: { body: form({ Identity: text, FriendlyName: text, Attributes: text, RoleSid: text }, ['Identity']) } }, async (request, reply) => {
       const b = request.body ?? {};
       const identity = identityChecked(b['Identity']!, 'Identity');
       const changes = { friendlyName: b['FriendlyName'], attributes: attributesOf(b['Attributes']) };
       check('users.updateMe', changes);
+      Object.assign(changes, { roleSid: b['RoleSid'] });
       const { user, created } = await settle(accountOps.createUser(callerOf(request), identity, changes));
       if (!created) throw new RestError(409, TWILIO_CODES.userExists, `A user with identity ${JSON.stringify(identity.slice(0, 64))} already exists`);
-      return reply.status(201).send(userOut(request, await read((tx) => presented(tx, user))));
+      return reply.status(201).send(userOut(request, await read((tx) => presentedOne(tx, user))));
     });
 
     api.get<{ Querystring: Query }>('/Users', { schema: { querystring: form(PAGING) } }, async (request) => {
       const size = pageSizeOf(request.query);
       const after = positionOf<{ identity: string }>('users', request.query);
       const users = await read(function* (tx) {
-        const rows = yield* tx.usersPage(after?.identity ?? null, size + 1);
-        const out = [];
-        for (const row of rows) out.push(yield* presented(tx, row));
-        return out;
+        return yield* presentedAll(tx, yield* tx.usersPage(after?.identity ?? null, size + 1));
       });
       const { shown, next } = cut(users, size, 'users', (last) => ({ identity: last.row.identity }));
       return page(request, usersUrl(scopeOf(request)), 'users', shown.map((u) => userOut(request, u)), request.query, next);
@@ -668,16 +721,16 @@ export async function createRestApi(options: RestApiOptions): Promise<RestApi> {
 
     api.get<{ Params: Params }>('/Users/:user', async (request) => {
       return userOut(request, await read(function* (tx) {
-        return yield* presented(tx, yield* findUserById(tx, request.params['user']!));
+        return yield* presentedOne(tx, yield* findUserById(tx, request.params['user']!));
       }));
     });
 
-    api.post<{ Params: Params; Body: Body }>('/Users/:user', { schema: { body: form({ FriendlyName: text, Attributes: text }) } }, async (request) => {
+    api.post<{ Params: Params; Body: Body }>('/Users/:user', { schema: { body: form({ FriendlyName: text, Attributes: text, RoleSid: text }) } }, async (request) => {
       const b = request.body ?? {};
       const changes = { friendlyName: b['FriendlyName'], attributes: attributesOf(b['Attributes']) };
       check('users.updateMe', changes);
-      const row = await settle(accountOps.updateUser(callerOf(request), request.params['user']!, changes));
-      return userOut(request, await read((tx) => presented(tx, row)));
+      const row = await settle(accountOps.updateUser(callerOf(request), request.params['user']!, { ...changes, roleSid: b['RoleSid'] }));
+      return userOut(request, await read((tx) => presentedOne(tx, row)));
     });
 
     api.delete('/Users/:user', async () => {
@@ -798,6 +851,32 @@ export async function createRestApi(options: RestApiOptions): Promise<RestApi> {
         }
       });
       await routes(service);
+      // The service's Configuration: which roles creators, participants and users get (ADMIN-4).
+      service.get('/Configuration', async (request) =>
+        serviceConfigurationResource(scopeOf(request), (await read((tx) => core.accessRules(tx))).defaults, core.reachabilityEnabled),
+      );
+      service.post<{ Body: Record<string, unknown> }>(
+        '/Configuration',
+        {
+          schema: {
+            body: form({ DefaultConversationCreatorRoleSid: text, DefaultConversationRoleSid: text, DefaultChatServiceRoleSid: text, ReachabilityEnabled: { type: 'boolean' } }),
+          },
+        },
+        async (request) => {
+          const b = request.body ?? {};
+          if (b['ReachabilityEnabled'] !== undefined && b['ReachabilityEnabled'] !== core.reachabilityEnabled) {
+            throw new RestError(400, TWILIO_CODES.invalidParameter, 'Invalid ReachabilityEnabled: it is set by the server option reachabilityEnabled (--reachability)');
+          }
+          const defaults = await settle(
+            accountOps.updateRoleDefaults(callerOf(request), {
+              conversationCreator: b['DefaultConversationCreatorRoleSid'] as string | undefined,
+              conversation: b['DefaultConversationRoleSid'] as string | undefined,
+              service: b['DefaultChatServiceRoleSid'] as string | undefined,
+            }),
+          );
+          return serviceConfigurationResource(scopeOf(request), defaults, core.reachabilityEnabled);
+        },
+      );
       await conversationWebhookRoutes(service);
       await webhookRoutes(service, 'service');
     },

@@ -40,8 +40,11 @@ const PARAMETERS: Record<string, string> = {
   body: 'Body',
   identity: 'Identity',
   role: 'RoleSid',
+  roleSid: 'RoleSid',
   index: 'LastReadMessageIndex',
   pageSize: 'PageSize',
+  timers: 'Timers',
+  state: 'State',
 };
 
 /** The REST parameter an argument path (`args.friendlyName`) stands for. */
@@ -63,6 +66,13 @@ export function restErrorFor(code: ErrorCode, message: string, path: string | un
       return new RestError(409, TWILIO_CODES.uniqueNameTaken, message);
     case 'participant_exists':
       return new RestError(409, TWILIO_CODES.participantExists, message);
+    case 'role_not_found':
+      // A role named in a parameter is a bad parameter; one in the path is a missing resource.
+      return path === undefined ? new RestError(404, TWILIO_CODES.notFound, message) : new RestError(400, TWILIO_CODES.invalidParameter, `Invalid RoleSid: ${message}`);
+    case 'conversation_closed':
+    case 'state_change_invalid':
+      // Twilio refuses changes to a closed conversation as a conflict with its state.
+      return new RestError(409, TWILIO_CODES.conflict, message);
     case 'idempotency_key_conflict':
       return new RestError(409, TWILIO_CODES.conflict, 'This I-Twilio-Idempotency-Token was used for another request');
     case 'invalid_argument':

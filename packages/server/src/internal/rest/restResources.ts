@@ -1,5 +1,5 @@
 import type { Media } from '@rx-conversations/protocol';
-import { CONVERSATION_ROLE_SIDS, type ConversationRow, type MessageRow, type ParticipantRow, type UserRow } from '@rx-conversations/server-core';
+import type { ConversationRow, MessageRow, ParticipantRow, Role, RoleDefaults, UserRow } from '@rx-conversations/server-core';
 
 /** Where a resource lives: the public base URL and the ids every Twilio resource repeats. */
 export interface ResourceScope {
@@ -7,13 +7,6 @@ export interface ResourceScope {
   readonly base: string;
   readonly accountSid: string;
   readonly serviceSid: string;
-}
-
-/** The role a `RoleSid` names, or undefined for a sid that is not a conversation role. */
-export function roleOfSid(sid: string): ParticipantRow['role'] | undefined {
-  if (sid === CONVERSATION_ROLE_SIDS.admin) return 'admin';
-  if (sid === CONVERSATION_ROLE_SIDS.member) return 'member';
-  return undefined;
 }
 
 /** Twilio's date format: ISO 8601 in UTC, to the second. */
@@ -36,14 +29,22 @@ export function conversationResource(scope: ResourceScope, row: ConversationRow)
     friendly_name: row.friendly_name,
     unique_name: row.unique_name,
     attributes: row.attributes,
-    state: 'active',
+    state: row.state,
     date_created: twilioDate(row.created_at),
     date_updated: twilioDate(row.updated_at),
-    timers: {},
+    timers: timersOf(row),
     bindings: null,
     created_by: row.created_by,
     url,
     links: { participants: `${url}/Participants`, messages: `${url}/Messages`, webhooks: `${url}/Webhooks` },
+  };
+}
+
+/** Twilio's `timers`: when the running state timers run out. */
+function timersOf(row: ConversationRow): Record<string, string> {
+  return {
+    ...(row.inactive_at === null ? {} : { date_inactive: twilioDate(row.inactive_at) }),
+    ...(row.closed_at === null ? {} : { date_closed: twilioDate(row.closed_at) }),
   };
 }
 
@@ -57,7 +58,7 @@ export function participantResource(scope: ResourceScope, row: ParticipantRow): 
     identity: row.identity,
     attributes: row.attributes,
     messaging_binding: null,
-    role_sid: CONVERSATION_ROLE_SIDS[row.role],
+    role_sid: row.role,
     date_created: twilioDate(row.joined_at),
     date_updated: twilioDate(row.updated_at),
     last_read_message_index: row.last_read_message_index,
@@ -99,15 +100,15 @@ export function usersUrl(scope: ResourceScope): string {
 
 /**
  * A user as Twilio's User resource. The server keeps no update time for users, so `date_updated` is
- * null; `role_sid` is null until service roles exist (ADMIN-4).
+ * null; `role_sid` is the user's own service role, or the service's default (`serviceRoleSid`).
  */
-export function userResource(scope: ResourceScope, row: UserRow, isOnline: boolean, isNotifiable: boolean): Record<string, unknown> {
+export function userResource(scope: ResourceScope, row: UserRow, isOnline: boolean, isNotifiable: boolean, serviceRoleSid: string): Record<string, unknown> {
   const url = `${usersUrl(scope)}/${row.sid}`;
   return {
     sid: row.sid,
     account_sid: scope.accountSid,
     chat_service_sid: scope.serviceSid,
-    role_sid: null,
+    role_sid: row.role_sid ?? serviceRoleSid,
     identity: row.identity,
     friendly_name: row.friendly_name,
     attributes: row.attributes,
@@ -139,8 +140,8 @@ export function userConversationResource(
     user_sid: user.sid,
     friendly_name: conversation.friendly_name,
     unique_name: conversation.unique_name,
-    conversation_state: 'active',
-    timers: {},
+    conversation_state: conversation.state,
+    timers: timersOf(conversation),
     attributes: conversation.attributes,
     date_created: twilioDate(conversation.created_at),
     date_updated: twilioDate(conversation.updated_at),
@@ -173,73 +174,38 @@ export function participantConversationResource(
     conversation_date_created: twilioDate(conversation.created_at),
     conversation_date_updated: twilioDate(conversation.updated_at),
     conversation_created_by: conversation.created_by,
-    conversation_state: 'active',
-    conversation_timers: {},
+    conversation_state: conversation.state,
+    conversation_timers: timersOf(conversation),
     links: { participant: `${conversationUrl}/Participants/${participant.sid}`, conversation: conversationUrl },
   };
 }
 
-/**
- * The roles this server has, with what each may do today: the two conversation roles a participant has
- * and the one service role every user has. Fixed until custom roles and permission checks arrive
- * (ADMIN-4); the permissions name exactly what the server allows each.
- */
-export const FIXED_ROLES = [
-  {
-    sid: CONVERSATION_ROLE_SIDS.member,
-    friendly_name: 'channel user',
-    type: 'conversation',
-    permissions: [
-      'sendMessage',
-      'leaveConversation',
-      'editOwnMessage',
-      'editOwnMessageAttributes',
-      'deleteOwnMessage',
-      'editOwnParticipantAttributes',
-      'editNotificationLevel',
-    ],
-  },
-  {
-    sid: CONVERSATION_ROLE_SIDS.admin,
-    friendly_name: 'channel admin',
-    type: 'conversation',
-    permissions: [
-      'sendMessage',
-      'leaveConversation',
-      'editOwnMessage',
-      'editOwnMessageAttributes',
-      'deleteOwnMessage',
-      'editOwnParticipantAttributes',
-      'editNotificationLevel',
-      'addParticipant',
-      'removeParticipant',
-      'editAnyParticipantAttributes',
-      'editConversationName',
-      'editConversationAttributes',
-      'deleteAnyMessage',
-      'deleteConversation',
-    ],
-  },
-  {
-    sid: 'RL00000000000000000000000000000003',
-    friendly_name: 'service user',
-    type: 'service',
-    permissions: ['createConversation', 'joinConversation', 'editOwnUserInfo'],
-  },
-] as const;
-
-/** A role as Twilio's Role resource. */
-export function roleResource(scope: ResourceScope, role: (typeof FIXED_ROLES)[number]): Record<string, unknown> {
+/** A role as Twilio's Role resource; an untouched default role has no dates. */
+export function roleResource(scope: ResourceScope, role: Role): Record<string, unknown> {
   return {
     sid: role.sid,
     account_sid: scope.accountSid,
     chat_service_sid: scope.serviceSid,
-    friendly_name: role.friendly_name,
+    friendly_name: role.friendlyName,
     type: role.type,
     permissions: [...role.permissions],
-    date_created: null,
-    date_updated: null,
+    date_created: role.createdAt === null ? null : twilioDate(role.createdAt),
+    date_updated: role.updatedAt === null ? null : twilioDate(role.updatedAt),
     url: `${scope.base}/v1/Roles/${role.sid}`,
+  };
+}
+
+/** The service's Configuration resource: its default roles, and whether reachability is shown. */
+export function serviceConfigurationResource(scope: ResourceScope, defaults: RoleDefaults, reachabilityEnabled: boolean): Record<string, unknown> {
+  const url = `${scope.base}/v1/Services/${scope.serviceSid}/Configuration`;
+  return {
+    chat_service_sid: scope.serviceSid,
+    default_conversation_creator_role_sid: defaults.conversationCreator,
+    default_conversation_role_sid: defaults.conversation,
+    default_chat_service_role_sid: defaults.service,
+    reachability_enabled: reachabilityEnabled,
+    url,
+    links: { webhooks: `${url}/Webhooks` },
   };
 }
 
