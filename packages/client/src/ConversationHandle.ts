@@ -300,7 +300,7 @@ export class ConversationHandle {
       createdAt: this.runtime.scheduler.now(),
       status: 'sending',
       error: null,
-      ...(media === undefined ? {} : { withMedia: true as const }),
+      ...(media && { withMedia: true as const }),
     };
     if (this.runtime.isClosed) return Promise.reject(new ConversationsError('client_shut_down'));
     if (media !== undefined) this.mediaRuntime().begin(pending.idempotencyKey, media);
@@ -328,7 +328,7 @@ export class ConversationHandle {
       const mediaSids = this.media?.viewsOf(key) === undefined ? undefined : await this.media!.upload(this.sid, key, signal);
       const message = await this.runtime.request(
         'messages.send',
-        { sid: this.sid, body: pending.body, attributes: pending.attributes, idempotencyKey: key, ...(mediaSids === undefined ? {} : { mediaSids }) },
+        { sid: this.sid, body: pending.body, attributes: pending.attributes, idempotencyKey: key, ...(mediaSids && { mediaSids }) },
         { idempotent: true },
       );
       this.runtime.dispatch([{ type: 'sendSucceeded', message }]);
@@ -374,7 +374,7 @@ export class ConversationHandle {
   }
 
   private mediaRuntime(): MediaRuntime {
-    if (this.media === undefined) throw new TypeError('media needs options.media: createMediaSupport() from @rx-conversations/client/media');
+    if (this.media === undefined) throw new TypeError('options.media is not set (createMediaSupport)');
     return this.media;
   }
 

@@ -255,9 +255,7 @@ export class ConversationsClient {
     this.typingEnded$ = events.typingEnded.asObservable();
     this.userUpdated$ = events.userUpdated.asObservable();
     this.pushNotification$ = this.pushSubject.asObservable();
-    if (options.media !== undefined && typeof options.media?.start !== 'function') {
-      throw new TypeError('ConversationsClient: options.media must come from createMediaSupport() (@rx-conversations/client/media)');
-    }
+    if (options.media !== undefined && typeof options.media?.start !== 'function') throw new TypeError('options.media is not from createMediaSupport');
     const media = options.media?.start({ url: options.url, token: () => core.token ?? '', scheduler: this.runtime.scheduler, closed$: this.runtime.closed$ });
     this.conversationHandles = new HandleCache((sid) => new ConversationHandle(sid, this.runtime, media));
     this.userHandles = new HandleCache<UserHandle>();

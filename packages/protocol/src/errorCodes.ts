@@ -84,8 +84,8 @@ export const ERROR_CODES = {
   rate_limit_deadline: { retryable: true, summary: 'The server\'s rate limit held the call back longer than `rateLimitDeadlineMs`; it was not sent.' },
   connection_denied: { retryable: false, summary: 'The connection is `denied` (token rejected); call `updateToken` with a valid token.' },
   message_send_failed: { retryable: true, summary: 'An optimistic send failed; `cause` has the reason; call `retry()` on the message.' },
-  media_upload_aborted: { retryable: true, summary: 'The upload was cancelled; `retry()` resumes it.' },
-  media_request_failed: { retryable: true, summary: 'A media HTTP request got no answer.' },
+  media_upload_aborted: { retryable: true, summary: 'The upload was cancelled.' },
+  media_request_failed: { retryable: true, summary: 'The media request got no answer.' },
 } as const satisfies Record<string, { retryable: boolean; summary: string }>;
 
 /** Closed union of every error code (see `docs/errors.md`). */
