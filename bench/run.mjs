@@ -12,6 +12,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { gzipSync } from 'node:zlib';
 import * as esbuild from 'esbuild';
+import { EXTERNAL } from './lib/external.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const resultsDir = path.join(root, 'bench-results');
@@ -19,7 +20,6 @@ const RESULT_MARKER = '@@bench-result ';
 
 // Real npm dependencies stay external: node resolves them from the root node_modules, so every bundle
 // shares one copy of rxjs (the client's and the bench's observables must be the same library).
-const EXTERNAL = ['ws', 'better-sqlite3', 'pg', 'ioredis', 'pino', 'pino/*', 'jose', 'rxjs', 'rxjs/*', 'immer', 'valibot', 'sharp', 'file-type', '@aws-sdk/*', 'fastify', '@fastify/*'];
 
 /**
  * Every figure: the entry that measures it (or an in-process function), the extra processes it starts,

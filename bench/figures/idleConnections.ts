@@ -78,6 +78,10 @@ async function main(): Promise<void> {
       if (result.error) throw new Error(result.error);
       const p50 = quantile(result.latencies, 0.5);
       const p99 = quantile(result.latencies, 0.99);
+      if (config.profileDir !== undefined) {
+        server.send({ type: 'profile' });
+        await server.next('profiled', 30_000);
+      }
       log(`with ${connected.count} idle: send → messageAdded p50 ${p50.toFixed(3)} ms, p99 ${p99.toFixed(3)} ms`);
       report({
         figure: 'PERF-6 latency',

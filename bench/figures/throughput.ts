@@ -14,7 +14,7 @@ const FRAMES = size(config, 200_000, 20_000);
 const HISTORY = size(config, 100_000, 10_000);
 const CONVERSATIONS = size(config, 1_000, 100);
 const BATCH = 100; // frames per websocket message: what the server's per-tick queue sends under load
-const REPEATS = size(config, 3, 1);
+const REPEATS = size(config, 5, 1);
 const TARGET = 'bare/ours ≤ 2.5× and ≥ 200k/s';
 /** A client that has not applied the whole stream by then is measured on what it applied so far. */
 const BUDGET_MS = size(config, 45_000, 20_000);
@@ -93,14 +93,17 @@ async function main(): Promise<void> {
     const method =
       `${FRAMES.toLocaleString('en-US')} messageAdded frames (~${Math.round(listening.frameBytes)} B each, ${BATCH} per websocket message) ` +
       `from a protocol-speaking ws stream server (not the real server: seeding 200k events through SQLite would dominate), ` +
-      `identical bytes to both clients; median of ${REPEATS} alternating runs; rate = events / (first message → last event applied)`;
+      `identical bytes to both clients; median of ${REPEATS} alternating runs; rate = events / (first message → last event applied); ` +
+      `ratio = median over rounds of (that round's bare rate / our rate)`;
     if (ours.length === 0) {
       const why = haveClient ? `client run failed: ${oursError}` : 'client not available (bench/procs/rxStreamClient did not build)';
       report({ figure: 'PERF-2', value: null, unit: 'events/s', baseline: round(baseline, 0), ratio: null, target: TARGET, pass: null, notes: `n/a (${why}); baseline measured. ${method}` });
       return;
     }
     const value = median(ours);
-    const ratio = baseline / value;
+    // Paired: each round's bare run and our runs follow each other, so a burst of load from elsewhere on
+    // the machine hits both; the median of per-round ratios is what the ratio target is judged on.
+    const ratio = median(ours.map((o, i) => bare[i]! / o));
     report({
       figure: 'PERF-2',
       value: round(value, 0),
@@ -119,7 +122,7 @@ async function main(): Promise<void> {
       value: round(u, 0),
       unit: 'events/s',
       baseline: round(baseline, 0),
-      ratio: round(baseline / u, 2),
+      ratio: round(median(unobserved.map((x, i) => bare[i]! / x)), 2),
       target: TARGET,
       pass: baseline / u <= 2.5 && u >= 200_000,
       notes:

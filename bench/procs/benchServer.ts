@@ -5,8 +5,10 @@
 // (PERF-12). A second argument `unlimited` lifts the per-connection rate limit (for building big conversations); a
 // third, a postgres:// URL, replaces the SQLite file, and a fourth, a redis:// URL, links the node to
 // others on that database (PERF-10).
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { Session } from 'node:inspector';
 import path from 'node:path';
-import { performance } from 'node:perf_hooks';
+import { PerformanceObserver, performance } from 'node:perf_hooks';
 import { startServer } from '@rx-conversations/server';
 import { readConfig } from '../lib/config.js';
 import { onParentMessage, tellParent } from '../lib/child.js';
@@ -27,6 +29,32 @@ const server = await startServer({
 let utilization = performance.eventLoopUtilization();
 let rssPeak = 0;
 let rssTimer: NodeJS.Timeout | undefined;
+// `--profile`: a V8 CPU profile of the server's whole life and its GC pauses, written at `close`.
+const profiler = config.profileDir === undefined ? null : new Session();
+const gcPauses: { at: number; ms: number; kind: number }[] = [];
+const gcObserver = new PerformanceObserver((list) => {
+  for (const e of list.getEntries()) gcPauses.push({ at: e.startTime, ms: e.duration, kind: ((e as { detail?: { kind?: number } }).detail?.kind ?? 0) });
+});
+if (profiler !== null) {
+  profiler.connect();
+  profiler.post('Profiler.enable');
+  profiler.post('Profiler.setSamplingInterval', { interval: 200 });
+  profiler.post('Profiler.start');
+  gcObserver.observe({ entryTypes: ['gc'] });
+}
+function writeProfile(): Promise<void> {
+  if (profiler === null) return Promise.resolve();
+  return new Promise((resolve) =>
+    profiler.post('Profiler.stop', (err, result) => {
+      mkdirSync(config.profileDir!, { recursive: true });
+      const base = path.join(config.profileDir!, `server-${name}-${process.pid}`);
+      if (err === null) writeFileSync(`${base}.cpuprofile`, JSON.stringify(result.profile));
+      writeFileSync(`${base}.gc.json`, JSON.stringify(gcPauses));
+      process.stderr.write(`    · server CPU profile and GC pauses: ${path.relative(process.cwd(), base)}.*\n`);
+      resolve();
+    }),
+  );
+}
 tellParent({ type: 'listening', url: server.url, port: server.port, database });
 
 onParentMessage(async (command) => {
@@ -49,8 +77,12 @@ onParentMessage(async (command) => {
   } else if (command.type === 'rssPeak') {
     clearInterval(rssTimer);
     tellParent({ type: 'rssPeak', rss: Math.max(rssPeak, process.memoryUsage.rss()) });
+  } else if (command.type === 'profile') {
+    await writeProfile();
+    tellParent({ type: 'profiled' });
   } else if (command.type === 'close') {
     await server.close();
+    await writeProfile();
     tellParent({ type: 'closed' });
     process.exit(0);
   }

@@ -42,7 +42,7 @@ function conversation(i: number): Conversation {
 
 function message(sid: string, index: number): Message {
   return {
-    sid: `IM${index}`, conversationSid: sid, index, author: 'other', body: 'hello there, this is a message body',
+    sid: `IM${index}`, conversationSid: sid, index, author: 'other', participantSid: null, type: 'text', lastUpdatedBy: null, body: 'hello there, this is a message body',
     attributes: {}, createdAt: 1_000_000 + index, updatedAt: 1_000_000 + index, idempotencyKey: `k${index}`, version: 1,
   };
 }

@@ -393,6 +393,77 @@ export class ConversationHandle {
     this.settled.next();
   }
 
+  /**
+   * Adds your reaction to the message at `index` (PARITY-3): one emoji, needing `reactToMessage`, not
+   * authorship. Resolves once the store holds the message with its new `reactions`; reacting twice
+   * changes nothing.
+   */
+  react(index: number, emoji: string): Promise<Message> {
+    return this.reaction('messages.react', index, emoji);
+  }
+
+  /** Takes your reaction back; one that is not there changes nothing. */
+  unreact(index: number, emoji: string): Promise<Message> {
+    return this.reaction('messages.unreact', index, emoji);
+  }
+
+  private async reaction(op: 'messages.react' | 'messages.unreact', index: number, emoji: string): Promise<Message> {
+    const message = await this.runtime.request(op, { sid: this.sid, index, emoji, idempotencyKey: newIdempotencyKey() }, { idempotent: true });
+    this.runtime.dispatch([{ type: 'messageFetched', message }]);
+    this.settled.next();
+    return message;
+  }
+
+  /**
+   * The replies to the message at `index` (PARITY-3), newest page first like {@link getMessages}:
+   * `prevPage()` goes to older replies. Replies are messages of this conversation, so they also appear
+   * in `messages$`, each with `replyTo`.
+   */
+  async getThread(index: number, pageSize = DEFAULT_PAGE, anchor?: number): Promise<Paginator<Message>> {
+    const page = await this.runtime.request('messages.thread', { sid: this.sid, index, pageSize, ...(anchor === undefined ? {} : { anchor }) }, { idempotent: true });
+    const first = page.items[0]?.index;
+    return {
+      items: page.items,
+      hasPrevPage: page.hasMore,
+      hasNextPage: anchor !== undefined,
+      prevPage: () => (page.hasMore && first !== undefined ? this.getThread(index, pageSize, first) : Promise.reject(new ConversationsError('invalid_argument', 'There is no such page'))),
+      nextPage: () => Promise.reject(new ConversationsError('invalid_argument', 'Threads page from the newest: use prevPage()')),
+    };
+  }
+
+  // ───────────────────────────── participants ─────────────────────────────
+
+  /** A participant by identity (PARITY-2), from the roster (read once if nobody observes it); rejects with `participant_not_found`. */
+  async getParticipantByIdentity(identity: string): Promise<Participant> {
+    return this.findParticipant((p) => p.identity === identity);
+  }
+
+  /** A participant by sid (`MB…`); rejects with `participant_not_found`. */
+  async getParticipantBySid(sid: string): Promise<Participant> {
+    return this.findParticipant((p) => p.sid === sid);
+  }
+
+  private async findParticipant(match: (p: Participant) => boolean): Promise<Participant> {
+    const roster = this.runtime.store.state.participants[this.sid];
+    let items: readonly Participant[];
+    if (roster?.loaded === true) items = crKeys(roster.entities).map((identity) => crGet(roster.entities, identity)!);
+    else items = (await this.runtime.request('participants.list', { sid: this.sid }, { idempotent: true })).items;
+    const found = items.find(match);
+    if (found === undefined) throw new ConversationsError('participant_not_found', 'No participant of this conversation matches');
+    return found;
+  }
+
+  /**
+   * Changes a participant's attributes or role (PARITY-2, Twilio's `participant.updateAttributes`):
+   * your own attributes need `editOwnParticipantAttributes`, anyone else's or a role
+   * `editAnyParticipantAttributes`. Resolves once the roster (when loaded) shows it.
+   */
+  async updateParticipant(identity: string, changes: { attributes?: JsonValue; role?: ParticipantRole; roleSid?: string }): Promise<Participant> {
+    const participant = await this.runtime.request('participants.update', { sid: this.sid, identity, ...changes, idempotencyKey: newIdempotencyKey() }, { idempotent: true });
+    this.runtime.dispatch([{ type: 'participantFetched', participant }]);
+    return participant;
+  }
+
   // ───────────────────────────── membership ─────────────────────────────
 
   /** Joins the conversation; resolves once it is among `client.conversations$`. */

@@ -169,6 +169,12 @@ export class ConversationsClient {
   readonly typingStarted$: Observable<TypingEvent>;
   readonly typingEnded$: Observable<TypingEvent>;
   readonly userUpdated$: Observable<UserUpdatedEvent>;
+  /**
+   * The identity of a user this client starts watching (someone subscribed to their handle's `state$`),
+   * and of one it stops watching (PARITY-4, Twilio's `userSubscribed` / `userUnsubscribed`).
+   */
+  readonly userSubscribed$: Observable<string>;
+  readonly userUnsubscribed$: Observable<string>;
   /** Notifications passed to `handlePushNotification` (STORE-11). */
   readonly pushNotification$: Observable<PushNotification>;
 
@@ -254,6 +260,8 @@ export class ConversationsClient {
     this.typingStarted$ = events.typingStarted.asObservable();
     this.typingEnded$ = events.typingEnded.asObservable();
     this.userUpdated$ = events.userUpdated.asObservable();
+    this.userSubscribed$ = events.userSubscribed.asObservable();
+    this.userUnsubscribed$ = events.userUnsubscribed.asObservable();
     this.pushNotification$ = this.pushSubject.asObservable();
     if (options.media !== undefined && typeof options.media?.start !== 'function') throw new TypeError('options.media is not from createMediaSupport');
     const media = options.media?.start({ url: options.url, token: () => core.token ?? '', scheduler: this.runtime.scheduler, closed$: this.runtime.closed$ });
@@ -383,6 +391,17 @@ export class ConversationsClient {
     if (held !== undefined) return held;
     const snapshot = await this.runtime.request('users.get', { identity }, { idempotent: true });
     return this.userHandles.get(identity, () => new UserHandle(identity, this.runtime, snapshot));
+  }
+
+  /** The user's own profile as the store has it now (Twilio's `client.user`); null before the first `welcome`. */
+  get user(): User | null {
+    return this.runtime.store.state.me.user;
+  }
+
+  /** The users this client watches now, live (PARITY-4): those whose handle's `state$` someone observes. */
+  async getSubscribedUsers(): Promise<User[]> {
+    this.runtime.assertOpen();
+    return Object.values(this.runtime.store.state.users);
   }
 
   /** Updates the user's own profile; resolves once `user$` shows it. */

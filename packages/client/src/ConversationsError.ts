@@ -1,4 +1,14 @@
-import { ERROR_CODES, type ErrorCode } from '@rx-conversations/protocol';
+import { isRetryable, type ErrorCode } from '@rx-conversations/protocol';
+
+/**
+ * The messages of the errors the client raises without one of its own (docs/errors.md has every code's).
+ * The full table stays out of the browser bundle (PERF-7).
+ */
+const CLIENT_MESSAGES: Partial<Record<ErrorCode, string>> = {
+  client_shut_down: 'The client was shut down; create a new ConversationsClient.',
+  connection_denied: 'The connection is `denied` (token rejected); call `updateToken` with a valid token.',
+  rate_limit_deadline: "The server's rate limit held the call back longer than `rateLimitDeadlineMs`; it was not sent.",
+};
 
 /**
  * The one error type the SDK rejects and emits with (CONN-10). `code` is stable and documented in
@@ -25,9 +35,9 @@ export class ConversationsError extends Error {
     message?: string,
     options?: { cause?: unknown; details?: ConversationsError['details'] },
   ) {
-    super(message ?? ERROR_CODES[code].summary, options?.cause === undefined ? undefined : { cause: options.cause });
+    super(message ?? CLIENT_MESSAGES[code] ?? code, options?.cause === undefined ? undefined : { cause: options.cause });
     this.code = code;
-    this.retryable = ERROR_CODES[code].retryable;
+    this.retryable = isRetryable(code);
     this.details = options?.details;
   }
 }

@@ -17,6 +17,19 @@ export type NotificationLevel = 'default' | 'muted';
  */
 export type ConversationState = 'active' | 'inactive' | 'closed';
 
+/** What kind of participant (PARITY-2): a chat user, or an address reached through a bridge. */
+export type ParticipantType = 'chat' | 'sms' | 'whatsapp' | 'email';
+
+/**
+ * How a non-chat participant is reached (PARITY-2, Twilio's `messagingBinding`): their address, and the
+ * app's own address they see messages from (`proxyAddress`; for group SMS, `projectedAddress`).
+ */
+export interface MessagingBinding {
+  readonly address: string;
+  readonly proxyAddress: string | null;
+  readonly projectedAddress: string | null;
+}
+
 /** Push registration kinds. */
 export type PushType = 'fcm' | 'apn';
 
@@ -79,6 +92,12 @@ export interface Message extends Versioned {
   readonly conversationSid: string;
   readonly index: number;
   readonly author: string;
+  /** The author's participant sid when the message was sent; null when the author was not a participant (a backend's `system`). */
+  readonly participantSid: string | null;
+  /** `media` when it has attachments, `text` otherwise (Twilio's `type`). */
+  readonly type: 'text' | 'media';
+  /** Who last changed its body or attributes (the author, an admin, the backend's `system`); null until someone does. */
+  readonly lastUpdatedBy: string | null;
   readonly body: string | null;
   readonly attributes: JsonValue;
   readonly createdAt: number;
@@ -140,6 +159,10 @@ export interface Participant extends Versioned {
   readonly role: ParticipantRole;
   /** The sid of the participant's conversation role (ADMIN-4). */
   readonly roleSid: string;
+  /** `chat` for users of the SDK; otherwise reached through the app's bridge (PARITY-2), and `identity` is their address. */
+  readonly type: ParticipantType;
+  /** Null for chat participants. */
+  readonly messagingBinding: MessagingBinding | null;
   readonly attributes: JsonValue;
   readonly lastReadMessageIndex: number | null;
   readonly lastReadAt: number | null;

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { CLOSE_CODES, errorCodeForClose, isDeniedCloseCode } from './closeCodes.js';
-import { ERROR_CODES, isErrorCode, isRetryable } from './errorCodes.js';
+import { CODE_NAMES, ERROR_CODES, RETRYABLE_CODES, isErrorCode, isRetryable } from './errorCodes.js';
 
 const docs = readFileSync(fileURLToPath(new URL('../../../docs/errors.md', import.meta.url)), 'utf8');
 const documented = [...docs.matchAll(/^\|\s*`([a-z_]+)`\s*\|/gm)].map((m) => m[1]);
@@ -16,6 +16,12 @@ describe('error codes', () => {
     for (const m of docs.matchAll(/^\|\s*`([a-z_]+)`\s*\|\s*(yes|no)\s*\|/gm)) {
       expect([m[1], m[2] === 'yes']).toEqual([m[1], ERROR_CODES[m[1] as keyof typeof ERROR_CODES].retryable]);
     }
+  });
+
+  it('PERF-7: the names a client checks codes against are exactly the table\'s, and so are the retryable ones', () => {
+    const codes = Object.keys(ERROR_CODES) as Array<keyof typeof ERROR_CODES>;
+    expect([...CODE_NAMES].sort()).toEqual([...codes].sort());
+    expect([...RETRYABLE_CODES].sort()).toEqual(codes.filter((code) => ERROR_CODES[code].retryable).sort());
   });
 
   it('CONN-10: isErrorCode accepts known codes only, not inherited names', () => {

@@ -88,15 +88,30 @@ export const ERROR_CODES = {
   media_request_failed: { retryable: true, summary: 'The media request got no answer.' },
 } as const satisfies Record<string, { retryable: boolean; summary: string }>;
 
+/**
+ * Every code's name, and the retryable ones, without the summaries: all a browser client needs of
+ * {@link ERROR_CODES}, whose summaries would be 2 KB of its gzipped bundle (PERF-7). `errorCodes.spec.ts`
+ * keeps both equal to the table.
+ *
+ * @internal
+ */
+export const CODE_NAMES: ReadonlySet<string> = new Set(
+  'frame_malformed frame_too_large frame_type_unknown op_unknown request_id_invalid invalid_argument string_too_long attributes_too_large attributes_too_deep page_size_out_of_range handshake_required handshake_repeated handshake_timeout protocol_version_unsupported resume_sequence_invalid subprotocol_missing heartbeat_timeout not_found method_not_allowed token_not_a_string token_malformed token_algorithm_not_allowed token_key_unknown token_signature_invalid token_expired token_not_yet_valid token_ttl_too_long token_ttl_too_short token_identity_missing token_identity_invalid token_claims_invalid token_identity_mismatch token_provider_failed not_a_participant permission_denied role_not_found conversation_closed state_change_invalid reaction_limit conversation_not_found message_not_found participant_not_found user_not_found unique_name_taken participant_exists idempotency_key_conflict webhook_rejected media_not_found media_conversation_mismatch media_not_owned media_already_attached media_length_required media_too_large media_quota_exceeded media_type_not_allowed media_type_mismatch media_upload_incomplete media_signature_invalid media_signature_expired media_range_not_satisfiable media_storage_failed rate_limited slow_consumer too_many_connections internal_error server_shutting_down client_shut_down connection_lost request_timeout queue_full rate_limit_deadline connection_denied message_send_failed'.split(' '),
+);
+/** @internal */
+export const RETRYABLE_CODES: ReadonlySet<string> = new Set(
+  'handshake_timeout heartbeat_timeout token_provider_failed media_upload_incomplete media_storage_failed rate_limited slow_consumer too_many_connections internal_error server_shutting_down connection_lost request_timeout queue_full rate_limit_deadline message_send_failed'.split(' '),
+);
+
 /** Closed union of every error code (see `docs/errors.md`). */
 export type ErrorCode = keyof typeof ERROR_CODES;
 
 /** Whether `value` is one of the known error codes. */
 export function isErrorCode(value: unknown): value is ErrorCode {
-  return typeof value === 'string' && Object.prototype.hasOwnProperty.call(ERROR_CODES, value);
+  return typeof value === 'string' && CODE_NAMES.has(value);
 }
 
 /** Whether retrying a call that failed with `code` can succeed without changing anything. */
 export function isRetryable(code: ErrorCode): boolean {
-  return ERROR_CODES[code].retryable;
+  return RETRYABLE_CODES.has(code);
 }

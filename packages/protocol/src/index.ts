@@ -17,6 +17,8 @@ export type {
   ParticipantRole,
   ConversationState,
   ReactionSummary,
+  ParticipantType,
+  MessagingBinding,
   PushType,
   User,
   Versioned,

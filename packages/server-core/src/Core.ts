@@ -79,6 +79,11 @@ export interface CoreOptions {
    * instead. Default: nothing.
    */
   readonly onStateDeadline?: (at: number) => void;
+  /**
+   * Where messages for non-chat participants (SMS, WhatsApp, email) go (PARITY-2): one signed POST per
+   * bridged recipient of each message, through the webhook outbox (at least once). Default: none.
+   */
+  readonly bridgeUrl?: string;
 }
 
 /** How long a node trusts the pre-event webhook configuration it read (another node may change it). */
@@ -114,6 +119,8 @@ export interface WriteBatch {
   webhook(event: PostEvent, conversationSid: string | null, fields: () => Step<Record<string, string>>): Step<void>;
   /** Notes that a conversation state timer now runs out at `at` (PARITY-1); null: none. */
   deadline(at: number | null): void;
+  /** Queues one signed POST to `url` in this transaction's outbox, delivered at least once (the bridge, PARITY-2). */
+  deliver(url: string, params: Record<string, string>): Step<void>;
 }
 
 const PUSH_BODY_CHARS = 256;
@@ -148,6 +155,8 @@ export class Core {
   private readonly presence: Presence;
   private readonly webhooksQueued: () => void;
   private readonly callPreHook: PreHookCaller | undefined;
+  /** Where messages for bridged participants go (PARITY-2), if anywhere. */
+  readonly bridgeUrl: string | undefined;
   /** Whether `isOnline` is shown to users (PARITY-4); presence itself is always kept, for push. */
   readonly reachabilityEnabled: boolean;
   private preHookTargets: { readonly rows: WebhookRow[]; readonly at: number } | undefined;
@@ -168,6 +177,7 @@ export class Core {
     this.webhooksQueued = options.webhooksQueued ?? (() => {});
     this.callPreHook = options.callPreHook;
     this.reachabilityEnabled = options.reachabilityEnabled ?? true;
+    this.bridgeUrl = options.bridgeUrl;
     this.onMediaReleased = options.onMediaReleased ?? (() => {});
     this.onStateDeadline = options.onStateDeadline ?? (() => {});
     // An embedded store knows its head now; a networked one is read in start().
@@ -217,6 +227,10 @@ export class Core {
         afterCommit: (effect) => effects.push(effect),
         deadline: (at) => {
           if (at !== null) deadline = Math.min(deadline, at);
+        },
+        *deliver(url, params) {
+          yield* tx.enqueueDeliveries([{ url, method: 'POST', params: JSON.stringify(params), attempts: 0, next_attempt_at: now, created_at: now }]);
+          webhooksQueued = true;
         },
         *webhook(event, conversationSid, fields) {
           if (!origin.webhooks) return;

@@ -199,6 +199,13 @@ export class MemoryStore implements Store {
         return done(participant);
       },
       updateParticipant: (row) => done(this.setIn(this.participants, row.id, row)),
+      bridgedParticipants: (sid) =>
+        done(
+          [...(this.rosters.get(sid)?.values() ?? [])]
+            .map((id) => this.participants.get(id)!)
+            .filter((p) => p.type !== 'chat')
+            .sort((a, b) => a.id - b.id),
+        ),
       deleteParticipant: (id) => done(this.removeParticipant(id)),
       membershipsPage: (identity, afterId, limit) =>
         done(

@@ -124,6 +124,8 @@ export interface StoreTx {
   attachMedia(sid: string, messageSid: string): Step<void>;
   /** Schedules every media of the message for deletion at `at` (the message was removed). */
   releaseMedia(messageSid: string, at: number): Step<void>;
+  /** The conversation's non-chat participants (PARITY-2), in join order. */
+  bridgedParticipants(conversationSid: string): Step<ParticipantRow[]>;
   /** Adds a reaction; false when the identity had already reacted so (PARITY-3). */
   addReaction(conversationSid: string, index: number, emoji: string, identity: string, now: number): Step<boolean>;
   /** Takes a reaction back; false when there was none. */

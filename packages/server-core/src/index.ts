@@ -26,7 +26,7 @@ export { canonicalJson } from './canonicalJson.js';
 export { TokenBucket } from './TokenBucket.js';
 export { ACCOUNT_AUTHOR, accountOps, findConversationById, findMessageById, findParticipantById, findUserById } from './ops/accountOps.js';
 export type { UserChanges } from './ops/userOps.js';
-export type { AccountCaller, AccountConversation } from './ops/accountOps.js';
+export type { AccountCaller, AccountConversation, BindingFields } from './ops/accountOps.js';
 export { POST_EVENTS, PRE_EVENTS } from './webhookEvents.js';
 export { AccessRules, CONVERSATION_PERMISSIONS, DEFAULT_ROLES, DEFAULT_ROLE_SIDS, ROLE_DEFAULT_KEYS, SERVICE_PERMISSIONS, permissionsOfType } from './roles.js';
 export type { ConversationPermission, Permission, Role, RoleDefaults, RoleRow, RoleType, ServicePermission } from './roles.js';

@@ -1,5 +1,5 @@
 import { DEFAULT_ROLE_SIDS } from './roles.js';
-import type { ReactionSummary, ConversationState, Conversation, JsonValue, Media, Message, Participant, ParticipantRole, NotificationLevel, User } from '@rx-conversations/protocol';
+import type { MessagingBinding, ParticipantType, ReactionSummary, ConversationState, Conversation, JsonValue, Media, Message, Participant, ParticipantRole, NotificationLevel, User } from '@rx-conversations/protocol';
 
 /** A `conversations` row. */
 export interface ConversationRow {
@@ -33,6 +33,9 @@ export interface ParticipantRow {
   identity: string;
   /** The sid of the participant's conversation role (ADMIN-4). */
   role: string;
+  /** PARITY-2: `chat`, or a bridged kind whose `identity` is the address and `binding` a JSON `MessagingBinding`. */
+  type: ParticipantType;
+  binding: string | null;
   attributes: string;
   notification_level: NotificationLevel;
   last_read_message_index: number | null;
@@ -57,6 +60,10 @@ export interface MessageRow {
   idempotency_key: string | null;
   /** The attachments as a JSON `Media[]`, or null when there are none (MEDIA-2). */
   media: string | null;
+  /** The author's participant sid when sent, or null (PARITY-3). */
+  participant_sid: string | null;
+  /** Who last changed its body or attributes, or null (PARITY-3). */
+  last_updated_by: string | null;
   /** The index of the message it replies to, or null (PARITY-3). */
   reply_to: number | null;
   /** The reaction summaries as a JSON `ReactionSummary[]`, or null when there are none (PARITY-3). */
@@ -154,6 +161,8 @@ export function toParticipant(row: ParticipantRow): Participant {
     identity: row.identity,
     role: roleName(row.role),
     roleSid: row.role,
+    type: row.type,
+    messagingBinding: row.binding === null ? null : (JSON.parse(row.binding) as MessagingBinding),
     attributes: parse(row.attributes),
     lastReadMessageIndex: row.last_read_message_index,
     lastReadAt: row.last_read_at,
@@ -170,6 +179,9 @@ export function toMessage(row: MessageRow): Message {
     conversationSid: row.conversation_sid,
     index: row.idx,
     author: row.author,
+    participantSid: row.participant_sid,
+    type: row.media === null ? 'text' : 'media',
+    lastUpdatedBy: row.last_updated_by,
     body: row.body,
     attributes: parse(row.attributes),
     createdAt: row.created_at,

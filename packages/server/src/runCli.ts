@@ -72,6 +72,8 @@ Options (each also read from the environment variable in brackets):
                                                                      [RXC_AUTH_TOKEN]
   --service-sid <IS…>   the conversations service sid                 [RXC_SERVICE_SID] default IS000…0
   --push-webhook <url>  POST push notifications for offline users here [RXC_PUSH_WEBHOOK_URL]
+  --bridge-webhook <url>  POST messages for SMS/WhatsApp/email participants here
+                                                                     [RXC_BRIDGE_WEBHOOK_URL]
   --retention-events <n>  events kept in the log                      [RXC_RETENTION_EVENTS] default 1000000
   --retention-hours <n>   age after which events are dropped          [RXC_RETENTION_HOURS] default 168
   --rate-limit <n>      requests per second per connection            [RXC_RATE_LIMIT] default 100
@@ -166,6 +168,7 @@ function parseCli(argv: readonly string[], env: CliEnvironment) {
       'auth-token': { type: 'string' },
       'service-sid': { type: 'string' },
       'push-webhook': { type: 'string' },
+      'bridge-webhook': { type: 'string' },
       'retention-events': { type: 'string' },
       'retention-hours': { type: 'string' },
       'rate-limit': { type: 'string' },
@@ -217,6 +220,8 @@ function parseCli(argv: readonly string[], env: CliEnvironment) {
   const burst = limit('rate-burst', given('rate-burst', 'RXC_RATE_BURST'));
   const pushWebhook = given('push-webhook', 'RXC_PUSH_WEBHOOK_URL');
   if (pushWebhook !== undefined && !/^https?:\/\/[^\s]+$/i.test(pushWebhook)) throw new UsageError('--push-webhook must be an http(s) URL.');
+  const bridgeWebhook = given('bridge-webhook', 'RXC_BRIDGE_WEBHOOK_URL');
+  if (bridgeWebhook !== undefined && !/^https?:\/\/[^\s]+$/i.test(bridgeWebhook)) throw new UsageError('--bridge-webhook must be an http(s) URL.');
   const jwks = given('jwks', 'RXC_JWKS');
   const accountSid = given('account-sid', 'RXC_ACCOUNT_SID');
   const authToken = given('auth-token', 'RXC_AUTH_TOKEN');
@@ -272,6 +277,7 @@ function parseCli(argv: readonly string[], env: CliEnvironment) {
       ? {}
       : { rateLimit: { ...(ratePerSecond === undefined ? {} : { ratePerSecond }), ...(burst === undefined ? {} : { burst }) } }),
     ...(pushWebhook === undefined ? {} : { pushWebhook }),
+    ...(bridgeWebhook === undefined ? {} : { bridgeWebhook }),
     ...(reachability === undefined ? {} : { reachabilityEnabled: reachability === 'on' }),
     ...(jwks === undefined ? {} : { jwks }),
     ...(media === undefined ? {} : { media }),

@@ -104,6 +104,14 @@ export interface StartServerOptions {
    * only to users connected nowhere. Twilio's `reachabilityEnabled`. Default true.
    */
   readonly reachabilityEnabled?: boolean;
+  /**
+   * The app's bridge for participants that use no SDK (PARITY-2): every message is POSTed here once per
+   * SMS, WhatsApp or email participant it should reach (`EventType: onMessageForBinding`, Twilio's message
+   * fields plus `RecipientParticipantSid`, `RecipientType` and `MessagingBinding.*`), signed with
+   * `X-Twilio-Signature` and retried like post-event webhooks (at least once). Needs `authToken`.
+   * Replies come back through the admin API (`POST …/Messages` with `Author` = the address). Default: none.
+   */
+  readonly bridgeWebhook?: string;
   /** How post-event webhooks (configured through the admin REST API) are delivered. */
   readonly webhooks?: {
     /** Attempts after the first before a delivery is dropped (and logged). Default 5. */
@@ -267,6 +275,10 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
   const serviceSid = options.serviceSid ?? `IS${'0'.repeat(32)}`;
   if (typeof accountSid !== 'string' || !SID('AC').test(accountSid)) throw new TypeError('`accountSid` must look like AC followed by letters and digits.');
   if (typeof serviceSid !== 'string' || !SID('IS').test(serviceSid)) throw new TypeError('`serviceSid` must look like IS followed by letters and digits.');
+  if (options.bridgeWebhook !== undefined) {
+    if (typeof options.bridgeWebhook !== 'string' || !/^https?:\/\/\S+$/i.test(options.bridgeWebhook)) throw new TypeError('`bridgeWebhook` must be an http(s) URL.');
+    if (options.authToken === undefined) throw new TypeError('`bridgeWebhook` needs `authToken`: the bridge checks the signature made with it.');
+  }
   if (options.authToken !== undefined && (typeof options.authToken !== 'string' || options.authToken.length < 16)) {
     throw new TypeError('`authToken` must be a string of at least 16 characters.');
   }
@@ -343,6 +355,7 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
     ...(broker === undefined ? {} : { bus: broker, presence: broker }),
     webhooksQueued: () => dispatcher.wake(),
     reachabilityEnabled: options.reachabilityEnabled ?? true,
+    ...(options.bridgeWebhook === undefined ? {} : { bridgeUrl: options.bridgeWebhook }),
     callPreHook: preHookCaller(accountSid, serviceSid, options.authToken, positive(options.webhooks?.preTimeoutMs, 5000, 'webhooks.preTimeoutMs'), logger),
     onMediaReleased: () => setImmediate(sweep),
   });

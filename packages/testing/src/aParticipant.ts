@@ -20,6 +20,8 @@ export function aParticipant(overrides: Partial<Participant> = {}): Participant 
     sid: sidOf('MB', n),
     conversationSid: sidOf('CH', 1),
     identity: `user${n}`,
+    type: 'chat',
+    messagingBinding: null,
     attributes: {},
     lastReadMessageIndex: null,
     lastReadAt: null,

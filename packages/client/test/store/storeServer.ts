@@ -10,6 +10,21 @@ import { ConversationsClient, createMemoryStorage, type ConversationsClientOptio
 import { createWireTap, type WireTap } from './wireTap.js';
 
 const SECRET = 'store-against-server-secret-0123456789abcdef';
+
+/**
+ * Calls the server's admin REST API as an app's backend does, signed in with the API key (`SK1`), for
+ * what only a backend does (a conversation's state, for one).
+ */
+export async function adminRest(server: RunningServer, path: string, form: Record<string, string>): Promise<Record<string, unknown>> {
+  const response = await fetch(`${server.httpUrl}/v1${path}`, {
+    method: 'POST',
+    headers: { authorization: `Basic ${Buffer.from(`SK1:${SECRET}`).toString('base64')}`, 'content-type': 'application/x-www-form-urlencoded' },
+    body: new URLSearchParams(form).toString(),
+  });
+  const body = (await response.json()) as Record<string, unknown>;
+  if (!response.ok) throw new Error(`POST ${path}: ${response.status} ${JSON.stringify(body)}`);
+  return body;
+}
 const IDENTITIES = ['alice', 'bob', 'carol', 'dave', 'erin', 'frank', 'grace', 'henry'] as const;
 
 export interface Connected {

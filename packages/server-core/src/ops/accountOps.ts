@@ -1,4 +1,4 @@
-import type { JsonValue, OpName } from '@rx-conversations/protocol';
+import type { JsonValue, MessagingBinding, OpName } from '@rx-conversations/protocol';
 import type { Core, WriteBatch } from '../Core.js';
 import type { ConversationRow, MessageRow, ParticipantRow, UserRow } from '../rows.js';
 import { serverError } from '../ServerError.js';
@@ -6,6 +6,7 @@ import { done, type Step } from '../Step.js';
 import { userFields } from '../webhookEvents.js';
 import type { StoreTx } from '../Store.js';
 import {
+  addBridgedParticipant,
   addParticipant,
   conversationAdded,
   deleteConversation,
@@ -125,11 +126,17 @@ export const accountOps = {
   *addParticipant(
     caller: AccountCaller,
     conversationId: string,
-    fields: { readonly identity: string; readonly roleSid?: string | undefined; readonly attributes?: JsonValue | undefined },
+    fields:
+      | { readonly identity: string; readonly roleSid?: string | undefined; readonly attributes?: JsonValue | undefined }
+      | { readonly messagingBinding: BindingFields; readonly roleSid?: string | undefined; readonly attributes?: JsonValue | undefined },
   ): Step<ParticipantRow> {
     return yield* write(caller, 'participants.add', { conversationId, fields }, function* (batch) {
       const conversation = yield* findConversationById(batch.tx, conversationId);
       if (fields.roleSid !== undefined) yield* findRole(caller.core, batch.tx, fields.roleSid, 'conversation');
+      if ('messagingBinding' in fields) {
+        const { type, binding } = bindingOf(fields.messagingBinding);
+        return yield* addBridgedParticipant(caller.core, batch, conversation, type, binding, fields.roleSid, fields.attributes);
+      }
       if ((yield* batch.tx.getParticipant(conversation.sid, fields.identity)) !== undefined) {
         throw serverError('participant_exists', 'this identity is already a participant', { path: 'Identity' });
       }
@@ -213,7 +220,7 @@ export const accountOps = {
     return yield* write(caller, 'messages.update', { conversationId, messageSid, changes }, function* (batch) {
       const conversation = yield* findConversationById(batch.tx, conversationId);
       requireOpen(conversation);
-      return yield* editMessage(batch, yield* findMessageById(batch.tx, conversation, messageSid), changes);
+      return yield* editMessage(batch, yield* findMessageById(batch.tx, conversation, messageSid), changes, ACCOUNT_AUTHOR);
     });
   },
 
@@ -315,6 +322,30 @@ export const accountOps = {
     return (yield* core.store.read((tx) => core.accessRules(tx))).defaults;
   },
 };
+
+/** A non-chat participant's binding as the REST API takes it (PARITY-2). */
+export interface BindingFields {
+  readonly address: string;
+  readonly proxyAddress?: string | undefined;
+  readonly projectedAddress?: string | undefined;
+}
+
+/**
+ * The kind of a binding, from its address as Twilio writes them: `whatsapp:+1…` is WhatsApp, an address
+ * with `@` is email, any other is SMS. SMS and WhatsApp need the app's `proxyAddress` (or, for group
+ * texts, a `projectedAddress`) to send from.
+ */
+function bindingOf(fields: BindingFields): { type: 'sms' | 'whatsapp' | 'email'; binding: MessagingBinding } {
+  const address = fields.address.trim();
+  if (address === '' || address.length > 256) throw serverError('invalid_argument', 'the address must be 1 to 256 characters', { path: 'MessagingBinding.Address' });
+  const type = address.startsWith('whatsapp:') ? 'whatsapp' : address.includes('@') ? 'email' : 'sms';
+  const proxyAddress = fields.proxyAddress?.trim() || null;
+  const projectedAddress = fields.projectedAddress?.trim() || null;
+  if (type !== 'email' && proxyAddress === null && projectedAddress === null) {
+    throw serverError('invalid_argument', `a ${type} participant needs the ProxyAddress (or ProjectedAddress) messages come from`, { path: 'MessagingBinding.ProxyAddress' });
+  }
+  return { type, binding: { address, proxyAddress, projectedAddress } };
+}
 
 /** A role by sid, of `type` when given: `role_not_found` otherwise. */
 export function* findRole(core: Core, tx: StoreTx, sid: string, type?: RoleType): Step<Role> {

@@ -1,4 +1,4 @@
-import type { Conversation, ConversationState, ConversationTimerDurations, ConversationUpdateReason, JsonValue } from '@rx-conversations/protocol';
+import type { MessagingBinding, ParticipantType, Conversation, ConversationState, ConversationTimerDurations, ConversationUpdateReason, JsonValue } from '@rx-conversations/protocol';
 import { checkStateChange, nextDeadline, requireOpen, timerDurations, withTimersFrom } from '../conversationState.js';
 import type { Core, WriteBatch } from '../Core.js';
 import { changedAttributes, toConversation, toParticipant, type ConversationRow, type ParticipantRow } from '../rows.js';
@@ -59,6 +59,8 @@ export function* addParticipant(
     identity,
     // Without a role of their own, the service's default for those who join or are added (ADMIN-4).
     role: role ?? (yield* core.accessRules(tx)).defaults.conversation,
+    type: 'chat',
+    binding: null,
     attributes: json(attributes),
     notification_level: 'default',
     last_read_message_index: null,
@@ -77,8 +79,48 @@ export function* addParticipant(
 }
 
 /**
+ * Adds a participant reached through the app's bridge (PARITY-2): their identity is their address, and
+ * as they use no SDK they have no user, no view of the stream and no push; members see
+ * `participantJoined`. A closed conversation takes nobody.
+ */
+export function* addBridgedParticipant(
+  core: Core,
+  batch: WriteBatch,
+  conversation: ConversationRow,
+  type: Exclude<ParticipantType, 'chat'>,
+  binding: MessagingBinding,
+  role: string | undefined,
+  attributes: JsonValue | undefined,
+): Step<ParticipantRow> {
+  const { tx } = batch;
+  requireOpen(conversation);
+  if ((yield* tx.getParticipant(conversation.sid, binding.address)) !== undefined) {
+    throw serverError('participant_exists', 'this address is already a participant', { path: 'MessagingBinding.Address' });
+  }
+  const participant = yield* tx.insertParticipant({
+    sid: core.newSid('MB'),
+    conversation_sid: conversation.sid,
+    identity: binding.address,
+    role: role ?? (yield* core.accessRules(tx)).defaults.conversation,
+    type,
+    binding: JSON.stringify(binding),
+    attributes: json(attributes),
+    notification_level: 'default',
+    last_read_message_index: null,
+    last_read_at: null,
+    joined_at: batch.now,
+    updated_at: batch.now,
+    version: 1,
+  });
+  yield* tx.updateConversation({ ...conversation, participants_count: conversation.participants_count + 1, version: conversation.version + 1 });
+  yield* batch.emit({ conversation: conversation.sid }, 'participantJoined', { participant: toParticipant(participant) });
+  yield* batch.webhook('onParticipantAdded', conversation.sid, () => done(participantFields(participant)));
+  return participant;
+}
+
+/**
  * Removes a participant: `conversationRemoved` to them (which closes their view of the stream), then
- * `participantLeft` on the stream for those who remain.
+ * `participantLeft` on the stream for those who remain. A bridged participant has no view to close.
  */
 export function* removeParticipant(
   batch: WriteBatch,
@@ -89,7 +131,9 @@ export function* removeParticipant(
   const { tx } = batch;
   yield* tx.deleteParticipant(participant.id);
   yield* tx.updateConversation({ ...conversation, participants_count: conversation.participants_count - 1, version: conversation.version + 1 });
-  yield* batch.emit({ user: participant.identity }, 'conversationRemoved', { sid: conversation.sid, reason }, { leave: conversation.sid });
+  if (participant.type === 'chat') {
+    yield* batch.emit({ user: participant.identity }, 'conversationRemoved', { sid: conversation.sid, reason }, { leave: conversation.sid });
+  }
   yield* batch.emit({ conversation: conversation.sid }, 'participantLeft', { conversationSid: conversation.sid, identity: participant.identity, sid: participant.sid });
   yield* batch.webhook('onParticipantRemoved', conversation.sid, () => done({ ...participantFields(participant), ...removedAt(batch.now) }));
 }

@@ -1,8 +1,8 @@
 import { LIMITS, type JsonValue, type Message, type MessageUpdateReason, type ReactionSummary } from '@rx-conversations/protocol';
 import type { Core, WriteBatch } from '../Core.js';
-import { changedAttributes, toMedia, toMessage, type ConversationRow, type MessageRow } from '../rows.js';
+import { changedAttributes, toMedia, toMessage, type ConversationRow, type MessageRow, type ParticipantRow } from '../rows.js';
 import { serverError } from '../ServerError.js';
-import type { Step } from '../Step.js';
+import { done, type Step } from '../Step.js';
 import type { StoreTx } from '../Store.js';
 import type { OpHandlers } from './OpContext.js';
 import { messageChanges } from '../preHooks.js';
@@ -73,8 +73,8 @@ export const messageOps: OpHandlers<
     const changed = messageChanges(asked, 'onMessageAdd');
     return yield* core.write(identity, 'messages.send', args, function* (batch) {
       const conversation = yield* core.findConversation(batch.tx, { sid: args.sid });
-      yield* core.authorize(batch.tx, conversation, identity, sendPermission(args));
-      return toMessage(yield* postMessage(core, batch, conversation, { ...args, author: identity, ...changed }));
+      const participant = yield* core.authorize(batch.tx, conversation, identity, sendPermission(args));
+      return toMessage(yield* postMessage(core, batch, conversation, { ...args, author: identity, ...changed, participant }));
     });
   },
 
@@ -101,7 +101,7 @@ export const messageOps: OpHandlers<
     });
     const { author: _author, ...changed } = messageChanges(asked, 'onMessageUpdate');
     return yield* core.write(identity, 'messages.update', args, function* (batch) {
-      return toMessage(yield* editMessage(batch, (yield* editable(batch.tx)).row, { ...args, ...changed }));
+      return toMessage(yield* editMessage(batch, (yield* editable(batch.tx)).row, { ...args, ...changed }, identity));
     });
   },
 
@@ -123,6 +123,30 @@ export const messageOps: OpHandlers<
     });
   },
 };
+
+/**
+ * Hands a new message to the app's bridge once per non-chat recipient (PARITY-2), in the message's own
+ * transaction: the outbox delivers it at least once, signed like every webhook. The author, when bridged
+ * (an inbound message), does not get their own message back.
+ */
+function* bridgeMessage(url: string, batch: WriteBatch, row: MessageRow): Step<void> {
+  const recipients = yield* batch.tx.bridgedParticipants(row.conversation_sid);
+  if (recipients.length === 0) return;
+  const fields = yield* messageWebhookFields(batch.tx, row);
+  for (const recipient of recipients) {
+    if (recipient.identity === row.author) continue;
+    const binding = JSON.parse(recipient.binding!) as { address: string; proxyAddress: string | null; projectedAddress: string | null };
+    yield* batch.deliver(url, {
+      EventType: 'onMessageForBinding',
+      ...fields,
+      RecipientParticipantSid: recipient.sid,
+      RecipientType: recipient.type,
+      'MessagingBinding.Address': binding.address,
+      'MessagingBinding.ProxyAddress': binding.proxyAddress ?? '',
+      'MessagingBinding.ProjectedAddress': binding.projectedAddress ?? '',
+    });
+  }
+}
 
 /** How many identities a reaction summary names: enough for "Ann, Bob and 12 others". */
 const SUMMARY_IDENTITIES = 3;
@@ -197,6 +221,8 @@ export interface NewMessage {
   readonly mediaSids?: readonly string[] | undefined;
   /** The index of a live message of the conversation this one replies to (PARITY-3). */
   readonly replyTo?: number | undefined;
+  /** The author's participant row when the caller already read it (SDK sends); else it is looked up. */
+  readonly participant?: ParticipantRow | undefined;
 }
 
 /**
@@ -220,6 +246,8 @@ export function* postMessage(core: Core, batch: WriteBatch, conversation: Conver
     removed: 0,
     idempotency_key: message.idempotencyKey ?? null,
     media: media === null ? null : JSON.stringify(media),
+    participant_sid: (message.participant ?? (yield* batch.tx.getParticipant(conversation.sid, message.author)))?.sid ?? null,
+    last_updated_by: null,
     reply_to: message.replyTo ?? null,
     reactions: null,
   };
@@ -252,6 +280,7 @@ export function* postMessage(core: Core, batch: WriteBatch, conversation: Conver
     updated = shown;
   }
   yield* batch.webhook('onMessageAdded', conversation.sid, () => messageWebhookFields(batch.tx, row));
+  if (core.bridgeUrl !== undefined) yield* bridgeMessage(core.bridgeUrl, batch, row);
   batch.afterCommit(function* () {
     core.pushNewMessage(updated, added);
   });
@@ -285,6 +314,7 @@ export function* editMessage(
   batch: WriteBatch,
   row: MessageRow,
   changes: { readonly body?: string | null | undefined; readonly attributes?: JsonValue | undefined },
+  editor: string,
 ): Step<MessageRow> {
   const next: MessageRow = { ...row };
   const reasons: MessageUpdateReason[] = [];
@@ -300,6 +330,7 @@ export function* editMessage(
   if (reasons.length === 0) return row;
   next.version += 1;
   next.updated_at = batch.now;
+  next.last_updated_by = editor;
   yield* batch.tx.updateMessage(next);
   yield* batch.emit({ conversation: row.conversation_sid }, 'messageUpdated', { message: toMessage(next), updateReasons: reasons });
   yield* batch.webhook('onMessageUpdated', row.conversation_sid, () => messageWebhookFields(batch.tx, next));
@@ -335,6 +366,6 @@ export function* removeMessage(core: Core, batch: WriteBatch, conversation: Conv
 }
 
 /** A message's webhook fields, with its author's participant sid. */
-function* messageWebhookFields(tx: StoreTx, row: MessageRow): Step<Record<string, string>> {
-  return messageFields(row, (yield* tx.getParticipant(row.conversation_sid, row.author))?.sid ?? null);
+function messageWebhookFields(_tx: StoreTx, row: MessageRow): Step<Record<string, string>> {
+  return done(messageFields(row, row.participant_sid));
 }

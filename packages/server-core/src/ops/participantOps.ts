@@ -137,6 +137,6 @@ export function* editParticipant(
   yield* batch.emit({ conversation: conversation.sid }, 'participantUpdated', { participant: toParticipant(next), updateReasons: reasons });
   yield* batch.webhook('onParticipantUpdated', conversation.sid, () => done(participantFields(next)));
   // The role is part of the target's own view of the conversation (membership).
-  if (reasons.includes('role')) yield* emitMembershipUpdated(core, batch, conversation, next, ['role']);
+  if (reasons.includes('role') && next.type === 'chat') yield* emitMembershipUpdated(core, batch, conversation, next, ['role']);
   return next;
 }

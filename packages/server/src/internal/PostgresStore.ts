@@ -285,9 +285,10 @@ class PgTx implements StoreTx {
     const inserted = yield* this.first<{ id: number }>(
       'insertParticipant',
       `INSERT INTO participants (sid, conversation_sid, identity, role, attributes, notification_level, last_read_message_index,
-        last_read_at, joined_at, updated_at, version) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) RETURNING id`,
+        last_read_at, joined_at, updated_at, version, type, binding) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)
+        RETURNING id`,
       [row.sid, row.conversation_sid, row.identity, row.role, row.attributes, row.notification_level, row.last_read_message_index,
-        row.last_read_at, row.joined_at, row.updated_at, row.version],
+        row.last_read_at, row.joined_at, row.updated_at, row.version, row.type, row.binding],
     );
     return { ...row, id: inserted!.id };
   }
@@ -299,6 +300,10 @@ class PgTx implements StoreTx {
         last_read_at = $6, updated_at = $7, version = $8 WHERE id = $1`,
       [row.id, row.role, row.attributes, row.notification_level, row.last_read_message_index, row.last_read_at, row.updated_at, row.version],
     );
+  }
+
+  bridgedParticipants(conversationSid: string): Step<ParticipantRow[]> {
+    return this.rows('bridgedParticipants', `SELECT * FROM participants WHERE conversation_sid = $1 AND type != 'chat' ORDER BY id`, [conversationSid]);
   }
 
   *deleteParticipant(id: number): Step<void> {
@@ -448,18 +453,20 @@ class PgTx implements StoreTx {
     yield* this.exec(
       'insertMessage',
       `INSERT INTO messages (conversation_sid, idx, sid, author, body, attributes, created_at, updated_at, version, removed,
-        idempotency_key, media, reply_to, reactions) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)`,
+        idempotency_key, media, reply_to, reactions, participant_sid, last_updated_by)
+        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)`,
       [row.conversation_sid, row.idx, row.sid, row.author, row.body, row.attributes, row.created_at, row.updated_at, row.version,
-        row.removed, row.idempotency_key, row.media, row.reply_to, row.reactions],
+        row.removed, row.idempotency_key, row.media, row.reply_to, row.reactions, row.participant_sid, row.last_updated_by],
     );
   }
 
   *updateMessage(row: MessageRow): Step<void> {
     yield* this.exec(
       'updateMessage',
-      `UPDATE messages SET body = $3, attributes = $4, updated_at = $5, version = $6, removed = $7, media = $8, reactions = $9
-        WHERE conversation_sid = $1 AND idx = $2`,
-      [row.conversation_sid, row.idx, row.body, row.attributes, row.updated_at, row.version, row.removed, row.media, row.reactions],
+      `UPDATE messages SET body = $3, attributes = $4, updated_at = $5, version = $6, removed = $7, media = $8, reactions = $9,
+        last_updated_by = $10 WHERE conversation_sid = $1 AND idx = $2`,
+      [row.conversation_sid, row.idx, row.body, row.attributes, row.updated_at, row.version, row.removed, row.media, row.reactions,
+        row.last_updated_by],
     );
   }
 

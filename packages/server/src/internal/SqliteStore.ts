@@ -134,9 +134,10 @@ function createTx(db: Database, retention: RetentionLimits): StoreTx {
     getParticipant: p<[string, string], ParticipantRow>('SELECT * FROM participants WHERE conversation_sid = ? AND identity = ?'),
     listParticipants: p<[string], ParticipantRow>('SELECT * FROM participants WHERE conversation_sid = ? ORDER BY id'),
     insertParticipant: p<[Omit<ParticipantRow, 'id'>]>(`INSERT INTO participants (sid, conversation_sid, identity, role, attributes,
-      notification_level, last_read_message_index, last_read_at, joined_at, updated_at, version)
+      notification_level, last_read_message_index, last_read_at, joined_at, updated_at, version, type, binding)
       VALUES (@sid, @conversation_sid, @identity, @role, @attributes, @notification_level,
-      @last_read_message_index, @last_read_at, @joined_at, @updated_at, @version)`),
+      @last_read_message_index, @last_read_at, @joined_at, @updated_at, @version, @type, @binding)`),
+    bridgedParticipants: p<[string], ParticipantRow>(`SELECT * FROM participants WHERE conversation_sid = ? AND type != 'chat' ORDER BY id`),
     updateParticipant: p<[ParticipantRow]>(`UPDATE participants SET role = @role, attributes = @attributes,
       notification_level = @notification_level, last_read_message_index = @last_read_message_index,
       last_read_at = @last_read_at, updated_at = @updated_at, version = @version WHERE id = @id`),
@@ -151,10 +152,11 @@ function createTx(db: Database, retention: RetentionLimits): StoreTx {
     getMessageBySid: p<[string, string], MessageRow>('SELECT * FROM messages WHERE sid = ? AND conversation_sid = ?'),
     getMessage: p<[string, number], MessageRow>('SELECT * FROM messages WHERE conversation_sid = ? AND idx = ?'),
     insertMessage: p<[MessageRow]>(`INSERT INTO messages (conversation_sid, idx, sid, author, body, attributes, created_at,
-      updated_at, version, removed, idempotency_key, media, reply_to, reactions) VALUES (@conversation_sid, @idx, @sid, @author,
-      @body, @attributes, @created_at, @updated_at, @version, @removed, @idempotency_key, @media, @reply_to, @reactions)`),
+      updated_at, version, removed, idempotency_key, media, reply_to, reactions, participant_sid, last_updated_by)
+      VALUES (@conversation_sid, @idx, @sid, @author, @body, @attributes, @created_at, @updated_at, @version, @removed,
+      @idempotency_key, @media, @reply_to, @reactions, @participant_sid, @last_updated_by)`),
     updateMessage: p<[MessageRow]>(`UPDATE messages SET body = @body, attributes = @attributes, updated_at = @updated_at,
-      version = @version, removed = @removed, media = @media, reactions = @reactions
+      version = @version, removed = @removed, media = @media, reactions = @reactions, last_updated_by = @last_updated_by
       WHERE conversation_sid = @conversation_sid AND idx = @idx`),
     addReaction: p<[string, number, string, string, number]>(`INSERT OR IGNORE INTO reactions (conversation_sid, idx, emoji, identity, created_at)
       VALUES (?, ?, ?, ?, ?)`),
@@ -283,6 +285,7 @@ function createTx(db: Database, retention: RetentionLimits): StoreTx {
     attachMedia: (sid, messageSid) => done(void s.attachMedia.run(messageSid, sid)),
     releaseMedia: (messageSid, at) => done(void s.releaseMedia.run(at, messageSid)),
     mediaBytesOf: (identity) => done(s.mediaBytesOf.get(identity)!.n),
+    bridgedParticipants: (sid) => done(s.bridgedParticipants.all(sid)),
     addReaction: (sid, index, emoji, identity, now) => done(s.addReaction.run(sid, index, emoji, identity, now).changes === 1),
     removeReaction: (sid, index, emoji, identity) => done(s.removeReaction.run(sid, index, emoji, identity).changes === 1),
     firstReactors: (sid, index, emoji, limit) => done(s.firstReactors.all(sid, index, emoji, limit).map((r) => r.identity)),

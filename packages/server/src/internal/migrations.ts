@@ -255,4 +255,23 @@ export const MIGRATIONS: ReadonlyArray<(db: Database) => void> = [
       CREATE INDEX reactions_by_identity ON reactions (conversation_sid, identity, idx);
     `);
   },
+  // Non-chat participants (PARITY-2): SMS, WhatsApp or email addresses reached through the app's bridge;
+  // their identity is the address, and the bridge finds them by the partial index.
+  (db) => {
+    db.exec(`
+      ALTER TABLE participants ADD COLUMN type TEXT NOT NULL DEFAULT 'chat';
+      ALTER TABLE participants ADD COLUMN binding TEXT;
+      CREATE INDEX participants_bridged ON participants (conversation_sid, id) WHERE type != 'chat';
+    `);
+  },
+  // Messages keep their author's participant sid (the admin API and Twilio's SDKs show it) and who
+  // last edited them (PARITY-3). Messages written before learn their author's sid if still a participant.
+  (db) => {
+    db.exec(`
+      ALTER TABLE messages ADD COLUMN participant_sid TEXT;
+      ALTER TABLE messages ADD COLUMN last_updated_by TEXT;
+      UPDATE messages SET participant_sid = (SELECT p.sid FROM participants p
+        WHERE p.conversation_sid = messages.conversation_sid AND p.identity = messages.author);
+    `);
+  },
 ];

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { RetentionLimits, Store } from '@rx-conversations/server-core';
+import { Checkpointer } from './Checkpointer.js';
 import { openDatabase } from './openDatabase.js';
 import { SqliteStore } from './SqliteStore.js';
 
@@ -43,5 +44,15 @@ export async function openStore(database: string, retention: RetentionLimits, du
   const db = openDatabase(database, durability);
   const store = new SqliteStore(db, retention);
   const namespace = `rxc:${createHash('sha256').update(database).digest('hex').slice(0, 12)}`;
-  return { store, shared: false, namespace, close: async () => void db.close() };
+  // Checkpoints off the event loop (PERF-4); an in-memory database has no log to checkpoint.
+  const checkpointer = database === ':memory:' ? undefined : new Checkpointer(db, database, durability === 'full' ? 'FULL' : 'NORMAL', logger);
+  return {
+    store,
+    shared: false,
+    namespace,
+    close: async () => {
+      await checkpointer?.stop();
+      db.close();
+    },
+  };
 }

@@ -82,7 +82,7 @@ describe('migrations (SCALE-1)', () => {
     const { rows: versions } = await sql.query<{ version: number }>('SELECT version FROM schema_migrations ORDER BY version');
     expect(versions.map((r) => r.version)).toEqual(PG_MIGRATIONS.map((_, i) => i + 1));
     const { rows: tables } = await sql.query<{ tablename: string }>("SELECT tablename FROM pg_tables WHERE schemaname = 'public' ORDER BY tablename");
-    expect(tables.map((t) => t.tablename)).toEqual(['conversations', 'idempotency', 'log', 'log_head', 'media', 'memberships', 'messages', 'participants', 'push_registrations', 'roles', 'schema_migrations', 'settings', 'streams', 'users', 'webhook_outbox', 'webhooks']);
+    expect(tables.map((t) => t.tablename)).toEqual(['conversations', 'idempotency', 'log', 'log_head', 'media', 'memberships', 'messages', 'participants', 'push_registrations', 'reactions', 'roles', 'schema_migrations', 'settings', 'streams', 'users', 'webhook_outbox', 'webhooks']);
     // One log for all three: positions continue from one node to the next.
     const seqs: number[] = [];
     for (const store of stores) seqs.push((await write(store, (tx) => tx.appendEvent(newEvent({ conversation: 'CH1' }, 'hello')))).seq);

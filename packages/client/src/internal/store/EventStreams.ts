@@ -32,6 +32,9 @@ export class EventStreams {
   readonly typingStarted = new Subject<TypingEvent>();
   readonly typingEnded = new Subject<TypingEvent>();
   readonly userUpdated = new Subject<UserUpdatedEvent>();
+  /** A user's watch began (someone observes them) or ended (PARITY-4). */
+  readonly userSubscribed = new Subject<string>();
+  readonly userUnsubscribed = new Subject<string>();
 
   emit(batch: AppliedBatch): void {
     const { actions, before, after } = batch;
@@ -62,7 +65,8 @@ export class EventStreams {
           break;
         }
         case 'messageAdded':
-          this.messageAdded.next(action.message);
+          // Unobserved, a Subject's next still walks its (empty) observer list: an iterator per event (PERF-2).
+          if (this.messageAdded.observed) this.messageAdded.next(action.message);
           break;
         case 'messageUpdated':
           this.messageUpdated.next({ message: action.message, updateReasons: action.updateReasons });
@@ -107,6 +111,7 @@ export class EventStreams {
       this.conversationAdded, this.conversationUpdated, this.conversationRemoved, this.conversationJoined,
       this.conversationLeft, this.messageAdded, this.messageUpdated, this.messageRemoved, this.participantJoined,
       this.participantUpdated, this.participantLeft, this.typingStarted, this.typingEnded, this.userUpdated,
+      this.userSubscribed, this.userUnsubscribed,
     ] as Subject<unknown>[]) {
       s.complete();
     }
@@ -129,6 +134,8 @@ export function diffConversation(a: Conversation, b: Conversation): Conversation
     if (ma?.lastReadMessageIndex !== mb?.lastReadMessageIndex || !reasons.includes('lastMessage')) reasons.push('lastReadMessageIndex');
   }
   if (ma?.notificationLevel !== mb?.notificationLevel) reasons.push('notificationLevel');
-  if (ma?.role !== mb?.role) reasons.push('role');
+  if (ma?.role !== mb?.role || ma?.roleSid !== mb?.roleSid) reasons.push('role');
+  if (a.state.current !== b.state.current) reasons.push('state');
+  if (a.timers.inactiveAt !== b.timers.inactiveAt || a.timers.closedAt !== b.timers.closedAt) reasons.push('timers');
   return reasons;
 }

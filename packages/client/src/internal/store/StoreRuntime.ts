@@ -111,10 +111,14 @@ export class StoreRuntime {
         onLast: (sid) => this.markUnobserved(`r:${sid}`),
       },
       user: {
-        onFirst: (identity) => this.watchUsers([identity]),
+        onFirst: (identity) => {
+          this.watchUsers([identity]);
+          this.events.userSubscribed.next(identity);
+        },
         onLast: (identity) => {
           this.store.dispatch([{ type: 'userUnwatched', identity }]);
           if (!this.closed) this.session.request('users.unsubscribe', { identities: [identity] }, { idempotent: true }).catch(() => undefined);
+          this.events.userUnsubscribed.next(identity);
         },
       },
     }, { maxWindowMessages: options.maxWindowMessages });

@@ -511,11 +511,30 @@ export async function createRestApi(options: RestApiOptions): Promise<RestApi> {
     // Participants
     api.post<{ Params: Params; Body: Body }>(
       '/Conversations/:conversation/Participants',
-      { schema: { body: form({ Identity: text, Attributes: text, RoleSid: text }, ['Identity']) } },
+      {
+        schema: {
+          body: form({
+            Identity: text,
+            Attributes: text,
+            RoleSid: text,
+            'MessagingBinding.Address': text,
+            'MessagingBinding.ProxyAddress': text,
+            'MessagingBinding.ProjectedAddress': text,
+          }),
+        },
+      },
       async (request, reply) => {
         const b = request.body ?? {};
-        const fields = { identity: identityChecked(b['Identity']!, 'Identity'), roleSid: b['RoleSid'], attributes: attributesOf(b['Attributes']) };
-        check('participants.add', { sid: 'CH', ...fields });
+        const address = b['MessagingBinding.Address'];
+        if ((b['Identity'] === undefined) === (address === undefined)) {
+          throw new RestError(400, TWILIO_CODES.invalidParameter, 'Invalid parameter: give Identity (a chat participant) or MessagingBinding.Address (SMS, WhatsApp, email), not both');
+        }
+        const common = { roleSid: b['RoleSid'], attributes: attributesOf(b['Attributes']) };
+        check('participants.add', { sid: 'CH', identity: 'x', ...common });
+        const fields =
+          address === undefined
+            ? { identity: identityChecked(b['Identity']!, 'Identity'), ...common }
+            : { messagingBinding: { address, proxyAddress: b['MessagingBinding.ProxyAddress'], projectedAddress: b['MessagingBinding.ProjectedAddress'] }, ...common };
         const row = await settle(accountOps.addParticipant(callerOf(request), request.params['conversation']!, fields));
         return reply.status(201).send(participantResource(scopeOf(request), row));
       },
@@ -562,14 +581,7 @@ export async function createRestApi(options: RestApiOptions): Promise<RestApi> {
       return reply.status(204).send();
     });
 
-    // Messages
-    const withParticipantSids = function* (tx: StoreTx, conversationSid: string, authors: Iterable<string>): Step<Map<string, string | null>> {
-      const sids = new Map<string, string | null>();
-      for (const author of authors) {
-        if (!sids.has(author)) sids.set(author, (yield* tx.getParticipant(conversationSid, author))?.sid ?? null);
-      }
-      return sids;
-    };
+    // Messages (each keeps its author's participant sid, so a page needs no lookups)
 
     api.post<{ Params: Params; Body: Body }>(
       '/Conversations/:conversation/Messages',
@@ -583,10 +595,7 @@ export async function createRestApi(options: RestApiOptions): Promise<RestApi> {
         };
         check('messages.send', { sid: 'CH', body: fields.body, attributes: fields.attributes, idempotencyKey: 'rest-api' });
         const row = await settle(accountOps.postMessage(callerOf(request), request.params['conversation']!, fields));
-        const participantSid = await read(function* (tx) {
-          return (yield* withParticipantSids(tx, row.conversation_sid, [row.author])).get(row.author) ?? null;
-        });
-        return reply.status(201).send(messageResource(scopeOf(request), row, participantSid));
+        return reply.status(201).send(messageResource(scopeOf(request), row));
       },
     );
 
@@ -596,30 +605,28 @@ export async function createRestApi(options: RestApiOptions): Promise<RestApi> {
       async (request) => {
         const size = pageSizeOf(request.query);
         const order = request.query.Order ?? 'asc';
-        const { conversation, rows, sids } = await read(function* (tx) {
+        const { conversation, rows } = await read(function* (tx) {
           const found = yield* findConversationById(tx, request.params['conversation']!);
           const after = positionOf<{ index: number }>(`messages:${found.sid}:${order}`, request.query);
           const rows =
             order === 'asc'
               ? yield* tx.messagesAfter(found.sid, after?.index ?? -1, size + 1)
               : yield* tx.messagesBefore(found.sid, after?.index ?? Number.MAX_SAFE_INTEGER, size + 1);
-          return { conversation: found, rows, sids: yield* withParticipantSids(tx, found.sid, rows.slice(0, size).map((r) => r.author)) };
+          return { conversation: found, rows };
         });
         const { shown, next } = cut(rows, size, `messages:${conversation.sid}:${order}`, (last) => ({ index: last.idx }));
         const scope = scopeOf(request);
         const listUrl = `${conversationsUrl(scope)}/${conversation.sid}/Messages`;
-        const items = shown.map((r) => messageResource(scope, r, sids.get(r.author) ?? null));
+        const items = shown.map((r) => messageResource(scope, r));
         return page(request, listUrl, 'messages', items, request.query, next, { Order: order });
       },
     );
 
     api.get<{ Params: Params }>('/Conversations/:conversation/Messages/:message', async (request) => {
-      const { row, sids } = await read(function* (tx) {
-        const conversation = yield* findConversationById(tx, request.params['conversation']!);
-        const row = yield* findMessageById(tx, conversation, request.params['message']!);
-        return { row, sids: yield* withParticipantSids(tx, conversation.sid, [row.author]) };
+      const row = await read(function* (tx) {
+        return yield* findMessageById(tx, yield* findConversationById(tx, request.params['conversation']!), request.params['message']!);
       });
-      return messageResource(scopeOf(request), row, sids.get(row.author) ?? null);
+      return messageResource(scopeOf(request), row);
     });
 
     api.post<{ Params: Params; Body: Body }>(
@@ -630,10 +637,7 @@ export async function createRestApi(options: RestApiOptions): Promise<RestApi> {
         const changes = { body: b['Body'], attributes: attributesOf(b['Attributes']) };
         check('messages.update', { sid: 'CH', index: 0, ...changes });
         const row = await settle(accountOps.updateMessage(callerOf(request), request.params['conversation']!, request.params['message']!, changes));
-        const participantSid = await read(function* (tx) {
-          return (yield* withParticipantSids(tx, row.conversation_sid, [row.author])).get(row.author) ?? null;
-        });
-        return messageResource(scopeOf(request), row, participantSid);
+        return messageResource(scopeOf(request), row);
       },
     );
 

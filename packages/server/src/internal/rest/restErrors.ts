@@ -50,6 +50,8 @@ const PARAMETERS: Record<string, string> = {
 /** The REST parameter an argument path (`args.friendlyName`) stands for. */
 export function parameterOf(path: string | undefined): string | undefined {
   if (path === undefined) return undefined;
+  // A REST parameter already (the core names them when only the admin API can send them).
+  if (!path.startsWith('args.')) return path;
   const field = path.replace(/^args\./, '').split('.')[0]!;
   return PARAMETERS[field] ?? field;
 }

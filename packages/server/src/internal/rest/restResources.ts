@@ -48,6 +48,13 @@ function timersOf(row: ConversationRow): Record<string, string> {
   };
 }
 
+/** Twilio's `messaging_binding` of a non-chat participant (PARITY-2); null for chat participants. */
+function bindingResource(row: ParticipantRow): Record<string, string | null> | null {
+  if (row.binding === null) return null;
+  const binding = JSON.parse(row.binding) as { address: string; proxyAddress: string | null; projectedAddress: string | null };
+  return { type: row.type, address: binding.address, proxy_address: binding.proxyAddress, projected_address: binding.projectedAddress };
+}
+
 /** A participant as Twilio's Participant resource (chat participants: no messaging binding). */
 export function participantResource(scope: ResourceScope, row: ParticipantRow): Record<string, unknown> {
   return {
@@ -55,9 +62,10 @@ export function participantResource(scope: ResourceScope, row: ParticipantRow): 
     chat_service_sid: scope.serviceSid,
     conversation_sid: row.conversation_sid,
     sid: row.sid,
-    identity: row.identity,
+    // Twilio shows no identity for SMS, WhatsApp or email participants, only their binding.
+    identity: row.type === 'chat' ? row.identity : null,
     attributes: row.attributes,
-    messaging_binding: null,
+    messaging_binding: bindingResource(row),
     role_sid: row.role,
     date_created: twilioDate(row.joined_at),
     date_updated: twilioDate(row.updated_at),
@@ -67,8 +75,8 @@ export function participantResource(scope: ResourceScope, row: ParticipantRow): 
   };
 }
 
-/** A message as Twilio's Message resource; `participant_sid` is the author's, null for `system`. */
-export function messageResource(scope: ResourceScope, row: MessageRow, participantSid: string | null): Record<string, unknown> {
+/** A message as Twilio's Message resource; `participant_sid` is the author's when sent, null for `system`. */
+export function messageResource(scope: ResourceScope, row: MessageRow): Record<string, unknown> {
   const url = `${conversationsUrl(scope)}/${row.conversation_sid}/Messages/${row.sid}`;
   return {
     account_sid: scope.accountSid,
@@ -84,7 +92,7 @@ export function messageResource(scope: ResourceScope, row: MessageRow, participa
         ? null
         : (JSON.parse(row.media) as Media[]).map((m) => ({ sid: m.sid, size: m.size, content_type: m.contentType, filename: m.filename, category: 'media' })),
     attributes: row.attributes,
-    participant_sid: participantSid,
+    participant_sid: row.participant_sid,
     date_created: twilioDate(row.created_at),
     date_updated: twilioDate(row.updated_at),
     delivery: null,

@@ -1,0 +1,104 @@
+// The Twilio features the client was missing (PARITY-1..4), against the real server: conversation
+// state in the store, participants by identity or sid and their attributes, reactions and threads,
+// and the users the client watches.
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { firstValueFrom, take, toArray } from 'rxjs';
+import { ConversationsError, type ConversationsClient, type MessageView, type SentMessage } from '../../src/index.js';
+import { adminRest, current, startStoreServer, waitUntil, within, type StoreServer } from './storeServer.js';
+
+let h: StoreServer;
+let alice: ConversationsClient;
+let bob: ConversationsClient;
+
+beforeAll(async () => {
+  h = await startStoreServer();
+  ({ client: alice } = await h.client('alice'));
+  ({ client: bob } = await h.client('bob'));
+});
+afterAll(async () => {
+  await h.close();
+});
+
+describe('the Twilio features the client was missing (PARITY-1..4)', () => {
+  it('PARITY-1: a conversation shows its state, and conversationUpdated$ names a state change', async () => {
+    const c = await alice.createConversation({ friendlyName: 'Stateful' });
+    expect((await current(c.state$))!.state.current).toBe('active');
+    const updated = firstValueFrom(alice.conversationUpdated$.pipe(take(1)));
+    // The app's backend closes it, as on Twilio.
+    const sent = waitUntil(c.state$, (s) => s?.state.current === 'closed', 'the closed state');
+    expect(await adminRest(h.server, `/Conversations/${c.sid}`, { State: 'closed' })).toMatchObject({ state: 'closed' });
+    expect((await sent)!.state.current).toBe('closed');
+    expect((await within(updated, 'conversationUpdated$')).updateReasons).toContain('state');
+    await expect(c.sendMessage('too late')).rejects.toMatchObject({ code: 'message_send_failed', cause: { code: 'conversation_closed' } });
+  });
+
+  it('PARITY-2: participants by identity or sid, observed or not; attributes updated through the conversation', async () => {
+    const c = await alice.createConversation({ friendlyName: 'Roster' });
+    await c.add('bob', { attributes: { team: 'blue' } });
+    const byIdentity = await c.getParticipantByIdentity('bob');
+    expect(byIdentity).toMatchObject({ identity: 'bob', type: 'chat', messagingBinding: null, attributes: { team: 'blue' } });
+    expect(await c.getParticipantBySid(byIdentity.sid)).toEqual(byIdentity);
+    await expect(c.getParticipantByIdentity('nobody')).rejects.toMatchObject({ code: 'participant_not_found' });
+
+    // Bob changes his own attributes from his side; alice's observed roster shows it.
+    const roster = c.participants$.subscribe();
+    const bobSide = bob.conversation(c.sid);
+    const changed = await bobSide.updateParticipant('bob', { attributes: { team: 'red' } });
+    expect(changed.attributes).toEqual({ team: 'red' });
+    await waitUntil(c.participants$, (ps) => ps.some((p) => p.identity === 'bob' && (p.attributes as { team?: string }).team === 'red'), "bob's new attributes");
+    expect((await c.getParticipantByIdentity('bob')).attributes).toEqual({ team: 'red' });
+    // Someone else's attributes need editAnyParticipantAttributes, which members do not have.
+    await expect(bobSide.updateParticipant('alice', { attributes: { x: 1 } })).rejects.toMatchObject({ code: 'permission_denied', details: { permission: 'editAnyParticipantAttributes' } });
+    roster.unsubscribe();
+  });
+
+  it('PARITY-3: reactions appear on the message in messages$, and a thread pages its replies', async () => {
+    const c = await alice.createConversation({ friendlyName: 'Reactions' });
+    await c.add('bob');
+    const window = c.messages$.subscribe();
+    const sent = await c.sendMessage('ship it?');
+    const bobSide = bob.conversation(sent.conversationSid);
+    await bobSide.react(sent.index, '🚀');
+    await c.react(sent.index, '🚀');
+    const reactionsOf = (ms: readonly MessageView[]) => ms.find((m): m is SentMessage => m.status === 'sent' && m.index === sent.index)?.reactions;
+    const shown = await waitUntil(c.messages$, (ms) => reactionsOf(ms)?.[0]?.count === 2, 'two reactions');
+    expect(reactionsOf(shown)).toEqual([{ emoji: '🚀', count: 2, identities: ['bob', 'alice'] }]);
+    await c.unreact(sent.index, '🚀');
+    await waitUntil(c.messages$, (ms) => reactionsOf(ms)?.[0]?.count === 1, 'one reaction left');
+    await expect(c.react(sent.index, 'not an emoji')).rejects.toBeInstanceOf(ConversationsError);
+
+    const replies = [];
+    for (const body of ['yes', 'no', 'maybe']) {
+      replies.push(await (bob as unknown as { runtime: { request(op: string, args: object): Promise<{ index: number }> } }).runtime.request('messages.send', { sid: c.sid, body, replyTo: sent.index, idempotencyKey: `reply-${body}-${sent.sid}` }));
+    }
+    const newest = await c.getThread(sent.index, 2);
+    expect(newest.items.map((m) => m.body)).toEqual(['no', 'maybe']);
+    expect(newest.items.every((m) => m.replyTo === sent.index)).toBe(true);
+    const older = await newest.prevPage();
+    expect(older.items.map((m) => m.body)).toEqual(['yes']);
+    expect(older.hasPrevPage).toBe(false);
+    window.unsubscribe();
+  });
+
+  it('PARITY-4: client.user is a synchronous snapshot; watched users are listed and announced as they come and go', async () => {
+    expect(alice.user).toMatchObject({ identity: 'alice' });
+    const subscribed = firstValueFrom(alice.userSubscribed$.pipe(take(1)));
+    const unsubscribed = firstValueFrom(alice.userUnsubscribed$.pipe(take(1)));
+    const handle = await alice.getUser('bob');
+    const watch = handle.state$.subscribe();
+    expect(await within(subscribed, 'userSubscribed$')).toBe('bob');
+    await waitUntil(handle.state$, (u) => u.identity === 'bob', "bob's state");
+    expect((await alice.getSubscribedUsers()).map((u) => u.identity)).toEqual(['bob']);
+    watch.unsubscribe();
+    expect(await within(unsubscribed, 'userUnsubscribed$')).toBe('bob');
+    expect(await alice.getSubscribedUsers()).toEqual([]);
+  });
+
+  it('PARITY-4: after shutdown the new streams complete and the new methods reject', async () => {
+    const { client } = await h.client('carol');
+    const ends = Promise.all([client.userSubscribed$, client.userUnsubscribed$].map((o) => firstValueFrom(o.pipe(toArray()))));
+    await client.shutdown();
+    expect(await within(ends, 'the streams to complete')).toEqual([[], []]);
+    await expect(client.getSubscribedUsers()).rejects.toMatchObject({ code: 'client_shut_down' });
+  });
+});
