@@ -103,10 +103,10 @@ describe('MediaService: uploads (MEDIA-1)', () => {
     ];
     const { service } = setup({ upload: () => answers.shift()!() });
     service.begin('key-1', [{ contentType: 'image/png', data: new Uint8Array([1]) }]);
-    for (const code of ['media_type_mismatch', 'media_request_failed', 'media_request_failed']) {
+    for (const [code, retryable] of [['media_type_mismatch', false], ['media_request_failed', true], ['media_request_failed', true]] as const) {
       const error = await upload(service).then(() => null, (e: unknown) => e as ConversationsError);
       expect(error).toBeInstanceOf(ConversationsError);
-      expect(error!.code).toBe(code);
+      expect([error!.code, error!.retryable]).toEqual([code, retryable]);
     }
   });
 
@@ -118,7 +118,8 @@ describe('MediaService: uploads (MEDIA-1)', () => {
     const controller = new AbortController();
     const first = upload(service, controller.signal);
     controller.abort();
-    await expect(first).rejects.toMatchObject({ code: 'media_upload_aborted' });
+    // Retryable: retry() resumes it.
+    await expect(first).rejects.toMatchObject({ code: 'media_upload_aborted', retryable: true });
     await expect(upload(service, controller.signal)).rejects.toMatchObject({ code: 'media_upload_aborted' });
 
     const second = upload(service);
