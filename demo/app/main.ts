@@ -5,8 +5,10 @@
  */
 import { BehaviorSubject, EMPTY, Observable, Subscription, catchError, combineLatest, distinctUntilChanged, exhaustMap, filter, from, map, switchMap } from 'rxjs';
 import { ConversationsClient, type LoadResult } from '@rx-conversations/client';
+import { createMediaSupport, type MediaInput } from '@rx-conversations/client/media';
 import { indexedDbPersistence } from '@rx-conversations/client/persistence';
 import { fetchDevToken } from './devToken.js';
+import { AttachmentViews, attachmentsOf } from './media.js';
 import { conversationName, renderConversations, renderMessages, typingText } from './render.js';
 
 const byTestId = <T extends HTMLElement = HTMLElement>(id: string): T => {
@@ -32,6 +34,7 @@ const ui = {
   typing: byTestId('typing'),
   composerForm: byTestId<HTMLFormElement>('composer-form'),
   composer: byTestId<HTMLInputElement>('composer'),
+  attach: byTestId<HTMLInputElement>('attach'),
   error: byTestId('error'),
 };
 
@@ -65,6 +68,8 @@ async function signIn(identity: string): Promise<void> {
     url: new URLSearchParams(location.search).get('ws') ?? `${location.protocol === 'https:' ? 'wss' : 'ws'}://${location.host}/`,
     // Called before the token expires; the new one is swapped in on the open socket (CONN-7).
     tokenProvider: () => fetchDevToken(identity),
+    // Files go over HTTP to the same server (`POST /v1/media`), with progress (MEDIA-1).
+    media: createMediaSupport(),
     // A reload shows the last conversations and messages at once, and sends queued offline survive it (OFFLINE-1, OFFLINE-2).
     persistence: indexedDbPersistence(),
   });
@@ -107,6 +112,34 @@ function startChat(client: ConversationsClient, me: string): void {
     // Not awaited: the message shows at once as `sending` (STORE-7); a failure shows on the message.
     if (body) current().sendMessage(body).catch(() => undefined);
   });
+  // Attach by button, drag and drop, or paste: each sends a message with the files at once, the
+  // composer's text as its body. Not awaited: it shows with progress bars, and a failure on the message.
+  const sendFiles = (media: MediaInput[]): void => {
+    if (media.length === 0) return;
+    const body = ui.composer.value.trim() || null;
+    ui.composer.value = '';
+    ui.error.textContent = '';
+    current().sendMessage({ body, media }).catch(() => undefined);
+  };
+  ui.attach.addEventListener('change', () => {
+    sendFiles(attachmentsOf(ui.attach.files));
+    ui.attach.value = '';
+  });
+  ui.composer.addEventListener('paste', (event) => {
+    const media = attachmentsOf(event.clipboardData?.files);
+    if (media.length > 0) event.preventDefault();
+    sendFiles(media);
+  });
+  ui.conversation.addEventListener('dragover', (event) => {
+    event.preventDefault();
+    ui.conversation.classList.add('dropping');
+  });
+  ui.conversation.addEventListener('dragleave', () => ui.conversation.classList.remove('dropping'));
+  ui.conversation.addEventListener('drop', (event) => {
+    event.preventDefault();
+    ui.conversation.classList.remove('dropping');
+    sendFiles(attachmentsOf(event.dataTransfer?.files));
+  });
   ui.composer.addEventListener('input', () => {
     if (ui.composer.value !== '') current().typing().catch(() => undefined); // best effort, like the signal itself
   });
@@ -120,6 +153,8 @@ function showConversation(client: ConversationsClient, sid: string, me: string):
   return new Observable<never>(() => {
     const chat = client.conversation(sid);
     const subscription = new Subscription();
+    const attachments = new AttachmentViews(chat);
+    subscription.add(() => attachments.dispose());
     ui.conversation.hidden = false;
     ui.messages.replaceChildren();
     subscription.add(
@@ -132,7 +167,7 @@ function showConversation(client: ConversationsClient, sid: string, me: string):
         ui.participants.textContent = `Participants: ${participants.map((p) => p.identity).join(', ')}`;
       }),
     );
-    subscription.add(chat.messages$.subscribe((messages) => renderMessages(ui.messages, messages, me, showError)));
+    subscription.add(chat.messages$.subscribe((messages) => renderMessages(ui.messages, messages, me, showError, (m) => attachments.of(m))));
     subscription.add(chat.typing$.subscribe((identities) => (ui.typing.textContent = typingText(identities.filter((i) => i !== me)))));
     // While the conversation is open, whatever arrives is read: clear the unread count as it rises.
     subscription.add(

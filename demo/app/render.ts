@@ -31,8 +31,14 @@ export function renderConversations(
   );
 }
 
-/** The message window, keeping the view pinned to the bottom when it was there. */
-export function renderMessages(list: HTMLElement, messages: readonly MessageView[], me: string, onError: (err: unknown) => void): void {
+/** The message window, keeping the view pinned to the bottom when it was there; `attachments` shows a message's files. */
+export function renderMessages(
+  list: HTMLElement,
+  messages: readonly MessageView[],
+  me: string,
+  onError: (err: unknown) => void,
+  attachments: (message: MessageView) => HTMLElement[] = () => [],
+): void {
   const pinned = list.scrollHeight - list.scrollTop - list.clientHeight < 40;
   list.replaceChildren(
     ...messages.map((message) => {
@@ -48,6 +54,7 @@ export function renderMessages(list: HTMLElement, messages: readonly MessageView
         },
         h('span', { class: 'author' }, message.author),
         h('span', { class: 'body', 'data-testid': 'message-body' }, message.body ?? ''),
+        ...attachments(message),
       );
       if (message.status === 'sending') item.append(h('span', { class: 'status' }, 'sending…'));
       if (message.status === 'failed') {

@@ -9,21 +9,24 @@ import { build } from 'esbuild';
 /** PERF-7's budget, in the bench's units (1 KB = 1,000 bytes; `npm run bench` reports the same figure). */
 const BUDGET_BYTES = 40_000;
 
+/** Entry points built together as an app's bundler would for browsers: platform 'browser' fails on any `node:` import (SPEC §2). */
+const buildForBrowsers = (entries: string[]) =>
+  build({
+    stdin: { contents: entries.map((entry) => `export * from '${entry}';`).join('\n'), resolveDir: process.cwd(), loader: 'ts' },
+    bundle: true,
+    platform: 'browser',
+    format: 'esm',
+    target: 'es2022',
+    conditions: ['source'],
+    minify: true,
+    write: false,
+    metafile: true,
+    logLevel: 'silent',
+  });
+
 describe('@rx-conversations/client browser bundle', () => {
   it('PERF-7: builds for browsers with no Node built-ins, within 40 KB minified + gzip', async () => {
-    const result = await build({
-      stdin: { contents: "export * from '@rx-conversations/client';", resolveDir: process.cwd(), loader: 'ts' },
-      bundle: true,
-      // platform 'browser' fails the build on any `node:` import: the browser path must have none (SPEC §2).
-      platform: 'browser',
-      format: 'esm',
-      target: 'es2022',
-      conditions: ['source'],
-      minify: true,
-      write: false,
-      metafile: true,
-      logLevel: 'silent',
-    });
+    const result = await buildForBrowsers(['@rx-conversations/client']);
     const [bundle] = result.outputFiles;
     if (bundle === undefined) throw new Error('esbuild produced no output');
     const gzip = gzipSync(bundle.contents, { level: 9 }).length;
@@ -70,5 +73,18 @@ describe('@rx-conversations/client browser bundle', () => {
     // The browser adapter never pulls the file adapter (nor Node) in.
     expect(browser.inputs.some((path) => path.includes('filePersistence'))).toBe(false);
     expect(main.gzip).toBeLessThanOrEqual(BUDGET_BYTES);
+  });
+
+  it('PERF-7: the media entry (@rx-conversations/client/media) is a subpath with no Node built-ins; its cost on top of the main entry is reported', async () => {
+    const gzipOf = async (entries: string[]) => {
+      const result = await buildForBrowsers(entries);
+      return { gzip: gzipSync(result.outputFiles[0]!.contents, { level: 9 }).length, inputs: Object.keys(result.metafile.inputs) };
+    };
+    const main = await gzipOf(['@rx-conversations/client']);
+    const withMedia = await gzipOf(['@rx-conversations/client', '@rx-conversations/client/media']);
+    console.log(`PERF-7 media cost, gzip on top of the main entry: /media (uploads, URLs) +${withMedia.gzip - main.gzip} B`);
+    // The upload code is not in the main entry: an app that sends no files does not pay for it.
+    expect(main.inputs.some((path) => path.includes('/media/MediaService'))).toBe(false);
+    expect(withMedia.inputs.some((path) => path.includes('/media/MediaService'))).toBe(true);
   });
 });

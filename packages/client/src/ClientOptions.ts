@@ -2,6 +2,7 @@ import { asyncScheduler, type SchedulerLike } from 'rxjs';
 import { createConsoleLogger, LOG_LEVELS, type Logger, type LogLevel } from './Logger.js';
 import { defaultPlatformHooks } from './internal/core/platformHooks.js';
 import type { PlatformHooks } from './PlatformHooks.js';
+import type { MediaSupport } from './media/MediaSupport.js';
 import type { ClientPersistence } from './persistence/ClientPersistence.js';
 
 /**
@@ -99,6 +100,11 @@ export interface ClientOptions {
   readonly platform?: PlatformHooks | null;
   /** Used to ask the server why a socket was refused (`GET /v1/auth`). Default `globalThis.fetch` where present; `null` disables the question. */
   readonly fetch?: FetchLike | null;
+  /**
+   * Attachments (MEDIA-1, MEDIA-2): `createMediaSupport()` from `@rx-conversations/client/media`.
+   * Without it, `sendMessage({ media })` and the media URLs throw a `TypeError`.
+   */
+  readonly media?: MediaSupport;
   /**
    * A persistent cache and outbox (OFFLINE-1, OFFLINE-2): `indexedDbPersistence()` or
    * `storagePersistence(yourStorage)` from `@rx-conversations/client/persistence`, `filePersistence(dir)`

@@ -20,6 +20,8 @@ import { ttlCache } from './operators/ttlCache.js';
 import { coalesceLarge } from './internal/store/coalesceLarge.js';
 import { newIdempotencyKey } from './internal/newIdempotencyKey.js';
 import { fromCall } from './internal/fromCall.js';
+import type { MediaInput, TemporaryMediaUrls } from './media/MediaInput.js';
+import type { MediaRuntime } from './media/MediaSupport.js';
 
 /** What `loadOlder` / `loadNewer` resolve with. */
 export interface LoadResult {
@@ -54,6 +56,16 @@ const INITIAL_WINDOW_STATE: MessagesWindowState = Object.freeze({ hasOlder: null
 export interface SendMessageOptions {
   readonly body?: string | null;
   readonly attributes?: JsonValue;
+  /**
+   * Files to attach, 1 to 10, uploaded over HTTP before the message is sent (MEDIA-1). Each shows in
+   * the optimistic message's `media` with its `progress$`.
+   */
+  readonly media?: readonly MediaInput[];
+  /**
+   * Cancels the uploads: the message becomes `failed` with `media_upload_aborted` as its error's
+   * cause (`retry()` resumes). No effect once every upload is stored.
+   */
+  readonly signal?: AbortSignal;
 }
 
 const DEFAULT_PAGE = 30;
@@ -129,9 +141,10 @@ export class ConversationHandle {
   constructor(
     readonly sid: string,
     private readonly runtime: StoreRuntime,
+    private readonly media?: MediaRuntime,
   ) {
     const store = runtime.store;
-    this.views = new MessageViews((pending) => this.resend(pending), (m) => runtime.myReactions.of(m));
+    this.views = new MessageViews((pending) => this.resend(pending), (key) => media?.viewsOf(key), (m) => runtime.myReactions.of(m));
     this.state$ = store.conversations.select(sid).pipe(map((c) => c ?? null));
     this.messages$ = store.windows.select(sid).pipe(
       coalesceLarge(coalesceDelay, runtime.scheduler, this.settled),
@@ -265,10 +278,19 @@ export class ConversationHandle {
    * Sends a message optimistically (STORE-7): it appears in `messages$` at once as `'sending'`, then
    * `'sent'` with its index, or `'failed'` with `retry()`. Offline, it waits in order for the
    * connection. Resolves with the sent message once it is in the store; rejects with
-   * `message_send_failed` (the reason in `cause`).
+   * `message_send_failed` (the reason in `cause`). With `media`, the files are uploaded first, one
+   * after the other, and the message is sent once every one is stored (MEDIA-1).
+   *
+   * @example
+   * const controller = new AbortController();
+   * const sent = conversation.sendMessage({
+   *   body: 'holiday',
+   *   media: [{ contentType: 'image/jpeg', filename: 'beach.jpg', data: file }],
+   *   signal: controller.signal, // a Cancel button calls controller.abort()
+   * });
    */
   sendMessage(input: string | SendMessageOptions): Promise<SentMessage> {
-    const { body = null, attributes = {} } = typeof input === 'string' ? { body: input } : input;
+    const { body = null, attributes = {}, media, signal } = typeof input === 'string' ? { body: input } : input;
     const pending: PendingSend = {
       idempotencyKey: newIdempotencyKey(),
       conversationSid: this.sid,
@@ -278,11 +300,13 @@ export class ConversationHandle {
       createdAt: this.runtime.scheduler.now(),
       status: 'sending',
       error: null,
+      ...(media && { withMedia: true as const }),
     };
     if (this.runtime.isClosed) return Promise.reject(new ConversationsError('client_shut_down'));
+    if (media !== undefined) this.mediaRuntime().begin(pending.idempotencyKey, media);
     this.runtime.dispatch([{ type: 'sendQueued', pending }]);
     this.settled.next();
-    return this.transmit(pending);
+    return this.transmit(pending, signal);
   }
 
   /** @internal Sends again a send the persistent outbox restored, with its idempotency key (OFFLINE-2). */
@@ -298,23 +322,60 @@ export class ConversationHandle {
     return this.transmit(pending);
   }
 
-  private async transmit(pending: PendingSend): Promise<SentMessage> {
+  private async transmit(pending: PendingSend, signal?: AbortSignal): Promise<SentMessage> {
+    const key = pending.idempotencyKey;
     try {
+      const mediaSids = this.media?.viewsOf(key) === undefined ? undefined : await this.media!.upload(this.sid, key, signal);
       const message = await this.runtime.request(
         'messages.send',
-        { sid: this.sid, body: pending.body, attributes: pending.attributes, idempotencyKey: pending.idempotencyKey },
+        { sid: this.sid, body: pending.body, attributes: pending.attributes, idempotencyKey: key, ...(mediaSids && { mediaSids }) },
         { idempotent: true },
       );
       this.runtime.dispatch([{ type: 'sendSucceeded', message }]);
+      this.media?.finish(key);
       this.settled.next();
       return this.viewOf(message);
     } catch (cause) {
       const error = cause instanceof ConversationsError && cause.code === 'client_shut_down'
         ? cause
+        : this.runtime.isClosed
+        ? new ConversationsError('client_shut_down')
         : new ConversationsError('message_send_failed', `Sending failed: ${(cause as Error).message}`, { cause });
       this.runtime.dispatch([{ type: 'sendFailed', conversationSid: this.sid, idempotencyKey: pending.idempotencyKey, error }]);
       throw error;
     }
+  }
+
+  // ───────────────────────────── media ─────────────────────────────
+
+  /**
+   * A signed URL of a message's attachment (MEDIA-2), valid for the server's `urlTtlMs` (default 5
+   * minutes) and carrying no token, so it can go straight into `<img src>` or a download link. Only
+   * participants get one (`not_a_participant`).
+   *
+   * @example
+   * const url = await conversation.getTemporaryContentUrl(message.media[0].sid);
+   */
+  async getTemporaryContentUrl(mediaSid: string): Promise<string> {
+    this.runtime.assertOpen();
+    return (await this.mediaRuntime().urls(mediaSid)).url;
+  }
+
+  /**
+   * The signed URLs of an attachment (the file, and the preview of an image), renewed shortly before
+   * they expire (`media.urlRenewLeadMs`) for as long as it is subscribed (MEDIA-2). Errors when a
+   * request fails; completes at shutdown.
+   *
+   * @example
+   * conversation.temporaryContentUrl$(media.sid).subscribe(({ url, previewUrl }) => (img.src = previewUrl ?? url));
+   */
+  temporaryContentUrl$(mediaSid: string): Observable<TemporaryMediaUrls> {
+    return this.mediaRuntime().urls$(mediaSid);
+  }
+
+  private mediaRuntime(): MediaRuntime {
+    if (this.media === undefined) throw new TypeError('options.media is not set (createMediaSupport)');
+    return this.media;
   }
 
   /** Edits a message (author or admin); resolves once the store holds the new version. */

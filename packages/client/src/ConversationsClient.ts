@@ -74,7 +74,7 @@ export interface ConversationsClientOptions extends ClientOptions {
  */
 export type ClientCoreLike = Session &
   Pick<ClientCore, 'tokenAboutToExpire$' | 'tokenExpired$' | 'connectionError$' | 'updateToken' | 'shutdown'> &
-  Partial<Pick<ClientCore, 'lastAppliedSeq' | 'resumeFrom'>>;
+  Partial<Pick<ClientCore, 'lastAppliedSeq' | 'resumeFrom' | 'token'>>;
 
 function storeSetting(options: ConversationsClientOptions, name: Exclude<keyof typeof DEFAULT_STORE_OPTIONS, 'maxWindowMessages' | 'initialPageSize'>): number {
   const value = (options as unknown as Record<string, unknown>)[name];
@@ -263,7 +263,9 @@ export class ConversationsClient {
     this.userSubscribed$ = events.userSubscribed.asObservable();
     this.userUnsubscribed$ = events.userUnsubscribed.asObservable();
     this.pushNotification$ = this.pushSubject.asObservable();
-    this.conversationHandles = new HandleCache((sid) => new ConversationHandle(sid, this.runtime));
+    if (options.media !== undefined && typeof options.media?.start !== 'function') throw new TypeError('options.media is not from createMediaSupport');
+    const media = options.media?.start({ url: options.url, token: () => core.token ?? '', scheduler: this.runtime.scheduler, closed$: this.runtime.closed$ });
+    this.conversationHandles = new HandleCache((sid) => new ConversationHandle(sid, this.runtime, media));
     this.userHandles = new HandleCache<UserHandle>();
     this.push = new PushRegistrar(this.runtime, storage);
     this.persisted = persistence?.attach({ options, core, runtime: this.runtime, client: this });

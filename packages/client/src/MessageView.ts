@@ -1,3 +1,4 @@
+import type { Observable } from 'rxjs';
 import type { JsonValue, Message, ReactionSummary } from '@rx-conversations/protocol';
 import type { ConversationsError } from './ConversationsError.js';
 
@@ -37,6 +38,39 @@ interface LocalMessage {
   readonly updatedAt: number;
   readonly idempotencyKey: string;
   readonly version: 0;
+  /** The attachments on their way, in the order given (MEDIA-1); absent on a message without media. */
+  readonly media?: readonly LocalMedia[];
+}
+
+/** How far an attachment's upload has got (MEDIA-1). */
+export interface MediaProgress {
+  /** Bytes the server has been sent so far (all of them once it stored the file). */
+  readonly sent: number;
+  /** The file's size in bytes; null while a stream is still being read. */
+  readonly total: number | null;
+}
+
+/**
+ * An attachment of an optimistic message (MEDIA-1). Once the message is sent, `message.media` holds
+ * the server's {@link Media} instead (with a sid for `getTemporaryContentUrl`).
+ *
+ * @example
+ * for (const file of message.media ?? []) {
+ *   if ('progress$' in file) file.progress$.subscribe(({ sent, total }) => bar.set(total ? sent / total : 0));
+ * }
+ */
+export interface LocalMedia {
+  /** The type given to `sendMessage`. */
+  readonly contentType: string;
+  /** The name given to `sendMessage`, or null. */
+  readonly filename: string | null;
+  /** Bytes; null while a stream is still being read. */
+  readonly size: number | null;
+  /**
+   * Bytes sent over bytes total; replays the latest, reaches `total` once the file is stored, and
+   * completes when the message is sent. Kept out of the store: progress costs no `messages$` emission.
+   */
+  readonly progress$: Observable<MediaProgress>;
 }
 
 /** An optimistic message on its way (offline sends wait here until reconnect). */
@@ -47,9 +81,15 @@ export interface SendingMessage extends LocalMessage {
 /** An optimistic message the server refused or could not be reached for; `retry()` re-sends it with the same key. */
 export interface FailedMessage extends LocalMessage {
   readonly status: 'failed';
-  /** `message_send_failed`, with the underlying error as `cause`. */
+  /**
+   * `message_send_failed`, with the underlying error as `cause` (an upload's: `media_type_mismatch`,
+   * `media_upload_aborted`, …).
+   */
   readonly error: ConversationsError;
-  /** Sends again with the same idempotency key (never a duplicate); resolves with the sent message. */
+  /**
+   * Sends again with the same idempotency key (never a duplicate); resolves with the sent message.
+   * Attachments already stored are not uploaded again.
+   */
   retry(): Promise<SentMessage>;
 }
 

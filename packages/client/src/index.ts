@@ -6,7 +6,7 @@ export type { ConversationsClientOptions } from './ConversationsClient.js';
 export { ConversationHandle } from './ConversationHandle.js';
 export type { LoadResult, MessagesWindowState, SendMessageOptions } from './ConversationHandle.js';
 export { UserHandle } from './UserHandle.js';
-export type { FailedMessage, MessageStatus, MessageView, ReactionView, SendingMessage, SentMessage } from './MessageView.js';
+export type { FailedMessage, LocalMedia, MediaProgress, MessageStatus, MessageView, ReactionView, SendingMessage, SentMessage } from './MessageView.js';
 export type { Paginator } from './Paginator.js';
 export type {
   ConversationUpdatedEvent,
@@ -20,6 +20,11 @@ export type {
 } from './ClientEvents.js';
 export type { SynchronizationStatus } from './SynchronizationStatus.js';
 export type { ClientPersistence } from './persistence/ClientPersistence.js';
+
+// ── media (MEDIA-1, MEDIA-2) ──
+// The upload code itself is in `@rx-conversations/client/media` (createMediaSupport).
+export type { MediaData, MediaInput, TemporaryMediaUrls } from './media/MediaInput.js';
+export type { MediaContext, MediaRuntime, MediaSupport } from './media/MediaSupport.js';
 
 // ── connection, options, errors, logging ──
 export type { ConnectionState } from './ConnectionState.js';
@@ -62,6 +67,8 @@ export type {
   Conversation,
   ConversationCounts,
   JsonValue,
+  Media,
+  MediaPreview,
   Membership,
   Message,
   NotificationLevel,

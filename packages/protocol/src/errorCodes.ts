@@ -84,6 +84,8 @@ export const ERROR_CODES = {
   rate_limit_deadline: { retryable: true, summary: 'The server\'s rate limit held the call back longer than `rateLimitDeadlineMs`; it was not sent.' },
   connection_denied: { retryable: false, summary: 'The connection is `denied` (token rejected); call `updateToken` with a valid token.' },
   message_send_failed: { retryable: true, summary: 'An optimistic send failed; `cause` has the reason; call `retry()` on the message.' },
+  media_upload_aborted: { retryable: true, summary: 'The upload was cancelled.' },
+  media_request_failed: { retryable: true, summary: 'The media request got no answer.' },
 } as const satisfies Record<string, { retryable: boolean; summary: string }>;
 
 /**
@@ -94,11 +96,11 @@ export const ERROR_CODES = {
  * @internal
  */
 export const CODE_NAMES: ReadonlySet<string> = new Set(
-  'frame_malformed frame_too_large frame_type_unknown op_unknown request_id_invalid invalid_argument string_too_long attributes_too_large attributes_too_deep page_size_out_of_range handshake_required handshake_repeated handshake_timeout protocol_version_unsupported resume_sequence_invalid subprotocol_missing heartbeat_timeout not_found method_not_allowed token_not_a_string token_malformed token_algorithm_not_allowed token_key_unknown token_signature_invalid token_expired token_not_yet_valid token_ttl_too_long token_ttl_too_short token_identity_missing token_identity_invalid token_claims_invalid token_identity_mismatch token_provider_failed not_a_participant permission_denied role_not_found conversation_closed state_change_invalid reaction_limit conversation_not_found message_not_found participant_not_found user_not_found unique_name_taken participant_exists idempotency_key_conflict webhook_rejected media_not_found media_conversation_mismatch media_not_owned media_already_attached media_length_required media_too_large media_quota_exceeded media_type_not_allowed media_type_mismatch media_upload_incomplete media_signature_invalid media_signature_expired media_range_not_satisfiable media_storage_failed rate_limited slow_consumer too_many_connections internal_error server_shutting_down client_shut_down connection_lost request_timeout queue_full rate_limit_deadline connection_denied message_send_failed'.split(' '),
+  'frame_malformed frame_too_large frame_type_unknown op_unknown request_id_invalid invalid_argument string_too_long attributes_too_large attributes_too_deep page_size_out_of_range handshake_required handshake_repeated handshake_timeout protocol_version_unsupported resume_sequence_invalid subprotocol_missing heartbeat_timeout not_found method_not_allowed token_not_a_string token_malformed token_algorithm_not_allowed token_key_unknown token_signature_invalid token_expired token_not_yet_valid token_ttl_too_long token_ttl_too_short token_identity_missing token_identity_invalid token_claims_invalid token_identity_mismatch token_provider_failed not_a_participant permission_denied role_not_found conversation_closed state_change_invalid reaction_limit conversation_not_found message_not_found participant_not_found user_not_found unique_name_taken participant_exists idempotency_key_conflict webhook_rejected media_not_found media_conversation_mismatch media_not_owned media_already_attached media_length_required media_too_large media_quota_exceeded media_type_not_allowed media_type_mismatch media_upload_incomplete media_signature_invalid media_signature_expired media_range_not_satisfiable media_storage_failed rate_limited slow_consumer too_many_connections internal_error server_shutting_down client_shut_down connection_lost request_timeout queue_full rate_limit_deadline connection_denied message_send_failed media_upload_aborted media_request_failed'.split(' '),
 );
 /** @internal */
 export const RETRYABLE_CODES: ReadonlySet<string> = new Set(
-  'handshake_timeout heartbeat_timeout token_provider_failed media_upload_incomplete media_storage_failed rate_limited slow_consumer too_many_connections internal_error server_shutting_down connection_lost request_timeout queue_full rate_limit_deadline message_send_failed'.split(' '),
+  'handshake_timeout heartbeat_timeout token_provider_failed media_upload_incomplete media_storage_failed rate_limited slow_consumer too_many_connections internal_error server_shutting_down connection_lost request_timeout queue_full rate_limit_deadline message_send_failed media_upload_aborted media_request_failed'.split(' '),
 );
 
 /** Closed union of every error code (see `docs/errors.md`). */

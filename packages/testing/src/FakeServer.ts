@@ -39,6 +39,8 @@ import type { SeedData } from './SeedData.js';
 import { fakeToken } from './fakeToken.js';
 import { readToken, type TokenReading } from './internal/readToken.js';
 import { respond } from './internal/respond.js';
+import { FakeMedia } from './internal/FakeMedia.js';
+import type { FakeMediaTransport } from './FakeMediaTransport.js';
 import { ServerConnection } from './internal/ServerConnection.js';
 
 /** Options of {@link FakeServer}. */
@@ -98,10 +100,19 @@ export class FakeServer {
   readonly WebSocket: FakeWebSocketConstructor;
   /**
    * A `fetch` answering `GET <httpUrl>/v1/auth` as the real server does (200 `{ identity, expiresAt }`
-   * or 401 `{ code }`), which the client asks after a refused handshake. Install it as
+   * or 401 `{ code }`), which the client asks after a refused handshake, and the media URLs of
+   * {@link FakeServer.mediaTransport} with their bytes. Install it as
    * `globalThis.fetch` (or the client's fetch option) in tests that expect `denied`.
    */
   readonly fetch: (input: RequestInfo | URL, init?: RequestInit) => Promise<Response>;
+  /**
+   * The media endpoints in process (MEDIA-1, MEDIA-2), for the client's
+   * `createMediaSupport({ transport: fake.mediaTransport })`: uploads and signed URLs go through the
+   * real core, so `sendMessage({ media })` and `getTemporaryContentUrl` work against the fake. The
+   * bytes stay in memory and {@link FakeServer.fetch} serves the URLs. Unlike the real server, it does
+   * not check the bytes against the declared type and makes no previews.
+   */
+  readonly mediaTransport: FakeMediaTransport;
   /** Every request received from a client socket, as it arrives. */
   readonly requests$: Observable<RecordedRequest>;
   /** A read-only view of the data. */
@@ -118,6 +129,7 @@ export class FakeServer {
   private readonly requestSubject = new Subject<RecordedRequest>();
   private readonly failures: { op: OpName; error: WireError; times: number }[] = [];
   private readonly expiredTokens = new Set<string>();
+  private readonly media: FakeMedia;
   private readonly pushes: PushDelivery[] = [];
   private readonly sidCounters = new Map<string, number>();
   private rejectCode: ErrorCode | null = null;
@@ -192,6 +204,13 @@ export class FakeServer {
       }
     };
     this.fetch = (input, init) => this.answerFetch(input, init);
+    this.media = new FakeMedia({
+      core: this.core,
+      httpUrl: this.httpUrl,
+      reachable: (url) => !this.offline && !this.shutDown && url.host === this.host,
+      checkToken: (token) => this.checkToken(token),
+    });
+    this.mediaTransport = this.media.transport;
     this.state = this.createStateView();
   }
 
@@ -504,6 +523,8 @@ export class FakeServer {
     const request = typeof input === 'object' && !(input instanceof URL) ? input : null;
     const url = new URL(request?.url ?? String(input));
     if (this.offline || this.shutDown || url.host !== this.host) throw new TypeError('Failed to fetch');
+    const media = this.media.content(url);
+    if (media !== undefined) return new Response(media.slice(), { status: 200 });
     if (url.pathname.replace(/\/+/g, '/') !== '/v1/auth') return respond(404, {});
     const authorization = readHeader(init?.headers ?? request?.headers, 'authorization');
     const token = authorization?.match(/^Bearer\s+(.+)$/i)?.[1];

@@ -5,6 +5,7 @@ export { FakeServerError } from './FakeServerError.js';
 export { FakeWebSocket } from './FakeWebSocket.js';
 export type { FakeWebSocketConstructor } from './FakeWebSocket.js';
 export type { FakeConnection } from './FakeConnection.js';
+export type { FakeMediaTransport } from './FakeMediaTransport.js';
 export type { FakeServerState } from './FakeServerState.js';
 export type { RecordedRequest } from './RecordedRequest.js';
 export type { SeedConversation, SeedData, SeedUser } from './SeedData.js';

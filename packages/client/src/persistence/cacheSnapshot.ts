@@ -86,7 +86,9 @@ export function outboxOf(state: StoreState): OutboxMessage[] {
   const outbox: OutboxMessage[] = [];
   for (const w of Object.values(state.windows)) {
     for (const p of w.pending) {
-      if (p.status !== 'sending') continue;
+      // A send with files cannot outlive the page: its bytes are not stored, and sent again without
+      // them it would be another message (MEDIA-1).
+      if (p.status !== 'sending' || p.withMedia === true) continue;
       const { conversationSid, idempotencyKey, author, body, attributes, createdAt } = p;
       outbox.push({ kind: 'message', conversationSid, idempotencyKey, author, body, attributes, createdAt });
     }

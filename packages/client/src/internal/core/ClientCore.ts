@@ -181,6 +181,11 @@ export class ClientCore implements Session {
     this.drain();
   }
 
+  /** The current access token (the media endpoints take it in `Authorization`). */
+  get token(): string {
+    return this.tokens.current;
+  }
+
   /** The identity of the token (`grants.identity`); '' while the client has had no decodable token. */
   get identity(): string {
     return this.tokens.currentIdentity;

@@ -102,6 +102,8 @@ export interface PendingSend {
   readonly createdAt: number;
   readonly status: 'sending' | 'failed';
   readonly error: ConversationsError | null;
+  /** It has attachments (MEDIA-1): their bytes live only in memory, so the persistent outbox leaves it out. */
+  readonly withMedia?: true;
 }
 
 /** One conversation's roster, keyed by identity, with the same tombstone rule as conversations. */

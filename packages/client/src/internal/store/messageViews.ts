@@ -1,5 +1,5 @@
 import type { Message, ReactionSummary } from '@rx-conversations/protocol';
-import type { FailedMessage, MessageView, ReactionView, SendingMessage, SentMessage } from '../../MessageView.js';
+import type { FailedMessage, LocalMedia, MessageView, ReactionView, SendingMessage, SentMessage } from '../../MessageView.js';
 import { CHUNK_SIZE, type MessageChunk, type MessageWindow, type PendingSend } from './StoreState.js';
 import { isTombstone } from './messageWindow.js';
 
@@ -37,6 +37,8 @@ export class MessageViews {
   /** `mineOf` says which emoji this user reacted with on a message (PARITY-3). */
   constructor(
     private readonly retry: (pending: PendingSend) => Promise<SentMessage>,
+    /** The attachments of an optimistic message, which live beside the store (MEDIA-1). */
+    private readonly localMedia: (key: string) => readonly LocalMedia[] | undefined = () => undefined,
     private readonly mineOf: (message: Message) => readonly string[] | undefined = () => undefined,
   ) {}
 
@@ -141,6 +143,7 @@ export class MessageViews {
   private localView(p: PendingSend): SendingMessage | FailedMessage {
     let view = this.local.get(p);
     if (view === undefined) {
+      const media = this.localMedia(p.idempotencyKey);
       const base = {
         key: p.idempotencyKey,
         sid: null,
@@ -153,6 +156,7 @@ export class MessageViews {
         updatedAt: p.createdAt,
         idempotencyKey: p.idempotencyKey,
         version: 0 as const,
+        ...(media === undefined ? {} : { media }),
       };
       view =
         p.status === 'failed' && p.error !== null
@@ -187,6 +191,7 @@ function makeView(m: Message, mineOf: (message: Message) => readonly string[] | 
     // Optional fields stay absent when the message has none (undefined here reads the same).
     replyTo: m.replyTo,
     reactions: m.reactions === undefined ? undefined : reactionViews(m.reactions, mineOf(m)),
+    media: m.media,
     status: 'sent',
     key: m.idempotencyKey ?? m.sid,
   };
