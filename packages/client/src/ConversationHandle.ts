@@ -66,6 +66,8 @@ export interface SendMessageOptions {
    * cause (`retry()` resumes). No effect once every upload is stored.
    */
   readonly signal?: AbortSignal;
+  /** The index of the message this one replies to (PARITY-3); it then appears in that message's thread. */
+  readonly replyTo?: number;
 }
 
 const DEFAULT_PAGE = 30;
@@ -290,7 +292,7 @@ export class ConversationHandle {
    * });
    */
   sendMessage(input: string | SendMessageOptions): Promise<SentMessage> {
-    const { body = null, attributes = {}, media, signal } = typeof input === 'string' ? { body: input } : input;
+    const { body = null, attributes = {}, media, signal, replyTo } = typeof input === 'string' ? { body: input } : input;
     const pending: PendingSend = {
       idempotencyKey: newIdempotencyKey(),
       conversationSid: this.sid,
@@ -301,6 +303,7 @@ export class ConversationHandle {
       status: 'sending',
       error: null,
       ...(media && { withMedia: true as const }),
+      ...(replyTo !== undefined && { replyTo }),
     };
     if (this.runtime.isClosed) return Promise.reject(new ConversationsError('client_shut_down'));
     if (media !== undefined) this.mediaRuntime().begin(pending.idempotencyKey, media);
@@ -328,7 +331,7 @@ export class ConversationHandle {
       const mediaSids = this.media?.viewsOf(key) === undefined ? undefined : await this.media!.upload(this.sid, key, signal);
       const message = await this.runtime.request(
         'messages.send',
-        { sid: this.sid, body: pending.body, attributes: pending.attributes, idempotencyKey: key, ...(mediaSids && { mediaSids }) },
+        { sid: this.sid, body: pending.body, attributes: pending.attributes, idempotencyKey: key, ...(mediaSids && { mediaSids }), ...(pending.replyTo !== undefined && { replyTo: pending.replyTo }) },
         { idempotent: true },
       );
       this.runtime.dispatch([{ type: 'sendSucceeded', message }]);

@@ -51,6 +51,8 @@ export interface OutboxMessage {
   readonly body: string | null;
   readonly attributes: JsonValue;
   readonly createdAt: number;
+  /** The message it replies to (PARITY-3); absent when it replies to none. */
+  readonly replyTo?: number;
 }
 
 /** Everything one identity's persistence stores, under one key. */
@@ -89,8 +91,8 @@ export function outboxOf(state: StoreState): OutboxMessage[] {
       // A send with files cannot outlive the page: its bytes are not stored, and sent again without
       // them it would be another message (MEDIA-1).
       if (p.status !== 'sending' || p.withMedia === true) continue;
-      const { conversationSid, idempotencyKey, author, body, attributes, createdAt } = p;
-      outbox.push({ kind: 'message', conversationSid, idempotencyKey, author, body, attributes, createdAt });
+      const { conversationSid, idempotencyKey, author, body, attributes, createdAt, replyTo } = p;
+      outbox.push({ kind: 'message', conversationSid, idempotencyKey, author, body, attributes, createdAt, ...(replyTo !== undefined && { replyTo }) });
     }
   }
   // Stable: sends of one conversation keep their order, which is what the server sees.
@@ -152,6 +154,6 @@ export function restoreActions(cache: CachedState): StoreAction[] {
 
 /** The optimistic send an outbox entry stands for, queued again. */
 export function pendingOf(entry: OutboxMessage): PendingSend {
-  const { conversationSid, idempotencyKey, author, body, attributes, createdAt } = entry;
-  return { idempotencyKey, conversationSid, author, body, attributes, createdAt, status: 'sending', error: null };
+  const { conversationSid, idempotencyKey, author, body, attributes, createdAt, replyTo } = entry;
+  return { idempotencyKey, conversationSid, author, body, attributes, createdAt, status: 'sending', error: null, ...(replyTo !== undefined && { replyTo }) };
 }

@@ -82,10 +82,11 @@ describe('the Twilio features the client was missing (PARITY-1..4)', () => {
     expect(reactionsOf(many)).toEqual([{ emoji: '🚀', count: 5, identities: ['bob', 'carol', 'dave'], reactedByMe: true }]);
     await expect(c.react(sent.index, 'not an emoji')).rejects.toBeInstanceOf(ConversationsError);
 
-    const replies = [];
     for (const body of ['yes', 'no', 'maybe']) {
-      replies.push(await (bob as unknown as { runtime: { request(op: string, args: object): Promise<{ index: number }> } }).runtime.request('messages.send', { sid: c.sid, body, replyTo: sent.index, idempotencyKey: `reply-${body}-${sent.sid}` }));
+      const reply = await bobSide.sendMessage({ body, replyTo: sent.index });
+      expect(reply.replyTo).toBe(sent.index);
     }
+    await expect(bobSide.sendMessage({ body: 'to nothing', replyTo: 9_999 })).rejects.toMatchObject({ code: 'message_send_failed', cause: { code: 'message_not_found' } });
     const newest = await c.getThread(sent.index, 2);
     expect(newest.items.map((m) => m.body)).toEqual(['no', 'maybe']);
     expect(newest.items.every((m) => m.replyTo === sent.index)).toBe(true);

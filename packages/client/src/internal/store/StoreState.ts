@@ -104,6 +104,8 @@ export interface PendingSend {
   readonly error: ConversationsError | null;
   /** It has attachments (MEDIA-1): their bytes live only in memory, so the persistent outbox leaves it out. */
   readonly withMedia?: true;
+  /** The index of the message it replies to (PARITY-3). */
+  readonly replyTo?: number;
 }
 
 /** One conversation's roster, keyed by identity, with the same tombstone rule as conversations. */
