@@ -3,13 +3,13 @@
  * from one `ConversationsClient`; commands (`sendMessage`, `add`, …) need no follow-up reads because
  * each resolves only once its effect is in the store (STORE-6).
  */
-import { BehaviorSubject, EMPTY, Observable, Subscription, catchError, combineLatest, distinctUntilChanged, exhaustMap, filter, from, map, switchMap } from 'rxjs';
-import { ConversationsClient, type LoadResult } from '@rx-conversations/client';
+import { BehaviorSubject, EMPTY, Observable, Subscription, catchError, combineLatest, distinctUntilChanged, exhaustMap, filter, from, map, startWith, switchMap } from 'rxjs';
+import { ConversationsClient, type LoadResult, type SentMessage } from '@rx-conversations/client';
 import { createMediaSupport, type MediaInput } from '@rx-conversations/client/media';
 import { indexedDbPersistence } from '@rx-conversations/client/persistence';
 import { fetchDevToken } from './devToken.js';
 import { AttachmentViews, attachmentsOf } from './media.js';
-import { conversationName, renderConversations, renderMessages, typingText } from './render.js';
+import { conversationName, receiptsOf, renderConversations, renderMessages, typingText, type MessageActions } from './render.js';
 
 const byTestId = <T extends HTMLElement = HTMLElement>(id: string): T => {
   const element = document.querySelector<T>(`[data-testid="${id}"]`);
@@ -35,6 +35,7 @@ const ui = {
   composerForm: byTestId<HTMLFormElement>('composer-form'),
   composer: byTestId<HTMLInputElement>('composer'),
   attach: byTestId<HTMLInputElement>('attach'),
+  replying: byTestId('replying'),
   error: byTestId('error'),
 };
 
@@ -79,6 +80,15 @@ async function signIn(identity: string): Promise<void> {
   startChat(client, identity);
 }
 
+/** The message the next one replies to (PARITY-3), shown above the composer until sent or cancelled. */
+let replyTarget: SentMessage | null = null;
+function setReplyTarget(message: SentMessage | null): void {
+  replyTarget = message;
+  ui.replying.hidden = message === null;
+  ui.replying.textContent = message === null ? '' : `Replying to ${message.author}: ${message.body ?? ''} (Esc to cancel)`;
+  if (message !== null) ui.composer.focus();
+}
+
 function startChat(client: ConversationsClient, me: string): void {
   const openSid$ = new BehaviorSubject<string | null>(null);
   const open = (sid: string): void => openSid$.next(sid);
@@ -110,7 +120,9 @@ function startChat(client: ConversationsClient, me: string): void {
   onSubmit(ui.addForm, ({ identity }) => current().add(identity ?? ''));
   onSubmit(ui.composerForm, ({ body }) => {
     // Not awaited: the message shows at once as `sending` (STORE-7); a failure shows on the message.
-    if (body) current().sendMessage(body).catch(() => undefined);
+    const replyTo = replyTarget;
+    setReplyTarget(null);
+    if (body) current().sendMessage(replyTo === null ? body : { body, replyTo: replyTo.index }).catch(() => undefined);
   });
   // Attach by button, drag and drop, or paste: each sends a message with the files at once, the
   // composer's text as its body. Not awaited: it shows with progress bars, and a failure on the message.
@@ -140,6 +152,9 @@ function startChat(client: ConversationsClient, me: string): void {
     ui.conversation.classList.remove('dropping');
     sendFiles(attachmentsOf(event.dataTransfer?.files));
   });
+  ui.composer.addEventListener('keydown', (event) => {
+    if (event.key === 'Escape') setReplyTarget(null);
+  });
   ui.composer.addEventListener('input', () => {
     if (ui.composer.value !== '') current().typing().catch(() => undefined); // best effort, like the signal itself
   });
@@ -167,7 +182,18 @@ function showConversation(client: ConversationsClient, sid: string, me: string):
         ui.participants.textContent = `Participants: ${participants.map((p) => p.identity).join(', ')}`;
       }),
     );
-    subscription.add(chat.messages$.subscribe((messages) => renderMessages(ui.messages, messages, me, showError, (m) => attachments.of(m))));
+    const actions: MessageActions = {
+      react: (message, emoji, mine) => void (mine ? chat.unreact(message.index, emoji) : chat.react(message.index, emoji)).catch(showError),
+      reply: (message) => setReplyTarget(message),
+    };
+    // Read receipts come from the roster's read horizons: no request per message (PARITY-3).
+    subscription.add(
+      // The roster is read from the server; until then (offline, from the cache) messages show without receipts.
+      combineLatest([chat.messages$, chat.participants$.pipe(startWith([]))]).subscribe(([messages, participants]) =>
+        renderMessages(ui.messages, messages, me, showError, (m) => attachments.of(m), actions, receiptsOf(messages, participants, me)),
+      ),
+    );
+    subscription.add(() => setReplyTarget(null));
     subscription.add(chat.typing$.subscribe((identities) => (ui.typing.textContent = typingText(identities.filter((i) => i !== me)))));
     // While the conversation is open, whatever arrives is read: clear the unread count as it rises.
     subscription.add(

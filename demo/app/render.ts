@@ -1,4 +1,4 @@
-import type { Conversation, MessageView } from '@rx-conversations/client';
+import type { Conversation, MessageView, Participant, SentMessage } from '@rx-conversations/client';
 
 /** Small `document.createElement` with attributes and children. */
 export function h(tag: string, attributes: Record<string, string> = {}, ...children: (Node | string)[]): HTMLElement {
@@ -31,6 +31,37 @@ export function renderConversations(
   );
 }
 
+/** What a sent message can be acted on with in the page (PARITY-3). */
+export interface MessageActions {
+  /** Adds or takes back this user's reaction. */
+  react(message: SentMessage, emoji: string, mine: boolean): void;
+  /** Makes the next message a reply to this one. */
+  reply(message: SentMessage): void;
+}
+
+/** The reactions offered on every message. */
+const QUICK_REACTIONS = ['👍', '❤️', '😂'];
+
+/** "12:04", in the viewer's time zone. */
+export function timeOf(ms: number): string {
+  return new Date(ms).toLocaleTimeString([], { hour: '2-digit', minute: '2-digit' });
+}
+
+/**
+ * Who has read each of my messages: the other participants whose read horizon reached it (PARITY-3,
+ * what `readBy$(index)` gives per message), shown under the newest one each reader reached.
+ */
+export function receiptsOf(messages: readonly MessageView[], participants: readonly Participant[], me: string): Map<number, string[]> {
+  const receipts = new Map<number, string[]>();
+  const mine = messages.filter((m): m is SentMessage => m.status === 'sent' && m.author === me).map((m) => m.index);
+  for (const p of participants) {
+    if (p.identity === me || p.lastReadMessageIndex === null) continue;
+    const reached = mine.filter((index) => index <= p.lastReadMessageIndex!).at(-1);
+    if (reached !== undefined) receipts.set(reached, [...(receipts.get(reached) ?? []), p.identity]);
+  }
+  return receipts;
+}
+
 /** The message window, keeping the view pinned to the bottom when it was there; `attachments` shows a message's files. */
 export function renderMessages(
   list: HTMLElement,
@@ -38,8 +69,11 @@ export function renderMessages(
   me: string,
   onError: (err: unknown) => void,
   attachments: (message: MessageView) => HTMLElement[] = () => [],
+  actions?: MessageActions,
+  receipts: ReadonlyMap<number, readonly string[]> = new Map(),
 ): void {
   const pinned = list.scrollHeight - list.scrollTop - list.clientHeight < 40;
+  const byIndex = new Map(messages.filter((m): m is SentMessage => m.status === 'sent').map((m) => [m.index, m]));
   list.replaceChildren(
     ...messages.map((message) => {
       const item = h(
@@ -56,6 +90,17 @@ export function renderMessages(
         h('span', { class: 'body', 'data-testid': 'message-body' }, message.body ?? ''),
         ...attachments(message),
       );
+      if (message.status === 'sent' && message.replyTo !== undefined) {
+        const parent = byIndex.get(message.replyTo);
+        item.prepend(h('div', { class: 'quote', 'data-testid': 'reply-to' }, `↪ ${parent === undefined ? `#${message.replyTo}` : `${parent.author}: ${parent.body ?? ''}`}`));
+      }
+      item.append(h('time', { class: 'time', 'data-testid': 'message-time' }, timeOf(message.createdAt)));
+      if (message.status === 'sent') {
+        item.append(h('span', { class: 'status', 'data-testid': 'message-status' }, '✓'));
+        if (actions !== undefined) item.append(reactionBar(message, actions));
+        const seen = receipts.get(message.index);
+        if (seen !== undefined) item.append(h('div', { class: 'seen', 'data-testid': 'seen-by' }, `Seen by ${seen.join(', ')}`));
+      }
       if (message.status === 'sending') item.append(h('span', { class: 'status' }, 'sending…'));
       if (message.status === 'failed') {
         const retry = h('button', { type: 'button', class: 'status' }, 'failed: retry');
@@ -67,6 +112,27 @@ export function renderMessages(
     }),
   );
   if (pinned) list.scrollTop = list.scrollHeight;
+}
+
+/** A message's reactions (count, and whether I am among them) and the buttons to react or reply. */
+function reactionBar(message: SentMessage, actions: MessageActions): HTMLElement {
+  const bar = h('div', { class: 'reactions' });
+  const shown = new Map((message.reactions ?? []).map((r) => [r.emoji, r]));
+  for (const emoji of new Set([...shown.keys(), ...QUICK_REACTIONS])) {
+    const r = shown.get(emoji);
+    const button = h(
+      'button',
+      { type: 'button', class: r?.reactedByMe === true ? 'reaction mine' : 'reaction', 'data-testid': 'reaction', 'data-emoji': emoji, 'data-count': String(r?.count ?? 0) },
+      r === undefined ? emoji : `${emoji} ${r.count}`,
+    );
+    if (r !== undefined) button.title = r.identities.join(', ') + (r.count > r.identities.length ? ` and ${r.count - r.identities.length} more` : '');
+    button.addEventListener('click', () => actions.react(message, emoji, r?.reactedByMe === true));
+    bar.append(button);
+  }
+  const reply = h('button', { type: 'button', class: 'reaction', 'data-testid': 'reply' }, 'Reply');
+  reply.addEventListener('click', () => actions.reply(message));
+  bar.append(reply);
+  return bar;
 }
 
 /** "alice is typing…", "alice and bob are typing…". */
