@@ -4,7 +4,12 @@ import type { Conversation, Message, Participant, User } from './entities.js';
 export type ConversationUpdateReason =
   | 'friendlyName' | 'uniqueName' | 'attributes' | 'lastMessage' | 'participantsCount'
   | 'lastReadMessageIndex' | 'notificationLevel' | 'role' | 'state' | 'timers';
-export type MessageUpdateReason = 'body' | 'attributes' | 'reactions';
+/**
+ * What changed in a message, as Twilio names it: an edit changes `body` and/or `attributes`, always
+ * `dateUpdated`, and `lastUpdatedBy` when someone else than the last editor made it (PARITY-3).
+ * `reactions` changes nothing else.
+ */
+export type MessageUpdateReason = 'body' | 'attributes' | 'lastUpdatedBy' | 'dateUpdated' | 'reactions';
 export type ParticipantUpdateReason = 'attributes' | 'role' | 'lastReadMessageIndex';
 export type UserUpdateReason = 'friendlyName' | 'attributes' | 'isOnline' | 'isNotifiable';
 

@@ -7,6 +7,33 @@ import { key } from './helpers/connectUser.js';
 import { useServers } from './helpers/useServers.js';
 import type { TestClient } from './helpers/TestClient.js';
 
+describe('what a message says about itself (PARITY-3)', () => {
+  const { start, connect } = useServers();
+
+  it('PARITY-3: participantSid, type, lastUpdatedBy, and updateReasons as Twilio names them', async () => {
+    const server = await start();
+    const ann = await connect(server, 'ann');
+    const { sid } = await ann.request('conversations.create', { idempotencyKey: key() });
+    const bobAsParticipant = await ann.request('participants.add', { sid, identity: 'bob' });
+    const bob = await connect(server, 'bob');
+    const roster = await ann.request('participants.list', { sid });
+    const annSid = roster.items.find((p) => p.identity === 'ann')!.sid;
+
+    const sent = await bob.request('messages.send', { sid, body: 'draft', idempotencyKey: key() });
+    expect(sent).toMatchObject({ participantSid: bobAsParticipant.sid, type: 'text', lastUpdatedBy: null });
+    const first = await bob.request('messages.update', { sid, index: sent.index, body: 'final' });
+    expect(first.lastUpdatedBy).toBe('bob');
+    expect((await ann.waitForEvent('messageUpdated', (e) => e.data.message.version === first.version)).data.updateReasons).toEqual(['body', 'lastUpdatedBy', 'dateUpdated']);
+    // The same editor again: lastUpdatedBy does not change.
+    const second = await bob.request('messages.update', { sid, index: sent.index, attributes: { pinned: true } });
+    expect((await ann.waitForEvent('messageUpdated', (e) => e.data.message.version === second.version)).data.updateReasons).toEqual(['attributes', 'dateUpdated']);
+    // An admin edits it: now she is the last editor. A message of hers names her participant.
+    const third = await ann.request('messages.update', { sid, index: sent.index, body: 'final (edited by the host)' });
+    expect(third).toMatchObject({ lastUpdatedBy: 'ann', author: 'bob', participantSid: bobAsParticipant.sid });
+    expect((await ann.request('messages.send', { sid, body: 'mine', idempotencyKey: key() })).participantSid).toBe(annSid);
+  });
+});
+
 describe('reactions and replies (PARITY-3)', () => {
   const { start, connect } = useServers();
 

@@ -305,7 +305,7 @@ describe('STORE-3: event streams on a second real client', () => {
     expect(added).toMatchObject({ index: first.index, body: 'first', author: 'alice', conversationSid: c.sid });
     await c.updateMessage(first.index, { body: 'first, edited' });
     const edited = await rec.messageUpdated.waitFor((e) => e.message.sid === first.sid, 'messageUpdated$');
-    expect(edited.updateReasons).toEqual(['body']);
+    expect(edited.updateReasons).toEqual(['body', 'lastUpdatedBy', 'dateUpdated']);
     expect(edited.message.body).toBe('first, edited');
 
     await c.add('carol');

@@ -328,6 +328,8 @@ export function* editMessage(
     reasons.push('attributes');
   }
   if (reasons.length === 0) return row;
+  if (row.last_updated_by !== editor) reasons.push('lastUpdatedBy');
+  reasons.push('dateUpdated');
   next.version += 1;
   next.updated_at = batch.now;
   next.last_updated_by = editor;

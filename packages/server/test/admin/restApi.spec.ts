@@ -58,7 +58,7 @@ describe('admin REST API with the official twilio library (ADMIN-1, ADMIN-2)', (
     const reacted = await backend.conversations(created.sid).messages(asAlice.sid).update({ attributes: '{"via":"sms","reactions":{"👍":["bob"]}}' });
     expect(JSON.parse(reacted.attributes)).toEqual({ via: 'sms', reactions: { '👍': ['bob'] } });
     const edited = await alice.waitForEvent('messageUpdated');
-    expect(edited.data).toMatchObject({ message: { index: 1, attributes: { reactions: { '👍': ['bob'] } } }, updateReasons: ['attributes'] });
+    expect(edited.data).toMatchObject({ message: { index: 1, attributes: { reactions: { '👍': ['bob'] } } }, updateReasons: ['attributes', 'lastUpdatedBy', 'dateUpdated'] });
 
     await backend.conversations(created.sid).messages(notice.sid).remove();
     expect((await alice.waitForEvent('messageRemoved')).data).toMatchObject({ sid: notice.sid, index: 0 });

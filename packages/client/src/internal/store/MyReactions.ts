@@ -5,10 +5,13 @@ import type { Message, MessagesPage } from '@rx-conversations/protocol';
  * for everyone (the server sends them once, whatever the audience), so "did I react" is kept here, from
  * what the server tells this user alone: `myReactions` beside each page read, and `reaction` in each
  * `messageUpdated`, noted before the store applies the event so that the new view already knows.
- * Only messages with one of this user's reactions take room.
+ * Only messages with one of this user's reactions take room, and at most {@link MY_REACTIONS_KEPT}: past
+ * that the least recently noted go (a page read again brings them back).
  */
 export class MyReactions {
   private readonly byMessage = new Map<string, readonly string[]>();
+
+  constructor(private readonly kept = MY_REACTIONS_KEPT) {}
 
   /** The emoji this user reacted with on the message, if any. */
   of(message: Pick<Message, 'conversationSid' | 'index'>): readonly string[] | undefined {
@@ -20,17 +23,22 @@ export class MyReactions {
     const key = keyOf(conversationSid, index);
     const before = this.byMessage.get(key) ?? [];
     const after = added ? (before.includes(emoji) ? before : [...before, emoji]) : before.filter((e) => e !== emoji);
-    if (after.length === 0) this.byMessage.delete(key);
-    else this.byMessage.set(key, after);
+    this.put(key, after);
   }
 
   /** A page read from the server says which of its messages this user reacted to. */
   fromPage(conversationSid: string, page: MessagesPage): void {
     for (const message of page.items) {
-      const mine = page.myReactions?.[message.index];
-      if (mine === undefined || mine.length === 0) this.byMessage.delete(keyOf(conversationSid, message.index));
-      else this.byMessage.set(keyOf(conversationSid, message.index), mine);
+      this.put(keyOf(conversationSid, message.index), page.myReactions?.[message.index] ?? []);
     }
+  }
+
+  private put(key: string, mine: readonly string[]): void {
+    // Deleted first, so that a set moves the entry to the newest end of the map's order.
+    this.byMessage.delete(key);
+    if (mine.length === 0) return;
+    this.byMessage.set(key, mine);
+    if (this.byMessage.size > this.kept) this.byMessage.delete(this.byMessage.keys().next().value!);
   }
 
   clear(): void {
@@ -39,3 +47,6 @@ export class MyReactions {
 }
 
 const keyOf = (conversationSid: string, index: number): string => `${conversationSid}#${index}`;
+
+/** How many messages' reactions of this user are remembered at most. */
+export const MY_REACTIONS_KEPT = 10_000;
