@@ -289,7 +289,7 @@ describe('FakeServer: conversations, participants and messages', () => {
     await fake.as('alice').send(sid, 'second');
     await settle();
     expect(bob.events().map((e) => e.kind)).toEqual(['messageAdded', 'messageUpdated', 'messageRemoved', 'messageAdded']);
-    expect(bob.events('messageUpdated')[0]!.data).toMatchObject({ message: { body: 'first, edited', version: 2 }, updateReasons: ['body'] });
+    expect(bob.events('messageUpdated')[0]!.data).toMatchObject({ message: { body: 'first, edited', version: 2 }, updateReasons: ['body', 'lastUpdatedBy', 'dateUpdated'] });
     expect(bob.events('messageRemoved')[0]!.data).toMatchObject({ conversationSid: sid, index: 0, version: 3 });
     expect(bob.events('messageAdded')[1]!.data.message.index).toBe(1);
     expect(fake.state.messages(sid, { includeRemoved: true }).map((m) => m.index)).toEqual([0, 1]);
