@@ -3,7 +3,7 @@
 import { describe, expect, it } from '@jest/globals';
 import { key } from './helpers/connectUser.js';
 import { useServers } from './helpers/useServers.js';
-import { ACCOUNT_SID, SERVICE_SID, twilioClientFor } from './helpers/twilioRest.js';
+import { ACCOUNT_SID, SERVICE_SID, restFailure, twilioClientFor } from './helpers/twilioRest.js';
 import { tokenFor } from './helpers/testKeys.js';
 import { TestClient } from './helpers/TestClient.js';
 import type { RunningServer } from '../src/index.js';
@@ -91,11 +91,7 @@ describe('conversation state (PARITY-1)', () => {
     // Through REST, the same rules: Twilio's library sees the state and a 409 for a write.
     const backend = twilioClientFor(server).conversations.v1;
     expect((await backend.conversations(sid).fetch()).state).toBe('closed');
-    const failure = await backend.conversations(sid).messages.create({ body: 'from the backend' }).then(
-      () => null,
-      (err: { status: number; code: number }) => ({ status: err.status, code: err.code }),
-    );
-    expect(failure).toEqual({ status: 409, code: 20409 });
+    expect(await restFailure(backend.conversations(sid).messages.create({ body: 'from the backend' }))).toMatchObject({ status: 409, code: 20409 });
   });
 
   it('PARITY-1: REST sets state and timers with Twilio\'s fields; bad timers and states get precise errors', async () => {
@@ -129,10 +125,6 @@ describe('conversation state (PARITY-1)', () => {
       ['invalid_argument', 'args.timers.inactive'],
       ['invalid_argument', 'args.state'],
     ]);
-    const restError = await backend.conversations.create({ 'timers.inactive': 'PT1S' }).then(
-      () => null,
-      (err: { status: number; code: number }) => ({ status: err.status, code: err.code }),
-    );
-    expect(restError).toEqual({ status: 400, code: 20001 });
+    expect(await restFailure(backend.conversations.create({ 'timers.inactive': 'PT1S' }))).toMatchObject({ status: 400, code: 20001 });
   });
 });

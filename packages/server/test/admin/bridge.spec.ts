@@ -6,21 +6,12 @@ import twilio from 'twilio';
 import { key } from '../helpers/connectUser.js';
 import { useServers } from '../helpers/useServers.js';
 import { webhookReceiver, type ReceivedWebhook } from '../helpers/webhookReceiver.js';
-import { ACCOUNT_SID, SERVICE_SID, twilioClientFor } from '../helpers/twilioRest.js';
+import { ACCOUNT_SID, SERVICE_SID, restFailure, twilioClientFor } from '../helpers/twilioRest.js';
 
 const AUTH_TOKEN = 'auth-token-of-the-test-account-0001';
 const signed = (hook: ReceivedWebhook): boolean =>
   hook.signature !== undefined && twilio.validateRequest(AUTH_TOKEN, hook.signature, hook.url, hook.params);
 
-async function restFailure(promise: Promise<unknown>): Promise<{ status: number; code: number; message: string }> {
-  try {
-    await promise;
-  } catch (err) {
-    const { status, code, message } = err as { status: number; code: number; message: string };
-    return { status, code, message };
-  }
-  throw new Error('the request succeeded');
-}
 
 describe('non-chat participants and the bridge (PARITY-2)', () => {
   const { start, connect, cleanups } = useServers();

@@ -1,20 +1,10 @@
 import { describe, expect, it } from '@jest/globals';
 import { useServers } from '../helpers/useServers.js';
 import { KEY_ID } from '../helpers/testKeys.js';
-import { ACCOUNT_SID, SERVICE_SID, twilioClientFor } from '../helpers/twilioRest.js';
+import { ACCOUNT_SID, SERVICE_SID, restFailure, twilioClientFor } from '../helpers/twilioRest.js';
 
 const AUTH_TOKEN = 'auth-token-of-the-test-account-0001';
 
-/** What the `twilio` library throws for an error answer: a RestException with Twilio's fields. */
-async function restFailure(promise: Promise<unknown>): Promise<{ status: number; code: number; message: string }> {
-  try {
-    await promise;
-  } catch (err) {
-    const { status, code, message } = err as { status: number; code: number; message: string };
-    return { status, code, message };
-  }
-  throw new Error('the request succeeded');
-}
 
 describe('admin REST API with the official twilio library (ADMIN-1, ADMIN-2)', () => {
   const { start, connect } = useServers();

@@ -8,19 +8,10 @@ import { DEFAULT_ROLE_SIDS, SERVICE_PERMISSIONS, CONVERSATION_PERMISSIONS } from
 import { useServers } from '../helpers/useServers.js';
 import { key } from '../helpers/connectUser.js';
 import type { TestClient } from '../helpers/TestClient.js';
-import { ACCOUNT_SID, SERVICE_SID, twilioClientFor } from '../helpers/twilioRest.js';
+import { ACCOUNT_SID, SERVICE_SID, restFailure, twilioClientFor } from '../helpers/twilioRest.js';
 
 const AUTH_TOKEN = 'auth-token-of-the-test-account-0001';
 
-async function restFailure(promise: Promise<unknown>): Promise<{ status: number; code: number; message: string }> {
-  try {
-    await promise;
-  } catch (err) {
-    const { status, code, message } = err as { status: number; code: number; message: string };
-    return { status, code, message };
-  }
-  throw new Error('the request succeeded');
-}
 
 /** The error a websocket request ends with, or `ok`. */
 async function outcome(client: TestClient, op: OpName, args: object): Promise<string | { code: string; permission?: string }> {

@@ -59,3 +59,14 @@ export class LocalTwilioHttpClient {
 export function twilioClientFor(server: RunningServer, credentials: { username: string; password: string } = { username: KEY_ID, password: SECRET }) {
   return twilio(credentials.username, credentials.password, { accountSid: ACCOUNT_SID, httpClient: new LocalTwilioHttpClient(server.httpUrl) as never });
 }
+
+/** What the `twilio` library throws for an error answer: a RestException with Twilio's fields. Fails the test if the call succeeds. */
+export async function restFailure(promise: Promise<unknown>): Promise<{ status: number; code: number; message: string }> {
+  try {
+    await promise;
+  } catch (err) {
+    const { status, code, message } = err as { status: number; code: number; message: string };
+    return { status, code, message };
+  }
+  throw new Error('the request succeeded');
+}
