@@ -6,7 +6,6 @@ import { done, type Step } from '../Step.js';
 import { userFields } from '../webhookEvents.js';
 import type { StoreTx } from '../Store.js';
 import {
-  addBridgedParticipant,
   addParticipant,
   conversationAdded,
   deleteConversation,
@@ -134,8 +133,11 @@ export const accountOps = {
       const conversation = yield* findConversationById(batch.tx, conversationId);
       if (fields.roleSid !== undefined) yield* findRole(caller.core, batch.tx, fields.roleSid, 'conversation');
       if ('messagingBinding' in fields) {
-        const { type, binding } = bindingOf(fields.messagingBinding);
-        return yield* addBridgedParticipant(caller.core, batch, conversation, type, binding, fields.roleSid, fields.attributes);
+        const bridged = bindingOf(fields.messagingBinding);
+        if ((yield* batch.tx.getParticipant(conversation.sid, bridged.binding.address)) !== undefined) {
+          throw serverError('participant_exists', 'this address is already a participant', { path: 'MessagingBinding.Address' });
+        }
+        return (yield* addParticipant(caller.core, batch, conversation, bridged, fields.roleSid, fields.attributes)).participant;
       }
       if ((yield* batch.tx.getParticipant(conversation.sid, fields.identity)) !== undefined) {
         throw serverError('participant_exists', 'this identity is already a participant', { path: 'Identity' });

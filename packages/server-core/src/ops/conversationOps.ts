@@ -35,16 +35,23 @@ export function* emitMembershipUpdated(
   return snapshot;
 }
 
+/** A participant reached through the app's bridge (PARITY-2): an SMS, WhatsApp or email address. */
+export interface BridgedNewcomer {
+  readonly type: Exclude<ParticipantType, 'chat'>;
+  readonly binding: MessagingBinding;
+}
+
 /**
- * Adds `identity` to the conversation: `conversationAdded` to the newcomer (which opens their view of
- * the conversation's stream), then `participantJoined` on the stream, which everyone including the
- * newcomer sees (SRV-3). A creator is not announced: `conversationAdded` says it all.
+ * Adds `who` to the conversation. A chat user gets `conversationAdded` (which opens their view of the
+ * conversation's stream); a bridged participant (PARITY-2), whose identity is their address, uses no
+ * SDK and so has no user, no view and no push. Then `participantJoined` on the stream, which everyone
+ * sees (SRV-3). A creator is not announced: `conversationAdded` says it all.
  */
 export function* addParticipant(
   core: Core,
   batch: WriteBatch,
   conversation: ConversationRow,
-  identity: string,
+  who: string | BridgedNewcomer,
   role: string | undefined,
   attributes: JsonValue | undefined,
   announce = true,
@@ -52,15 +59,17 @@ export function* addParticipant(
   const { tx } = batch;
   // The creator of a conversation created closed still becomes its member; nobody joins one later.
   if (announce) requireOpen(conversation);
-  yield* tx.ensureUser(identity, batch.now, core.newSid('US'));
+  const chat = typeof who === 'string';
+  const identity = chat ? who : who.binding.address;
+  if (chat) yield* tx.ensureUser(identity, batch.now, core.newSid('US'));
   const participant = yield* tx.insertParticipant({
     sid: core.newSid('MB'),
     conversation_sid: conversation.sid,
     identity,
     // Without a role of their own, the service's default for those who join or are added (ADMIN-4).
     role: role ?? (yield* core.accessRules(tx)).defaults.conversation,
-    type: 'chat',
-    binding: null,
+    type: chat ? 'chat' : who.type,
+    binding: chat ? null : JSON.stringify(who.binding),
     attributes: json(attributes),
     notification_level: 'default',
     last_read_message_index: null,
@@ -71,51 +80,13 @@ export function* addParticipant(
   });
   const updated = { ...conversation, participants_count: conversation.participants_count + 1, version: conversation.version + 1 };
   yield* tx.updateConversation(updated);
-  const snapshot = yield* core.conversationFor(tx, updated, participant);
-  yield* batch.emit({ user: identity }, 'conversationAdded', { conversation: snapshot }, { join: conversation.sid });
+  if (chat) {
+    const snapshot = yield* core.conversationFor(tx, updated, participant);
+    yield* batch.emit({ user: identity }, 'conversationAdded', { conversation: snapshot }, { join: conversation.sid });
+  }
   if (announce) yield* batch.emit({ conversation: conversation.sid }, 'participantJoined', { participant: toParticipant(participant) });
   yield* batch.webhook('onParticipantAdded', conversation.sid, () => done(participantFields(participant)));
   return { conversation: updated, participant };
-}
-
-/**
- * Adds a participant reached through the app's bridge (PARITY-2): their identity is their address, and
- * as they use no SDK they have no user, no view of the stream and no push; members see
- * `participantJoined`. A closed conversation takes nobody.
- */
-export function* addBridgedParticipant(
-  core: Core,
-  batch: WriteBatch,
-  conversation: ConversationRow,
-  type: Exclude<ParticipantType, 'chat'>,
-  binding: MessagingBinding,
-  role: string | undefined,
-  attributes: JsonValue | undefined,
-): Step<ParticipantRow> {
-  const { tx } = batch;
-  requireOpen(conversation);
-  if ((yield* tx.getParticipant(conversation.sid, binding.address)) !== undefined) {
-    throw serverError('participant_exists', 'this address is already a participant', { path: 'MessagingBinding.Address' });
-  }
-  const participant = yield* tx.insertParticipant({
-    sid: core.newSid('MB'),
-    conversation_sid: conversation.sid,
-    identity: binding.address,
-    role: role ?? (yield* core.accessRules(tx)).defaults.conversation,
-    type,
-    binding: JSON.stringify(binding),
-    attributes: json(attributes),
-    notification_level: 'default',
-    last_read_message_index: null,
-    last_read_at: null,
-    joined_at: batch.now,
-    updated_at: batch.now,
-    version: 1,
-  });
-  yield* tx.updateConversation({ ...conversation, participants_count: conversation.participants_count + 1, version: conversation.version + 1 });
-  yield* batch.emit({ conversation: conversation.sid }, 'participantJoined', { participant: toParticipant(participant) });
-  yield* batch.webhook('onParticipantAdded', conversation.sid, () => done(participantFields(participant)));
-  return participant;
 }
 
 /**
