@@ -422,13 +422,19 @@ export class ConversationHandle {
   /**
    * The replies to the message at `index` among the messages `messages$` holds, live (PARITY-3):
    * observing it observes the window, so replies arrive as they are sent. Older replies than the window
-   * holds are read with {@link getThread}.
+   * holds are read with {@link getThread}. Each emission looks only at the messages after the parent
+   * (replies come after what they answer), found by binary search: a thread of a recent message costs
+   * little however long the window.
    */
   thread$(index: number): Observable<readonly SentMessage[]> {
     let last: readonly SentMessage[] = [];
     return this.messages$.pipe(
       map((messages) => {
-        const replies = messages.filter((m): m is SentMessage => m.status === 'sent' && m.replyTo === index);
+        const replies: SentMessage[] = [];
+        for (let i = firstAfter(messages, index); i < messages.length; i++) {
+          const m = messages[i]!;
+          if (m.status === 'sent' && m.replyTo === index) replies.push(m);
+        }
         if (replies.length !== last.length || replies.some((r, i) => r !== last[i])) last = replies;
         return last;
       }),
@@ -612,3 +618,16 @@ export class ConversationHandle {
   }
 }
 
+
+/** The position of the first message after `index` in a `messages$` array (sent messages by index, then local ones). */
+function firstAfter(messages: readonly MessageView[], index: number): number {
+  let lo = 0;
+  let hi = messages.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    const at = messages[mid]!.index;
+    if (at !== null && at <= index) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
