@@ -1,10 +1,7 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import sharp from 'sharp';
-import { startDemo, type DemoServer } from '../src/startDemo.js';
+import { WAIT, createWith, signIn, twoPages, type TwoPages } from './browserPages.js';
 
 /**
  * The browser proof of media (MEDIA-1, MEDIA-2, MEDIA-5): in headless Chromium, alice attaches files in
@@ -12,47 +9,24 @@ import { startDemo, type DemoServer } from '../src/startDemo.js';
  * bob's page shows the image inline from its signed preview URL and the other file as a download link.
  */
 
-const CHROMIUM = process.env['CHROMIUM_PATH'] ?? '/usr/bin/chromium';
-const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
-const WAIT = { timeout: 10_000 };
-
-let dir: string;
-let demo: DemoServer;
-let browser: Browser;
+let pages: TwoPages;
 let alice: Page;
 let bob: Page;
 
-async function signIn(page: Page, identity: string): Promise<void> {
-  await page.goto(demo.url);
-  await page.getByTestId('identity').fill(identity);
-  await page.getByTestId('sign-in').click();
-  await page.waitForFunction(() => document.querySelector('[data-testid="connection-state"]')?.getAttribute('data-state') === 'connected', undefined, WAIT);
-}
-
 beforeAll(async () => {
-  dir = mkdtempSync(join(tmpdir(), 'rxc-media-e2e-'));
-  demo = await startDemo({ port: 0, database: join(dir, 'chat.db'), dev: true });
-  browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
-  alice = await (await browser.newContext({ viewport: { width: 1000, height: 700 } })).newPage();
-  bob = await (await browser.newContext({ viewport: { width: 1000, height: 700 } })).newPage();
-  for (const page of [alice, bob]) page.on('pageerror', (err) => console.error(`page error: ${err.message}`));
+  pages = await twoPages('media');
+  ({ alice, bob } = pages);
 }, 30_000);
 
 afterAll(async () => {
-  await browser?.close();
-  await demo?.close();
-  if (dir !== undefined) rmSync(dir, { recursive: true, force: true });
+  await pages?.close();
 });
 
 describe('demo media in headless Chromium', () => {
   it('MEDIA-5, MEDIA-1, MEDIA-2: alice attaches an image and a file; both pages show the image inline and the file as a link', async () => {
-    await signIn(alice, 'alice');
-    await signIn(bob, 'bob');
-    await alice.getByTestId('create-friendly-name').fill('Photos');
-    await alice.getByTestId('create-friendly-name').press('Enter');
-    await alice.getByTestId('conversation-title').filter({ hasText: 'Photos' }).waitFor(WAIT);
-    await alice.getByTestId('add-participant').fill('bob');
-    await alice.getByTestId('add-participant').press('Enter');
+    await signIn(alice, pages.demo.url, 'alice');
+    await signIn(bob, pages.demo.url, 'bob');
+    await createWith(alice, 'Photos', 'bob');
     await bob.getByTestId('conversation-item').filter({ hasText: 'Photos' }).click();
     await bob.getByTestId('conversation-title').filter({ hasText: 'Photos' }).waitFor(WAIT);
 

@@ -2,8 +2,9 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { startDemo, type DemoServer } from '../src/startDemo.js';
+import { WAIT, launchChromium } from './browserPages.js';
 import { startTcpProxy, type TcpProxy } from './startTcpProxy.js';
 
 /**
@@ -13,9 +14,6 @@ import { startTcpProxy, type TcpProxy } from './startTcpProxy.js';
  * can fetch its token but its socket never opens, so whatever it shows came from IndexedDB.
  */
 
-const CHROMIUM = process.env['CHROMIUM_PATH'] ?? '/usr/bin/chromium';
-const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
-const WAIT = { timeout: 10_000 };
 
 let dir: string;
 let demo: DemoServer;
@@ -98,7 +96,7 @@ beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'rxc-offline-e2e-'));
   demo = await startDemo({ port: 0, database: join(dir, 'chat.db'), dev: true });
   relay = await startTcpProxy(demo.port);
-  browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
+  browser = await launchChromium();
   context = await browser.newContext({ viewport: { width: 1000, height: 640 } });
   page = await context.newPage();
   page.on('pageerror', (err) => console.error(`page error: ${err.message}`));

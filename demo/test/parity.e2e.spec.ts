@@ -1,9 +1,6 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { chromium, type Browser, type Page } from 'playwright-core';
-import { startDemo, type DemoServer } from '../src/startDemo.js';
+import type { Page } from 'playwright-core';
+import { WAIT, createWith, send, signIn, twoPages, type TwoPages } from './browserPages.js';
 
 /**
  * What every chat UI has, in the demo, proved in headless Chromium against the real server (PARITY-3):
@@ -11,57 +8,28 @@ import { startDemo, type DemoServer } from '../src/startDemo.js';
  * each message's status, and unread badges in the list.
  */
 
-const CHROMIUM = process.env['CHROMIUM_PATH'] ?? '/usr/bin/chromium';
-const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
-const WAIT = { timeout: 10_000 };
-
-let dir: string;
-let demo: DemoServer;
-let browser: Browser;
+let pages: TwoPages;
 let alice: Page;
 let bob: Page;
-
-async function signIn(page: Page, identity: string): Promise<void> {
-  await page.goto(demo.url);
-  await page.getByTestId('identity').fill(identity);
-  await page.getByTestId('sign-in').click();
-  await page.locator('[data-testid="connection-state"][data-state="connected"]').waitFor(WAIT);
-}
-
-async function send(page: Page, body: string): Promise<void> {
-  await page.getByTestId('composer').fill(body);
-  await page.getByTestId('composer').press('Enter');
-}
 
 /** The page's message whose body is `body`, once sent. */
 const sentMessage = (page: Page, body: string) =>
   page.locator('[data-testid="message"][data-status="sent"]').filter({ has: page.getByTestId('message-body').getByText(body, { exact: true }) });
 
 beforeAll(async () => {
-  dir = mkdtempSync(join(tmpdir(), 'rxc-parity-e2e-'));
-  demo = await startDemo({ port: 0, database: join(dir, 'chat.db'), dev: true });
-  browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
-  alice = await (await browser.newContext({ viewport: { width: 1000, height: 700 } })).newPage();
-  bob = await (await browser.newContext({ viewport: { width: 1000, height: 700 } })).newPage();
-  for (const page of [alice, bob]) page.on('pageerror', (err) => console.error(`page error: ${err.message}`));
+  pages = await twoPages('parity');
+  ({ alice, bob } = pages);
 }, 30_000);
 
 afterAll(async () => {
-  await browser?.close();
-  await demo?.close();
-  if (dir !== undefined) rmSync(dir, { recursive: true, force: true });
+  await pages?.close();
 });
 
 describe('the demo shows reactions, replies, receipts, times, statuses and unread badges (PARITY-3)', () => {
   it('PARITY-3: two pages react, reply and read; each sees counts, its own reactions, quotes, receipts and unread badges', async () => {
-    await signIn(alice, 'alice');
-    await signIn(bob, 'bob');
-    await alice.getByTestId('create-friendly-name').fill('Pizza night');
-    await alice.getByTestId('create-friendly-name').press('Enter');
-    await alice.getByTestId('conversation-title').filter({ hasText: 'Pizza night' }).waitFor(WAIT);
-    await alice.getByTestId('add-participant').fill('bob');
-    await alice.getByTestId('add-participant').press('Enter');
-    await alice.getByTestId('participants').filter({ hasText: 'bob' }).waitFor(WAIT);
+    await signIn(alice, pages.demo.url, 'alice');
+    await signIn(bob, pages.demo.url, 'bob');
+    await createWith(alice, 'Pizza night', 'bob');
 
     await send(alice, 'Pizza at eight?');
     const question = sentMessage(alice, 'Pizza at eight?');
