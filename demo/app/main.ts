@@ -7,6 +7,7 @@ import { BehaviorSubject, EMPTY, Observable, Subscription, catchError, combineLa
 import { ConversationsClient, type LoadResult, type SentMessage } from '@rx-conversations/client';
 import { createMediaSupport, type MediaInput } from '@rx-conversations/client/media';
 import { indexedDbPersistence } from '@rx-conversations/client/persistence';
+import { shareAcrossTabs } from '@rx-conversations/client/tabs';
 import { fetchDevToken } from './devToken.js';
 import { AttachmentViews, attachmentsOf } from './media.js';
 import { conversationName, receiptsOf, renderConversations, renderMessages, typingText, type MessageActions } from './render.js';
@@ -73,6 +74,8 @@ async function signIn(identity: string): Promise<void> {
     media: createMediaSupport(),
     // A reload shows the last conversations and messages at once, and sends queued offline survive it (OFFLINE-1, OFFLINE-2).
     persistence: indexedDbPersistence(),
+    // Tabs signed in as the same user share one websocket; when that tab closes, another takes over (OFFLINE-3).
+    tabs: shareAcrossTabs(),
   });
   ui.signIn.hidden = true;
   ui.chat.hidden = false;

@@ -32,6 +32,7 @@ import { defaultStorage, type KeyValueStorage } from './push/KeyValueStorage.js'
 import { PushRegistrar } from './push/PushRegistrar.js';
 import { parsePushNotification, type PushNotification } from './push/parsePushNotification.js';
 import type { PersistenceLink } from './persistence/ClientPersistence.js';
+import type { TabSharing } from './tabs/TabSharing.js';
 
 /**
  * Options of `new ConversationsClient(token, options)`: the connection's ({@link ClientOptions}) and
@@ -66,6 +67,11 @@ export interface ConversationsClientOptions extends ClientOptions {
   readonly initialPageSize?: number;
   /** Where the last push registration is remembered (STORE-11). Default `localStorage` when present, else memory. */
   readonly storage?: KeyValueStorage;
+  /**
+   * Tabs of the same identity and server share one websocket (OFFLINE-3): `shareAcrossTabs()` from
+   * `@rx-conversations/client/tabs`. Default: each client has its own.
+   */
+  readonly tabs?: TabSharing;
 }
 
 /**
@@ -209,7 +215,10 @@ export class ConversationsClient {
     if (persistence !== undefined && typeof (persistence as { attach?: unknown } | null)?.attach !== 'function') {
       throw new TypeError('ConversationsClient: options.persistence must come from a persistence factory');
     }
-    const core = internal === 'core' ? (tokenOrCore as ClientCoreLike) : new ClientCore(tokenOrCore as string, options);
+    const tabs = options.tabs;
+    if (tabs !== undefined && typeof tabs?.connect !== 'function') throw new TypeError('options.tabs is not from shareAcrossTabs');
+    const open = (token: string): ClientCore => new ClientCore(token, options);
+    const core = internal === 'core' ? (tokenOrCore as ClientCoreLike) : tabs ? tabs.connect(tokenOrCore as string, options, open) : open(tokenOrCore as string);
     this.core = core;
     this.runtime = new StoreRuntime(core, {
       ...settings,

@@ -20,6 +20,7 @@ export type {
 } from './ClientEvents.js';
 export type { SynchronizationStatus } from './SynchronizationStatus.js';
 export type { ClientPersistence } from './persistence/ClientPersistence.js';
+export type { TabSharing } from './tabs/TabSharing.js';
 
 // ── media (MEDIA-1, MEDIA-2) ──
 // The upload code itself is in `@rx-conversations/client/media` (createMediaSupport).
