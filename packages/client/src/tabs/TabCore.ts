@@ -5,7 +5,8 @@ import { ConversationsError } from '../ConversationsError.js';
 import type { ClientCoreLike } from '../ConversationsClient.js';
 import type { InboundFrame, RequestOptions, SessionStart } from '../internal/Session.js';
 import type { TokenExpiryNotice } from '../internal/core/TokenLifecycle.js';
-import { BatchRing, type TabBatch, type TabError, type TabMessage } from './tabMessages.js';
+import { BatchRing } from './BatchRing.js';
+import type { TabBatch, TabError, TabMessage } from './tabMessages.js';
 
 /** The part of the Web Locks API a tab uses (`navigator.locks`). */
 export interface LockManagerLike {
@@ -147,6 +148,16 @@ export class TabCore implements ClientCoreLike {
       .catch(() => undefined); // aborted at shutdown
     // After the caller had its chance to call `resumeFrom` (persistence does, right after construction).
     void Promise.resolve().then(() => this.join());
+    // A closing tab says goodbye, so the leader stops watching users for it (a page kept in the
+    // back-forward cache is not closing: it may come back).
+    const page = globalThis as { addEventListener?: (type: string, listener: (event: { persisted?: boolean }) => void) => void; removeEventListener?: (type: string, listener: (event: { persisted?: boolean }) => void) => void };
+    if (typeof page.addEventListener === 'function') {
+      const onPageHide = (event: { persisted?: boolean }): void => {
+        if (event.persisted !== true) this.post({ k: 'bye', from: this.tabId });
+      };
+      page.addEventListener('pagehide', onPageHide);
+      this.running.add(() => page.removeEventListener?.('pagehide', onPageHide));
+    }
   }
 
   get identity(): string {
