@@ -71,4 +71,12 @@ describe('@rx-conversations/client browser bundle', () => {
     expect(main.inputs.some((path) => path.includes('/media/MediaService'))).toBe(false);
     expect(withMedia.inputs.some((path) => path.includes('/media/MediaService'))).toBe(true);
   });
+
+  it('PERF-7: the tab-sharing entry (@rx-conversations/client/tabs, OFFLINE-3) is a subpath for browsers; its cost on top of the main entry is reported', async () => {
+    const main = await bundleOf(['@rx-conversations/client']);
+    const withTabs = await bundleOf(['@rx-conversations/client', '@rx-conversations/client/tabs']);
+    console.log(`PERF-7 tabs cost, gzip on top of the main entry: /tabs (one socket for all tabs) +${withTabs.gzip - main.gzip} B`);
+    expect(main.inputs.some((path) => path.includes('/tabs/TabCore'))).toBe(false);
+    expect(withTabs.inputs.some((path) => path.includes('/tabs/TabCore'))).toBe(true);
+  });
 });
