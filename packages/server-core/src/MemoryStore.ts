@@ -53,8 +53,12 @@ export class MemoryStore implements Store {
   private readonly idempotency = new Map<string, StoredIdempotency>();
   private readonly webhooks = new Map<string, WebhookRow>();
   private readonly roles = new Map<string, RoleRow>();
-  /** Reactions by `conversation\u001findex\u001femoji`, identities in the order they reacted (a Set keeps insertion order). */
-  private readonly reactions = new Map<string, Set<string>>();
+  /**
+   * Reactions by conversation, message index and emoji: identities in the order they reacted (a Set
+   * keeps insertion order). Nested, so that a reaction costs the same however many there are, and a
+   * user's reactions on a page of messages are found without looking at other conversations.
+   */
+  private readonly reactions = new Map<string, Map<number, Map<string, Set<string>>>>();
   private readonly settings = new Map<string, string>();
   private readonly deliveries = new Map<number, WebhookDeliveryRow>();
   private nextDeliveryId = 1;
@@ -158,6 +162,12 @@ export class MemoryStore implements Store {
     this.undo?.push(restore);
   }
 
+  /** Sets `k` to a new, empty `value` (undone by deleting it) and returns `value`. */
+  private created<K, V>(map: Map<K, V>, k: K, value: V): V {
+    this.setIn(map, k, value);
+    return value;
+  }
+
   private setIn<K, V>(map: Map<K, V>, k: K, value: V | undefined): void {
     const had = map.has(k);
     const before = map.get(k);
@@ -183,7 +193,7 @@ export class MemoryStore implements Store {
           for (const id of [...(this.rosters.get(sid)?.values() ?? [])]) this.removeParticipant(id);
           this.setIn(this.messages, sid, undefined);
           for (const hook of [...this.webhooks.values()]) if (hook.conversation_sid === sid) this.setIn(this.webhooks, hook.sid, undefined);
-          for (const k of [...this.reactions.keys()]) if (k.startsWith(`${sid}\u001f`)) this.setIn(this.reactions, k, undefined);
+          this.setIn(this.reactions, sid, undefined);
           for (const m of this.media.values()) if (m.conversation_sid === sid) this.setIn(this.media, m.sid, { ...m, delete_after: 0 });
         }
         return done(undefined);
@@ -370,33 +380,55 @@ export class MemoryStore implements Store {
       listWebhooks: (scope, sid) =>
         done([...this.webhooks.values()].filter((w) => w.scope === scope && (scope !== 'conversation' || w.conversation_sid === sid))),
       addReaction: (sid, index, emoji, identity) => {
-        const k = `${sid}\u001f${index}\u001f${emoji}`;
-        const before = this.reactions.get(k);
-        if (before?.has(identity) === true) return done(false);
-        this.setIn(this.reactions, k, new Set([...(before ?? []), identity]));
+        const byMessage = this.reactions.get(sid) ?? this.created(this.reactions, sid, new Map<number, Map<string, Set<string>>>());
+        const byEmoji = byMessage.get(index) ?? this.created(byMessage, index, new Map<string, Set<string>>());
+        const identities = byEmoji.get(emoji) ?? this.created(byEmoji, emoji, new Set<string>());
+        if (identities.has(identity)) return done(false);
+        // Appended last, so taking it out again restores the order exactly.
+        identities.add(identity);
+        this.changed(() => identities.delete(identity));
         return done(true);
       },
       removeReaction: (sid, index, emoji, identity) => {
-        const k = `${sid}\u001f${index}\u001f${emoji}`;
-        const before = this.reactions.get(k);
-        if (before?.has(identity) !== true) return done(false);
+        const byEmoji = this.reactions.get(sid)?.get(index);
+        const before = byEmoji?.get(emoji);
+        if (byEmoji === undefined || before?.has(identity) !== true) return done(false);
+        // A copy, so that undoing puts the identity back in its place among the first reactors.
         const after = new Set(before);
         after.delete(identity);
-        this.setIn(this.reactions, k, after.size === 0 ? undefined : after);
+        this.setIn(byEmoji, emoji, after.size === 0 ? undefined : after);
         return done(true);
       },
-      firstReactors: (sid, index, emoji, limit) => done([...(this.reactions.get(`${sid}\u001f${index}\u001f${emoji}`) ?? [])].slice(0, limit)),
+      firstReactors: (sid, index, emoji, limit) => {
+        const first: string[] = [];
+        for (const identity of this.reactions.get(sid)?.get(index)?.get(emoji) ?? []) {
+          if (first.length >= limit) break;
+          first.push(identity);
+        }
+        return done(first);
+      },
       reactionsBy: (sid, identity, from, to) => {
         const found: Array<{ idx: number; emoji: string }> = [];
-        for (const [k, identities] of this.reactions) {
-          const [conversation, index, emoji] = k.split('\u001f') as [string, string, string];
-          const idx = Number(index);
-          if (conversation === sid && idx >= from && idx <= to && identities.has(identity)) found.push({ idx, emoji });
+        const byMessage = this.reactions.get(sid);
+        if (byMessage === undefined) return done(found);
+        const mine = (idx: number, byEmoji: Map<string, Set<string>>): void => {
+          for (const [emoji, identities] of byEmoji) if (identities.has(identity)) found.push({ idx, emoji });
+        };
+        // A page of messages, or the messages with reactions, whichever is fewer.
+        if (to - from + 1 <= byMessage.size) {
+          for (let idx = from; idx <= to; idx += 1) {
+            const byEmoji = byMessage.get(idx);
+            if (byEmoji !== undefined) mine(idx, byEmoji);
+          }
+        } else {
+          for (const [idx, byEmoji] of byMessage) if (idx >= from && idx <= to) mine(idx, byEmoji);
+          found.sort((a, b) => a.idx - b.idx);
         }
         return done(found);
       },
       deleteReactions: (sid, index) => {
-        for (const k of [...this.reactions.keys()]) if (k.startsWith(`${sid}\u001f${index}\u001f`)) this.setIn(this.reactions, k, undefined);
+        const byMessage = this.reactions.get(sid);
+        if (byMessage !== undefined) this.setIn(byMessage, index, undefined);
         return done(undefined);
       },
       repliesAfter: (sid, parent, after, limit) =>
