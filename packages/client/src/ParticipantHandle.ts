@@ -27,6 +27,7 @@ export class ParticipantHandle {
 
   /** @internal Use `conversation.participant(identity)`. */
   constructor(
+    /** The participant's identity. */
     readonly identity: string,
     private readonly conversation: ConversationHandle,
     runtime: StoreRuntime,
