@@ -20,6 +20,8 @@ import { ttlCache } from './operators/ttlCache.js';
 import { coalesceLarge } from './internal/store/coalesceLarge.js';
 import { newIdempotencyKey } from './internal/newIdempotencyKey.js';
 import { fromCall } from './internal/fromCall.js';
+import { HandleCache } from './internal/HandleCache.js';
+import { ParticipantHandle } from './ParticipantHandle.js';
 import type { MediaInput, TemporaryMediaUrls } from './media/MediaInput.js';
 import type { MediaRuntime } from './media/MediaSupport.js';
 
@@ -138,6 +140,7 @@ export class ConversationHandle {
   private readonly counts$: Observable<ConversationCounts>;
   private lastTypingSentAt = -Infinity;
   private loading: { older?: Promise<LoadResult>; newer?: Promise<LoadResult> } = {};
+  private participantHandles?: HandleCache<ParticipantHandle>;
 
   /** @internal Use `client.conversation(sid)`. */
   constructor(
@@ -489,6 +492,17 @@ export class ConversationHandle {
     return this.findParticipant((p) => p.sid === sid);
   }
 
+  /**
+   * A participant as a handle (PARITY-2, Twilio's `Participant`): `state$`, `updateAttributes`,
+   * `remove`. The same object per identity while in use; no request until `state$` is observed.
+   *
+   * @example
+   * conversation.participant('bob').state$.subscribe((bob) => showRole(bob.roleSid));
+   */
+  participant(identity: string): ParticipantHandle {
+    return (this.participantHandles ??= new HandleCache((id) => new ParticipantHandle(id, this, this.runtime))).get(identity);
+  }
+
   private async findParticipant(match: (p: Participant) => boolean): Promise<Participant> {
     const roster = this.runtime.store.state.participants[this.sid];
     let items: readonly Participant[];
@@ -500,8 +514,8 @@ export class ConversationHandle {
   }
 
   /**
-   * Changes a participant's attributes or role (PARITY-2, Twilio's `participant.updateAttributes`):
-   * your own attributes need `editOwnParticipantAttributes`, anyone else's or a role
+   * Changes a participant's attributes or role (PARITY-2; for attributes alone,
+   * `participant(identity).updateAttributes` is Twilio's form): your own attributes need `editOwnParticipantAttributes`, anyone else's or a role
    * `editAnyParticipantAttributes`. Resolves once the roster (when loaded) shows it.
    */
   async updateParticipant(identity: string, changes: { attributes?: JsonValue; role?: ParticipantRole; roleSid?: string }): Promise<Participant> {

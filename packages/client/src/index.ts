@@ -6,6 +6,7 @@ export type { ConversationsClientOptions } from './ConversationsClient.js';
 export { ConversationHandle } from './ConversationHandle.js';
 export type { LoadResult, MessagesWindowState, SendMessageOptions } from './ConversationHandle.js';
 export { UserHandle } from './UserHandle.js';
+export { ParticipantHandle } from './ParticipantHandle.js';
 export type { FailedMessage, LocalMedia, MediaProgress, MessageStatus, MessageView, ReactionView, SendingMessage, SentMessage } from './MessageView.js';
 export type { Paginator } from './Paginator.js';
 export type {

@@ -52,6 +52,54 @@ describe('the Twilio features the client was missing (PARITY-1..4)', () => {
     roster.unsubscribe();
   });
 
+  it('PARITY-2: a participant handle: bob updates his own attributes through it, alice sees them; others\' need permissions', async () => {
+    const c = await alice.createConversation({ friendlyName: 'Handles' });
+    await c.add('bob', { attributes: { status: 'here' } });
+    const bobSide = bob.conversation(c.sid);
+    const me = bobSide.participant('bob');
+    expect(bobSide.participant('bob')).toBe(me);
+    expect([me.identity, me.conversationSid]).toEqual(['bob', c.sid]);
+
+    const roster = c.participants$.subscribe();
+    const watching = me.state$.subscribe();
+    await waitUntil(me.state$, (p) => p.identity === 'bob', "bob's own state");
+    const updated = await me.updateAttributes({ status: 'away' });
+    expect(updated.attributes).toEqual({ status: 'away' });
+    // Read-your-writes: the handle shows it as soon as the command resolves.
+    expect((await current(me.state$)).attributes).toEqual({ status: 'away' });
+    await waitUntil(c.participants$, (ps) => ps.some((p) => p.identity === 'bob' && (p.attributes as { status?: string }).status === 'away'), "bob's new attributes on alice's side");
+
+    // A member may edit only his own attributes, and remove nobody.
+    const aliceFromBob = bobSide.participant('alice');
+    await expect(aliceFromBob.updateAttributes({ status: 'gone' })).rejects.toMatchObject({ code: 'permission_denied', details: { permission: 'editAnyParticipantAttributes' } });
+    await expect(aliceFromBob.remove()).rejects.toMatchObject({ code: 'permission_denied', details: { permission: 'removeParticipant' } });
+    expect((await c.getParticipantByIdentity('alice')).attributes).toEqual({});
+
+    // The admin removes bob through her handle: its state$ and bob's own complete, and the roster no longer shows him.
+    const bobFromAlice = c.participant('bob');
+    const aliceSees = firstValueFrom(bobFromAlice.state$.pipe(toArray()));
+    const bobSees = firstValueFrom(me.state$.pipe(toArray()));
+    await bobFromAlice.remove();
+    expect((await current(c.participants$)).map((p) => p.identity)).toEqual(['alice']);
+    expect((await within(aliceSees, "alice's handle of bob to complete")).map((p) => p.attributes)).toEqual([{ status: 'away' }]);
+    await within(bobSees, "bob's own handle to complete");
+    watching.unsubscribe();
+    roster.unsubscribe();
+  });
+
+  it('PARITY-2, ROBUST-2: after shutdown a participant handle\'s state$ completes and its methods reject with client_shut_down', async () => {
+    const { client } = await h.client('frank');
+    const c = await client.createConversation({ friendlyName: 'Shut' });
+    const me = c.participant('frank');
+    await waitUntil(me.state$, (p) => p.identity === 'frank', "frank's own state");
+    const ends = firstValueFrom(me.state$.pipe(toArray()));
+    await client.shutdown();
+    expect(await within(ends, 'state$ to complete')).toHaveLength(1);
+    expect(await within(firstValueFrom(me.state$.pipe(toArray())), 'a later subscription to complete')).toEqual([]);
+    await expect(me.updateAttributes({ status: 'late' })).rejects.toMatchObject({ code: 'client_shut_down' });
+    await expect(me.remove()).rejects.toMatchObject({ code: 'client_shut_down' });
+  });
+
   it('PARITY-3: reactions appear on the message in messages$, and a thread pages its replies', async () => {
     const c = await alice.createConversation({ friendlyName: 'Reactions' });
     await c.add('bob');
