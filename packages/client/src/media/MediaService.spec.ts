@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
-import { AsyncSubject } from 'rxjs';
+import { AsyncSubject, firstValueFrom } from 'rxjs';
 import { createVirtualClock } from '@rx-conversations/testing';
 import { FakeCore } from '../../test/FakeCore.js';
 import { ConversationsClient } from '../ConversationsClient.js';
@@ -55,6 +55,18 @@ describe('MediaService: signed URLs (MEDIA-2)', () => {
     subscription.unsubscribe();
     await clock.tick(TTL * 3);
     expect(asked).toHaveLength(2);
+  });
+
+  it('MEDIA-2: a subscriber that takes the first URL and leaves (firstValueFrom, take(1)) leaves no renewal behind', async () => {
+    let asked = 0;
+    const { clock, service } = setup({ get: () => Promise.resolve(signedAt(clock.now(), ++asked)) });
+    const first = firstValueFrom(service.urls$('ME1'));
+    await clock.tick(0);
+    expect((await first).url).toBe('https://chat.example.com/v1/media/ME1/content?n=1');
+    // A timer left here would ask again (an HTTP request nobody reads) and keep a Node process alive for the URL's lifetime.
+    expect(clock.pending).toBe(0);
+    await clock.tick(TTL * 3);
+    expect(asked).toBe(1);
   });
 
   it('MEDIA-2: the stream completes at shutdown, and a refusal errors it with the server\'s code', async () => {

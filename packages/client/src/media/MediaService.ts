@@ -170,6 +170,9 @@ export class MediaService implements MediaRuntime {
         this.urls(mediaSid).then((u) => {
           if (subscriber.closed) return;
           subscriber.next(u);
+          // next() may have ended the subscription (take(1), firstValueFrom, a shutdown from the
+          // handler), and its teardown ran before this renewal existed: scheduling it now would leak it.
+          if (subscriber.closed) return;
           renewal = scheduler.schedule(ask, Math.max(MIN_RENEW_MS, u.expiresAt - scheduler.now() - this.renewLeadMs));
         }, (error: unknown) => subscriber.error(error));
       };
