@@ -4,7 +4,7 @@ import type { Duplex } from 'node:stream';
 import { pino, type Logger, type LevelWithSilent } from 'pino';
 import { WebSocketServer } from 'ws';
 import { AUTH_SUBPROTOCOL_PREFIX, CLOSE_CODES, LIMITS, SUBPROTOCOL } from '@rx-conversations/protocol';
-import type { TokenKeys, TokenSecrets } from '@rx-conversations/token';
+import { hs256Secrets, type TokenKeys, type TokenSecrets } from '@rx-conversations/token';
 import { createHash, randomBytes } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import { basename, dirname, join } from 'node:path';
@@ -215,15 +215,9 @@ function positive(value: number | undefined, fallback: number, name: string): nu
 
 const SID = (prefix: string) => new RegExp(`^${prefix}[0-9a-zA-Z]{1,64}$`);
 
-/** The HS256 secrets among the configured keys (the shorthand form is all secrets). */
-function secretsOf(keys: TokenKeys | TokenSecrets): Readonly<Record<string, string>> {
-  const rich = ['secrets', 'publicKeys', 'jwks'].some((name) => Object.hasOwn(keys, name) && typeof (keys as Record<string, unknown>)[name] !== 'string');
-  return rich ? ((keys as TokenKeys).secrets ?? {}) : (keys as TokenSecrets);
-}
-
 /** Who may sign in to the REST API, and the key its page tokens are signed with (the same on every node). */
 function restCredentials(keys: TokenKeys | TokenSecrets, accountSid: string, authToken: string | undefined): { credentials: Map<string, string>; pageKey: Buffer } {
-  const credentials = new Map(Object.entries(secretsOf(keys)));
+  const credentials = new Map(Object.entries(hs256Secrets(keys)));
   if (authToken !== undefined) credentials.set(accountSid, authToken);
   const pageKey = createHash('sha256').update('rx-conversations page tokens');
   for (const [id, secret] of [...credentials].sort(([a], [b]) => (a < b ? -1 : 1))) pageKey.update(`\n${id}\n${secret}`);

@@ -8,6 +8,7 @@ export type {
 export { verifyAccessToken } from './verifyAccessToken.js';
 export type { VerifiedAccessToken, VerifyAccessTokenOptions } from './verifyAccessToken.js';
 export { decodeAccessToken } from './decodeAccessToken.js';
+export { hs256Secrets } from './hs256Secrets.js';
 export type { DecodedAccessToken } from './decodeAccessToken.js';
 export type { PublicKeyAlgorithm, TokenAlgorithm, TokenKeys, TokenPublicKey, TokenSecrets } from './TokenKeys.js';
 export { TokenError } from './TokenError.js';
