@@ -3,6 +3,13 @@ import { decodeTokenClaims } from '../internal/core/tokenClaims.js';
 import { TabCore, type BroadcastChannelLike, type LockManagerLike } from './TabCore.js';
 import type { TabSharing } from './TabSharing.js';
 
+/**
+ * The version of what tabs say to each other. It is part of the lock's and the channel's name, so
+ * during a deployment a tab still running the old app and one running the new never share a socket
+ * (each version has its own leader) instead of misreading each other.
+ */
+const TAB_PROTOCOL = 1;
+
 /** Options of {@link shareAcrossTabs}. The defaults are the browser's own APIs. */
 export interface ShareAcrossTabsOptions {
   /** The Web Locks API. Default `navigator.locks`. */
@@ -44,7 +51,7 @@ export function shareAcrossTabs(options: ShareAcrossTabsOptions = {}): TabSharin
       const Channel = options.BroadcastChannel ?? (globalThis as { BroadcastChannel?: new (name: string) => BroadcastChannelLike }).BroadcastChannel;
       const identity = decodeTokenClaims(token)?.identity ?? null;
       if (locks === undefined || Channel === undefined || identity === null) return open(token);
-      const name = `rx-conversations:${identity}@${url}`;
+      const name = `rx-conversations.tabs.v${TAB_PROTOCOL}:${identity}@${url}`;
       return new TabCore({ token, identity, name, connect: open, channel: new Channel(name), locks, ringSize: replayBatches });
     },
   };
