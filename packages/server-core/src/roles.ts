@@ -5,11 +5,8 @@
  * conversation the user takes part in. The account (the REST API) is never checked.
  */
 
-/**
- * Permissions a conversation role may hold (Twilio's Role resource, plus the names its SDKs use, plus
- * `reactToMessage` for reactions, which Twilio does not have).
- */
-export const CONVERSATION_PERMISSIONS = [
+/** What every member of a conversation may do by default (the channel user role). */
+const CHANNEL_USER = [
   'sendMessage',
   'reactToMessage',
   'sendMediaMessage',
@@ -19,6 +16,14 @@ export const CONVERSATION_PERMISSIONS = [
   'deleteOwnMessage',
   'editOwnParticipantAttributes',
   'editNotificationLevel',
+] as const;
+
+/**
+ * Permissions a conversation role may hold (Twilio's Role resource, plus the names its SDKs use, plus
+ * `reactToMessage` for reactions, which Twilio does not have): a member's, then those for managing.
+ */
+export const CONVERSATION_PERMISSIONS = [
+  ...CHANNEL_USER,
   'addParticipant',
   'addNonChatParticipant',
   'removeParticipant',
@@ -91,18 +96,6 @@ export const DEFAULT_ROLE_SIDS = {
   serviceUser: 'RL00000000000000000000000000000003',
   serviceAdmin: 'RL00000000000000000000000000000004',
 } as const;
-
-const CHANNEL_USER: readonly ConversationPermission[] = [
-  'sendMessage',
-  'reactToMessage',
-  'sendMediaMessage',
-  'leaveConversation',
-  'editOwnMessage',
-  'editOwnMessageAttributes',
-  'deleteOwnMessage',
-  'editOwnParticipantAttributes',
-  'editNotificationLevel',
-];
 
 /**
  * The defaults, until the app changes them through the REST API. Members edit and delete their own
