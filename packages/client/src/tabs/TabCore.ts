@@ -5,6 +5,7 @@ import { ConversationsError } from '../ConversationsError.js';
 import type { ClientCoreLike } from '../ConversationsClient.js';
 import type { InboundFrame, RequestOptions, SessionStart } from '../internal/Session.js';
 import type { TokenExpiryNotice } from '../internal/core/TokenLifecycle.js';
+import { newIdempotencyKey } from '../internal/newIdempotencyKey.js';
 import { BatchRing } from './BatchRing.js';
 import type { TabBatch, TabError, TabMessage } from './tabMessages.js';
 
@@ -128,7 +129,7 @@ export class TabCore implements ClientCoreLike {
     this.config = config;
     this.currentToken = config.token;
     this.ring = new BatchRing(config.ringSize);
-    this.tabId = `${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 10)}`;
+    this.tabId = newIdempotencyKey();
     this.inbound$ = this.inbound.asObservable();
     this.sessions$ = this.sessions.asObservable();
     this.connectionState$ = this.state.pipe(distinctUntilChanged());
