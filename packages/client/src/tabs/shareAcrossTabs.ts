@@ -43,6 +43,8 @@ export interface ShareAcrossTabsOptions {
 export function shareAcrossTabs(options: ShareAcrossTabsOptions = {}): TabSharing {
   const replayBatches = options.replayBatches ?? 1_000;
   if (!Number.isSafeInteger(replayBatches) || replayBatches < 0) throw new TypeError('shareAcrossTabs: replayBatches must be a non-negative integer');
+  if (options.locks !== undefined && typeof options.locks?.request !== 'function') throw new TypeError('shareAcrossTabs: locks must have a request function (the Web Locks API)');
+  if (options.BroadcastChannel !== undefined && typeof options.BroadcastChannel !== 'function') throw new TypeError('shareAcrossTabs: BroadcastChannel must be a constructor');
   return {
     kind: 'rx-conversations.tabs',
     connect(token, clientOptions, open) {
