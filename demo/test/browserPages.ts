@@ -46,21 +46,37 @@ export interface TwoPages {
   close(): Promise<void>;
 }
 
-export async function twoPages(name: string): Promise<TwoPages> {
+/** The demo on a fresh SQLite file, and Chromium; `close()` stops both and removes the file. */
+export interface DemoAndBrowser {
+  readonly demo: DemoServer;
+  readonly browser: Browser;
+  close(): Promise<void>;
+}
+
+export async function demoAndBrowser(name: string): Promise<DemoAndBrowser> {
   const dir = mkdtempSync(join(tmpdir(), `rxc-${name}-e2e-`));
   const demo = await startDemo({ port: 0, database: join(dir, 'chat.db'), dev: true });
   const browser = await launchChromium();
-  const page = async () => (await browser.newContext({ viewport: { width: 1000, height: 700 } })).newPage();
-  const [alice, bob] = [await page(), await page()];
-  for (const p of [alice, bob]) p.on('pageerror', (err) => console.error(`page error: ${err.message}`));
   return {
     demo,
-    alice,
-    bob,
+    browser,
     async close() {
       await browser.close();
       await demo.close();
       rmSync(dir, { recursive: true, force: true });
     },
   };
+}
+
+/** A new page in a browser context of its own (its own storage: another user), page errors logged. */
+export async function pageOfItsOwn(browser: Browser): Promise<Page> {
+  const page = await (await browser.newContext({ viewport: { width: 1000, height: 700 } })).newPage();
+  page.on('pageerror', (err) => console.error(`page error: ${err.message}`));
+  return page;
+}
+
+export async function twoPages(name: string): Promise<TwoPages> {
+  const { demo, browser, close } = await demoAndBrowser(name);
+  const [alice, bob] = [await pageOfItsOwn(browser), await pageOfItsOwn(browser)];
+  return { demo, alice, bob, close };
 }

@@ -1,10 +1,6 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import type { Browser, Page } from 'playwright-core';
-import { startDemo, type DemoServer } from '../src/startDemo.js';
-import { WAIT, createWith, launchChromium, send, signIn } from './browserPages.js';
+import type { Page } from 'playwright-core';
+import { WAIT, createWith, demoAndBrowser, pageOfItsOwn, send, signIn, type DemoAndBrowser } from './browserPages.js';
 
 /**
  * Three tabs of alice's demo share one websocket (OFFLINE-3), in real Chromium: Web Locks pick the
@@ -13,20 +9,14 @@ import { WAIT, createWith, launchChromium, send, signIn } from './browserPages.j
  * message once, in order.
  */
 
-let dir: string;
-let demo: DemoServer;
-let browser: Browser;
+let env: DemoAndBrowser;
 
 beforeAll(async () => {
-  dir = mkdtempSync(join(tmpdir(), 'rxc-tabs-e2e-'));
-  demo = await startDemo({ port: 0, database: join(dir, 'chat.db'), dev: true });
-  browser = await launchChromium();
+  env = await demoAndBrowser('tabs');
 }, 30_000);
 
 afterAll(async () => {
-  await browser?.close();
-  await demo?.close();
-  rmSync(dir, { recursive: true, force: true });
+  await env?.close();
 });
 
 const bodies = (p: Page) => p.$$eval('[data-testid="message-body"]', (items) => items.map((item) => item.textContent ?? ''));
@@ -47,8 +37,10 @@ async function showsExactly(page: Page, expected: readonly string[], timeout = W
 
 describe('tabs of one app share one websocket (OFFLINE-3)', () => {
   it('OFFLINE-3: three tabs, one socket; the leading tab closes mid-stream; another takes over within 2 s and no message is lost or shown twice', async () => {
+    const { demo, browser } = env;
+    // Alice's three tabs share one context (one origin's storage, locks and channels); bob has his own.
     const aliceContext = await browser.newContext({ viewport: { width: 1000, height: 700 } });
-    const bob = await (await browser.newContext({ viewport: { width: 1000, height: 700 } })).newPage();
+    const bob = await pageOfItsOwn(browser);
     const tabs: Page[] = [];
     /** The websockets each of alice's tabs opened, by tab. */
     const sockets = new Map<Page, number>();
