@@ -6,6 +6,7 @@ import { describe, expect, it } from '@jest/globals';
 import type { InboundFrame, SessionStart } from '../internal/Session.js';
 import { FakeCore } from '../../test/FakeCore.js';
 import { ev, user } from '../../test/fixtures.js';
+import { ConversationsError } from '../ConversationsError.js';
 import type { TabMessage } from './tabMessages.js';
 import { TabCore, type BroadcastChannelLike, type LockManagerLike } from './TabCore.js';
 
@@ -181,5 +182,21 @@ describe('TabCore (OFFLINE-3)', () => {
     expect(core.callsOf('users.unsubscribe').map((c) => c.args)).toEqual([{ identities: ['carol'] }]);
     await tab.request('users.unsubscribe', { identities: ['bob'] });
     expect(core.callsOf('users.unsubscribe').map((c) => c.args)).toEqual([{ identities: ['carol'] }, { identities: ['bob'] }]);
+  });
+
+  it('OFFLINE-3: a leader that shuts down does not pass its own socket\'s client_shut_down on to a follower\'s call; the follower sends it to the next leader', async () => {
+    const { tab, channel, lock, cores } = tabWith();
+    lock.grant();
+    await turn();
+    const core = cores[0]!;
+    core.sessionsSubject.next(session('fresh', 0));
+    let failInFlight: (error: unknown) => void = () => undefined;
+    core.handler = () => new Promise((_, reject) => (failInFlight = reject));
+    channel.deliver({ k: 'call', from: 'F', to: tab.tabId, id: 7, op: 'messages.send', args: { sid: 'CH1', body: 'hi', idempotencyKey: 'k' }, idempotent: true });
+    const closing = tab.shutdown();
+    // As the connection core does at shutdown: every call in flight fails with client_shut_down.
+    failInFlight(new ConversationsError('client_shut_down'));
+    await closing;
+    expect(channel.posted.filter((m) => m.k === 'reply')).toEqual([]);
   });
 });

@@ -474,8 +474,12 @@ export class TabCore implements ClientCoreLike {
   }
 
   private onCall(message: Extract<TabMessage, { k: 'call' }>): void {
-    const reply = (result: unknown, error?: TabError): void =>
+    const reply = (result: unknown, error?: TabError): void => {
+      // This tab is closing and its socket failed the call: not the follower's failure. It hears of
+      // the next leader and sends the call there (or fails it as on a dropped connection).
+      if (error !== undefined && this.role === 'closed') return;
       this.post({ k: 'reply', from: this.tabId, to: message.from, id: message.id, ...(error === undefined ? { result } : { error }) });
+    };
     const options: RequestOptions = message.timeoutMs === undefined ? { idempotent: message.idempotent } : { idempotent: message.idempotent, timeoutMs: message.timeoutMs };
     this.perform(message.from, message.op, message.args as never, options).then(
       (result) => reply(result),
