@@ -4,11 +4,17 @@
  * store, SQLite…) and pass it to `storagePersistence`. Each call may be slow; the client never waits
  * for a write on its hot path, and writes one key at a time, never two writes of the same key at once.
  *
+ * Implement `keys` too when several clients of one identity may share the storage (browser tabs, Node
+ * processes on one directory): each client then keeps its outbox under a key of its own, and the next
+ * client to start sends what any of them left. Without it they share one key, the last write wins,
+ * and a send queued offline by one of them can be lost when another writes after it.
+ *
  * @example
  * const storage: PersistenceStorage = {
  *   read: async (key) => AsyncStorage.getItem(key),
  *   write: (key, value) => AsyncStorage.setItem(key, value),
  *   remove: (key) => AsyncStorage.removeItem(key),
+ *   keys: async (prefix) => (await AsyncStorage.getAllKeys()).filter((key) => key.startsWith(prefix)),
  * };
  * const client = new ConversationsClient(token, { url, persistence: storagePersistence(storage) });
  */
@@ -19,4 +25,6 @@ export interface PersistenceStorage {
   write(key: string, value: string): Promise<void>;
   /** Deletes `key`; resolves also when there was nothing. */
   remove(key: string): Promise<void>;
+  /** The keys stored that start with `prefix`, in any order (optional: see above). */
+  keys?(prefix: string): Promise<string[]>;
 }

@@ -9,12 +9,14 @@ interface FsPromises {
   rename(from: string, to: string): Promise<void>;
   rm(path: string, options: { force: boolean }): Promise<void>;
   mkdir(path: string, options: { recursive: boolean }): Promise<unknown>;
+  readdir(path: string): Promise<string[]>;
 }
 
 /**
  * The persistent cache and outbox in files, for Node (OFFLINE-1, OFFLINE-2): one JSON file per
- * identity and server in `directory` (created when missing). A write goes to a temporary file that
- * then replaces the old one, so a crash mid-write leaves the previous snapshot whole.
+ * identity and server in `directory` (created when missing), beside one per client holding its outbox.
+ * A write goes to a temporary file that then replaces the old one, so a crash mid-write leaves the
+ * previous snapshot whole.
  *
  * @example
  * import { filePersistence } from '@rx-conversations/client/persistence-node';
@@ -51,6 +53,28 @@ export function fileStorage(directory: string): PersistenceStorage {
     },
     async remove(key) {
       await (await load()).rm(pathOf(key), { force: true });
+    },
+    async keys(prefix) {
+      let names: string[];
+      try {
+        names = await (await load()).readdir(dir);
+      } catch (error) {
+        if ((error as { code?: unknown }).code === 'ENOENT') return [];
+        throw error;
+      }
+      // Temporary files end in `.json.tmp` and are left out; other files' names are not ours to decode.
+      const keys: string[] = [];
+      for (const name of names) {
+        if (!name.endsWith('.json')) continue;
+        let key: string;
+        try {
+          key = decodeURIComponent(name.slice(0, -'.json'.length));
+        } catch {
+          continue;
+        }
+        if (key.startsWith(prefix)) keys.push(key);
+      }
+      return keys;
     },
   };
 }

@@ -14,7 +14,8 @@ export interface IndexedDbPersistenceOptions extends PersistenceOptions {
 
 /**
  * The persistent cache and outbox in the browser's IndexedDB (OFFLINE-1, OFFLINE-2): one record
- * per identity and server. Plain IndexedDB, no wrapper library (three calls need none).
+ * per identity and server, beside one per client holding its outbox. Plain IndexedDB, no wrapper
+ * library (four calls need none).
  *
  * @example
  * import { indexedDbPersistence } from '@rx-conversations/client/persistence';
@@ -53,5 +54,7 @@ export function indexedDbStorage(databaseName: string, factory: IDBFactory | und
     },
     write: (key, value) => run('readwrite', (store) => store.put(value, key)),
     remove: (key) => run('readwrite', (store) => store.delete(key)),
+    // Every key, filtered here: a range would need the IDBKeyRange global, which a passed-in factory may lack.
+    keys: async (prefix) => (await run<IDBValidKey[]>('readonly', (store) => store.getAllKeys())).filter((k): k is string => typeof k === 'string' && k.startsWith(prefix)),
   };
 }

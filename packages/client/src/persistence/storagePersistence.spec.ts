@@ -9,8 +9,8 @@ import { CACHE_SCHEMA_VERSION, type CacheSnapshot } from './cacheSnapshot.js';
 const URL = 'ws://chat.test';
 const KEY = `rx-conversations:alice@${URL}`;
 
-/** A storage in memory that counts writes. */
-function memoryStorage(initial?: CacheSnapshot | string) {
+/** A storage in memory that counts writes; with `listing`, it also lists keys (as the bundled adapters do). */
+function memoryStorage(initial?: CacheSnapshot | string, { listing = false } = {}) {
   const data = new Map<string, string>();
   if (initial !== undefined) data.set(KEY, typeof initial === 'string' ? initial : JSON.stringify(initial));
   const writes: CacheSnapshot[] = [];
@@ -23,9 +23,16 @@ function memoryStorage(initial?: CacheSnapshot | string) {
     remove: async (key) => {
       data.delete(key);
     },
+    ...(listing && { keys: async (prefix: string) => [...data.keys()].filter((k) => k.startsWith(prefix)) }),
   };
-  return { storage, writes, data };
+  /** What is stored under the outbox keys, by key. */
+  const outboxes = () => new Map([...data].filter(([k]) => k.startsWith(`${KEY}#outbox:`)).map(([k, v]) => [k, (JSON.parse(v) as CacheSnapshot).outbox]));
+  return { storage, writes, data, outboxes };
 }
+
+const entry = (idempotencyKey: string, createdAt: number, conversationSid = 'c1') => ({
+  kind: 'message' as const, conversationSid, idempotencyKey, author: 'alice', body: `body ${idempotencyKey}`, attributes: {}, createdAt,
+});
 
 const snapshot = (over: Partial<CacheSnapshot> = {}): CacheSnapshot => ({
   v: CACHE_SCHEMA_VERSION,
@@ -45,6 +52,23 @@ const listPage = { items: [conv('c1')], nextCursor: null, asOfSeq: 0 };
 
 describe('storagePersistence (OFFLINE-1, OFFLINE-2)', () => {
   const { setup, record } = useFakeSessions();
+
+  /** A synchronised client on `storage` that sent 'hello' to c1; the send stays open until `acknowledge()`. */
+  async function sendHeldOpen(storage: PersistenceStorage) {
+    let acknowledge: () => void = () => undefined;
+    const { core, client, clock } = setup((op, args) => {
+      if (op === 'conversations.list') return listPage;
+      if (op === 'messages.send') return new Promise((resolve) => (acknowledge = () => resolve(msg('c1', 0, { author: 'alice', body: args.body, idempotencyKey: args.idempotencyKey }))));
+      return null;
+    }, { url: URL, persistence: storagePersistence(storage, { writeDelayMs: 60_000 }) });
+    await clock.tick(0);
+    core.welcome('fresh');
+    await client.whenSynchronized();
+    void client.conversation('c1').sendMessage('hello');
+    await clock.tick(0);
+    const key = (core.callsOf('messages.send')[0]!.args as { idempotencyKey: string }).idempotencyKey;
+    return { key, acknowledge: () => acknowledge(), clock };
+  }
 
   it('OFFLINE-1: restores the cache before any session, flagged cached; a resumed session confirms it without reading the list', async () => {
     const { storage } = memoryStorage(snapshot());
@@ -93,20 +117,9 @@ describe('storagePersistence (OFFLINE-1, OFFLINE-2)', () => {
 
   it('OFFLINE-2: a queued send is written at once, with its idempotency key, and leaves the outbox once acknowledged', async () => {
     const { storage, writes } = memoryStorage();
-    let acknowledge: (value: unknown) => void = () => undefined;
-    const { core, client, clock } = setup((op, args) => {
-      if (op === 'conversations.list') return listPage;
-      if (op === 'messages.send') return new Promise((resolve) => (acknowledge = () => resolve(msg('c1', 0, { author: 'alice', body: args.body, idempotencyKey: args.idempotencyKey }))));
-      return null;
-    }, { url: URL, persistence: storagePersistence(storage, { writeDelayMs: 60_000 }) });
-    await clock.tick(0);
-    core.welcome('fresh');
-    await client.whenSynchronized();
-    void client.conversation('c1').sendMessage('hello');
-    await clock.tick(0);
-    const key = (core.callsOf('messages.send')[0]!.args as { idempotencyKey: string }).idempotencyKey;
+    const { key, acknowledge, clock } = await sendHeldOpen(storage);
     expect(writes.at(-1)!.outbox).toEqual([expect.objectContaining({ kind: 'message', conversationSid: 'c1', body: 'hello', idempotencyKey: key })]);
-    acknowledge(null);
+    acknowledge();
     await clock.tick(0);
     expect(writes.at(-1)!.outbox).toEqual([]);
   });
@@ -119,6 +132,68 @@ describe('storagePersistence (OFFLINE-1, OFFLINE-2)', () => {
     const { core, clock } = setup(() => new Promise(() => undefined), { url: URL, persistence: storagePersistence(storage) });
     await clock.tick(0);
     expect(core.callsOf('messages.send').map((c) => c.args)).toEqual(outbox.map((o) => expect.objectContaining({ sid: 'c1', body: o.body, idempotencyKey: o.idempotencyKey })));
+  });
+
+  it('OFFLINE-2: on a storage that lists keys, each client keeps its outbox under a key of its own; the shared snapshot holds none', async () => {
+    const { storage, data, outboxes } = memoryStorage(undefined, { listing: true });
+    const { key, acknowledge, clock } = await sendHeldOpen(storage);
+    expect([...outboxes().values()]).toEqual([[expect.objectContaining({ body: 'hello', idempotencyKey: key })]]);
+    expect((JSON.parse(data.get(KEY)!) as CacheSnapshot).outbox).toEqual([]);
+    acknowledge();
+    await clock.tick(0);
+    expect(outboxes().size).toBe(0);
+  });
+
+  it('OFFLINE-2: a client takes over every outbox left on the storage (other tabs, an older snapshot): each send once, in send order, then only its own key holds them', async () => {
+    const { storage, data, outboxes } = memoryStorage(snapshot({ outbox: [entry('k2', 2)] }), { listing: true });
+    const left = (outbox: ReturnType<typeof entry>[]) => JSON.stringify({ ...snapshot({ outbox }), cache: null });
+    data.set(`${KEY}#outbox:tab-a`, left([entry('k1', 1), entry('k4', 4)]));
+    // Two tabs that both held k3 (one took it over from the other): it goes out once.
+    data.set(`${KEY}#outbox:tab-b`, left([entry('k3', 3), entry('k5', 5, 'c2')]));
+    data.set(`${KEY}#outbox:tab-c`, left([entry('k3', 3)]));
+    const { core, clock } = setup(() => new Promise(() => undefined), { url: URL, persistence: storagePersistence(storage, { writeDelayMs: 60_000 }) });
+    await clock.tick(0);
+    expect(core.callsOf('messages.send').map((c) => (c.args as { idempotencyKey: string }).idempotencyKey)).toEqual(['k1', 'k2', 'k3', 'k4', 'k5']);
+    await clock.tick(0);
+    const stored = [...outboxes()];
+    expect(stored).toHaveLength(1);
+    expect(stored[0]![0]).not.toMatch(/#outbox:tab-[abc]$/);
+    expect(stored[0]![1].map((e) => e.idempotencyKey)).toEqual(['k1', 'k2', 'k3', 'k4', 'k5']);
+    expect((JSON.parse(data.get(KEY)!) as CacheSnapshot).outbox).toEqual([]);
+  });
+
+  it('OFFLINE-2: an outbox of another identity, schema or of no JSON under the outbox keys is discarded with a warning, and the rest is sent', async () => {
+    const warnings: string[] = [];
+    const quiet = () => undefined;
+    const { storage, data, outboxes } = memoryStorage(undefined, { listing: true });
+    data.set(`${KEY}#outbox:good`, JSON.stringify({ ...snapshot({ outbox: [entry('k1', 1)] }), cache: null }));
+    data.set(`${KEY}#outbox:bob`, JSON.stringify({ ...snapshot({ outbox: [entry('x1', 1)] }), identity: 'bob', cache: null }));
+    data.set(`${KEY}#outbox:old`, JSON.stringify({ ...snapshot({ outbox: [entry('x2', 1)] }), v: 0 }));
+    data.set(`${KEY}#outbox:torn`, '{"v":1,"outb');
+    const { core, clock } = setup(() => new Promise(() => undefined), {
+      url: URL,
+      persistence: storagePersistence(storage),
+      logger: { error: quiet, warn: (m) => warnings.push(m), info: quiet, debug: quiet, trace: quiet },
+    });
+    await clock.tick(0);
+    expect(core.callsOf('messages.send').map((c) => (c.args as { idempotencyKey: string }).idempotencyKey)).toEqual(['k1']);
+    expect(warnings).toEqual([
+      expect.stringContaining('another identity'),
+      expect.stringContaining('schema version 0'),
+      expect.stringContaining('not JSON'),
+    ]);
+    await clock.tick(0);
+    expect([...outboxes().values()].map((o) => o.map((e) => e.idempotencyKey))).toEqual([['k1']]);
+  });
+
+  it('OFFLINE-2: shutdown({ clearCache: true }) removes every outbox of the identity, not only its own', async () => {
+    const { storage, data } = memoryStorage(snapshot(), { listing: true });
+    data.set(`${KEY}#outbox:other-tab`, JSON.stringify({ ...snapshot({ outbox: [entry('k1', 1)] }), cache: null }));
+    data.set('rx-conversations:bob@ws://chat.test#outbox:x', 'bob keeps his');
+    const { client, clock } = setup(() => new Promise(() => undefined), { url: URL, persistence: storagePersistence(storage) });
+    await clock.tick(0);
+    await client.shutdown({ clearCache: true });
+    expect([...data.keys()]).toEqual(['rx-conversations:bob@ws://chat.test#outbox:x']);
   });
 
   it('OFFLINE-1: while a synchronisation is under way the last consistent cache is written, not a half-read one', async () => {

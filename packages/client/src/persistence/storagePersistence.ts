@@ -2,6 +2,7 @@ import type { Subscription } from 'rxjs';
 import type { ClientPersistence, PersistenceHost, PersistenceLink } from './ClientPersistence.js';
 import type { PersistenceStorage } from './PersistenceStorage.js';
 import type { StoreAction } from '../internal/store/StoreAction.js';
+import { newIdempotencyKey } from '../internal/newIdempotencyKey.js';
 import {
   cacheOf,
   CACHE_SCHEMA_VERSION,
@@ -12,6 +13,7 @@ import {
   restoreActions,
   type CachedState,
   type CacheSnapshot,
+  type OutboxMessage,
 } from './cacheSnapshot.js';
 
 /** Options of the persistence factories. */
@@ -40,6 +42,12 @@ const OUTBOX_ACTIONS = new Set<StoreAction['type']>(['sendQueued', 'sendSucceede
  * idempotency keys. A snapshot of another schema version, identity or server, or that cannot be read,
  * is discarded with a warning (never thrown).
  *
+ * When the storage lists keys (`PersistenceStorage.keys`, as the bundled adapters do), each client keeps
+ * its outbox under a key of its own: tabs or processes of one identity on one storage never overwrite
+ * each other's queued sends. A client that starts takes over every outbox it finds (a client that
+ * closed, or crashed, left it there) and sends it; a send that two clients hold goes out with the same
+ * idempotency key, so it lands once.
+ *
  * @example
  * const client = new ConversationsClient(token, { url, persistence: storagePersistence(myStorage) });
  */
@@ -58,6 +66,14 @@ export function storagePersistence(storage: PersistenceStorage, options: Persist
 /** One client's cache: restores it at start, writes it in batches, wipes it on request. */
 class PersistentCache implements PersistenceLink {
   private readonly key: string;
+  /** The keys of the clients' own outboxes start with this. */
+  private readonly outboxPrefix: string;
+  /** This client's outbox key; null when the storage cannot list keys (the outbox then lives in the snapshot). */
+  private readonly outboxKey: string | null;
+  /** What this client's outbox key holds (null: nothing), so an unchanged outbox is not written again. */
+  private outboxText: string | null = null;
+  /** Outboxes of other clients, or of an earlier snapshot, taken over: removed once this client's own is written. */
+  private adopted: string[] = [];
   private readonly identity: string;
   private readonly url: string;
   /** Storage operations, one after another (a write never overtakes the read or another write). */
@@ -83,6 +99,8 @@ class PersistentCache implements PersistenceLink {
     this.identity = runtime.session.identity;
     this.url = host.options.url ?? '';
     this.key = `rx-conversations:${this.identity}@${this.url}`;
+    this.outboxPrefix = `${this.key}#outbox:`;
+    this.outboxKey = typeof storage.keys === 'function' ? this.outboxPrefix + newIdempotencyKey() : null;
     const loading = this.identity === '' ? Promise.resolve(null) : this.load();
     this.chain = loading.then(() => undefined);
     host.core.resumeFrom?.(loading);
@@ -120,22 +138,50 @@ class PersistentCache implements PersistenceLink {
     } catch (error) {
       this.warn('persistent cache could not be read; starting without it', { error: String(error) });
     }
+    const outbox = mergeOutboxes([snapshot?.outbox ?? [], ...(await this.loadOutboxes())]);
+    // What was taken over is removed once written again under this client's key (or sent).
+    if (outbox.length > 0 || this.adopted.length > 0) {
+      this.dirty = true;
+      this.schedule(0);
+    }
     const { runtime } = this.host;
-    if (snapshot === null) return null;
     if (runtime.isClosed) {
-      this.cache = snapshot.cache;
-      this.unsent = snapshot.outbox;
+      this.cache = snapshot?.cache ?? null;
+      this.unsent = outbox;
       return null;
     }
     // Only into a store that has not heard from the server (a core that cannot wait for the cache).
-    this.cache = this.welcomed ? null : snapshot.cache;
+    this.cache = this.welcomed || snapshot === null ? null : snapshot.cache;
     if (this.cache !== null) runtime.dispatch(restoreActions(this.cache));
     // A send the cache already holds as sent was acknowledged after the outbox was last written.
     const sent = new Set(this.cache?.windows.flatMap((w) => w.messages.map((m) => m.idempotencyKey)));
-    for (const entry of snapshot.outbox) {
+    for (const entry of outbox) {
       if (!sent.has(entry.idempotencyKey)) this.host.client.conversation(entry.conversationSid).resendRestored(pendingOf(entry));
     }
     return this.cache?.position ?? null;
+  }
+
+  /** The outboxes other clients of this identity left under their own keys; each one read is taken over. */
+  private async loadOutboxes(): Promise<Array<readonly OutboxMessage[]>> {
+    if (this.outboxKey === null) return [];
+    const found: Array<readonly OutboxMessage[]> = [];
+    try {
+      for (const key of await this.storage.keys!(this.outboxPrefix)) {
+        const text = await this.storage.read(key);
+        if (text === null) continue;
+        const decoded = decodeSnapshot(text, this.identity, this.url);
+        if (typeof decoded === 'string') {
+          this.warn(`persistent outbox discarded: ${decoded}`, { key });
+          await this.storage.remove(key);
+          continue;
+        }
+        found.push(decoded.outbox);
+        this.adopted.push(key);
+      }
+    } catch (error) {
+      this.warn('persistent outboxes could not all be read; the rest are kept for the next start', { error: String(error) });
+    }
+    return found;
   }
 
   /** Makes a write happen within `delay`: an earlier due time replaces a later one, never the reverse. */
@@ -168,8 +214,28 @@ class PersistentCache implements PersistenceLink {
     return this.enqueue(async () => {
       if (!this.dirty) return;
       this.dirty = false;
-      await this.storage.write(this.key, encodeSnapshot(this.snapshot()));
+      const snapshot = this.snapshot();
+      if (this.outboxKey === null) {
+        await this.storage.write(this.key, encodeSnapshot(snapshot));
+        return;
+      }
+      // This client's outbox first, then the shared snapshot without one, then the outboxes taken
+      // over: a crash between any two steps leaves every queued send stored at least once.
+      const text = snapshot.outbox.length === 0 ? null : JSON.stringify({ ...snapshot, cache: null });
+      if (text !== this.outboxText) {
+        await (text === null ? this.storage.remove(this.outboxKey) : this.storage.write(this.outboxKey, text));
+        this.outboxText = text;
+      }
+      await this.storage.write(this.key, encodeSnapshot({ ...snapshot, outbox: [] }));
+      for (const key of this.adopted.splice(0)) await this.storage.remove(key);
     }, 'written');
+  }
+
+  /** Removes this identity's snapshot and every outbox stored for it. */
+  private async clear(): Promise<void> {
+    await this.storage.remove(this.key);
+    if (this.outboxKey === null) return;
+    for (const key of new Set([this.outboxKey, ...(await this.storage.keys!(this.outboxPrefix))])) await this.storage.remove(key);
   }
 
   private enqueue(operation: () => Promise<void>, what: string): Promise<void> {
@@ -188,7 +254,20 @@ class PersistentCache implements PersistenceLink {
     if (this.closing !== undefined) return this.closing;
     for (const s of this.subscriptions) s.unsubscribe();
     this.timer?.unsubscribe();
-    this.closing = clear ? this.enqueue(() => this.storage.remove(this.key), 'removed') : this.write();
+    this.closing = clear ? this.enqueue(() => this.clear(), 'removed') : this.write();
     return this.closing;
   }
+}
+
+/** The sends of several outboxes, each once (by idempotency key), in send order. */
+function mergeOutboxes(outboxes: ReadonlyArray<readonly OutboxMessage[]>): OutboxMessage[] {
+  const seen = new Set<string>();
+  const merged: OutboxMessage[] = [];
+  for (const entry of outboxes.flat()) {
+    if (seen.has(entry.idempotencyKey)) continue;
+    seen.add(entry.idempotencyKey);
+    merged.push(entry);
+  }
+  // Stable: each client's sends keep their order, which is what the server sees.
+  return merged.sort((a, b) => a.createdAt - b.createdAt);
 }

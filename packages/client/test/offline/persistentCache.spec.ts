@@ -274,6 +274,39 @@ describe('the persistent outbox (OFFLINE-2)', () => {
     expect(wire.count('messages.send')).toBe(0);
   });
 
+  it('OFFLINE-2: two clients of one identity on one cache directory (two processes, two tabs) both queue sends offline; whichever closes last, the next start sends all of them once, each client’s in order', async () => {
+    const env = await startEnv();
+    const proxy: TcpProxy = await startTcpProxy(env.server.port);
+    cleanup.push(() => proxy.close());
+    const { sid, bob } = await aliceLeavesWithACache(env);
+
+    proxy.refuse = true;
+    const first = env.open('alice', { url: proxy.url }).client;
+    const second = env.open('alice', { url: proxy.url }).client;
+    for (const [client, body] of [[first, 'first 1'], [second, 'second 1'], [first, 'first 2']] as const) {
+      void client.conversation(sid).sendMessage(body).catch(() => undefined);
+    }
+    await waitUntil(first.conversation(sid).messages$, (l) => l.filter((m) => m.status === 'sending').length === 2, 'two sends queued by the first');
+    await waitUntil(second.conversation(sid).messages$, (l) => l.filter((m) => m.status === 'sending').length === 1, 'one send queued by the second');
+    // The first closes, then the second writes its snapshot after it: each kept its own outbox.
+    await first.shutdown();
+    await second.shutdown();
+    expect((await readdir(env.cacheDir)).filter((f) => f.includes('outbox'))).toHaveLength(2);
+
+    proxy.refuse = false;
+    const { client: back, wire } = env.open('alice', { url: proxy.url });
+    await waitUntil(back.conversation(sid).messages$, (l) => l.length === 8 && l.every((m) => m.status === 'sent'), 'every queued send sent');
+    expect(wire.count('messages.send')).toBe(3);
+    const onServer = await waitUntil(bob.conversation(sid).messages$, (l) => l.length >= 8, 'the sends on the server');
+    // Each client's sends in its order; between clients, by when each was queued (the same millisecond here).
+    const queued = bodies(onServer).slice(5);
+    expect([...queued].sort()).toEqual(['first 1', 'first 2', 'second 1']);
+    expect(queued.filter((b) => b?.startsWith('first'))).toEqual(['first 1', 'first 2']);
+    // Once sent, no outbox is left for a later start.
+    await back.shutdown();
+    expect((await readdir(env.cacheDir)).filter((f) => f.includes('outbox'))).toEqual([]);
+  });
+
   it('OFFLINE-2: a send the server took whose reply was lost goes out again with its idempotency key after a restart, and lands once', async () => {
     const env = await startEnv();
     const { sid, bob } = await aliceLeavesWithACache(env);

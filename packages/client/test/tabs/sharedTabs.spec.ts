@@ -5,6 +5,8 @@ import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';
 import { firstValueFrom, map } from 'rxjs';
 import type { ConversationsClient, MessageView } from '../../src/index.js';
 import { shareAcrossTabs, type LockManagerLike } from '../../src/tabs.js';
+import { storagePersistence, type PersistenceStorage } from '../../src/persistence.js';
+import { startTcpProxy } from '../core/tcpProxy.js';
 import { startStoreServer, waitUntil, within, type Connected, type StoreServer } from '../store/storeServer.js';
 import { memoryLocks } from './memoryLocks.js';
 
@@ -145,6 +147,42 @@ describe('several tabs share one websocket (OFFLINE-3)', () => {
     await expect(follower.createConversation({ friendlyName: 'x' })).rejects.toMatchObject({ code: 'client_shut_down' });
     const c = await leader.createConversation({ friendlyName: 'Still here' });
     expect(c.sid).toMatch(/^CH/);
+  });
+
+  it('OFFLINE-2, OFFLINE-3: a follower’s sends queued offline survive closing every tab, even when the leader writes last, and go out once', async () => {
+    const proxy = await startTcpProxy(h.server.port);
+    try {
+      // One storage for every tab, as an origin's IndexedDB is.
+      const data = new Map<string, string>();
+      const storage: PersistenceStorage = {
+        read: async (key) => data.get(key) ?? null,
+        write: async (key, value) => void data.set(key, value),
+        remove: async (key) => void data.delete(key),
+        keys: async (prefix) => [...data.keys()].filter((key) => key.startsWith(prefix)),
+      };
+      const openTab = () => h.connect('alice', { url: proxy.url, tabs: shareAcrossTabs({ locks }), persistence: storagePersistence(storage) });
+      const [leader, follower] = [openTab(), openTab()] as [Connected, Connected];
+      await Promise.all([leader, follower].map((t) => within(t.client.whenSynchronized(), 'both tabs synchronised')));
+      const { sid } = await follower.client.createConversation({ friendlyName: 'Offline tabs' });
+
+      proxy.refuse = true;
+      proxy.cutAll();
+      await waitUntil(follower.client.connectionState$, (state) => state !== 'connected', 'the tabs offline');
+      for (const body of ['queued 1', 'queued 2']) void follower.client.conversation(sid).sendMessage(body).catch(() => undefined);
+      await waitUntil(follower.client.conversation(sid).messages$, (l) => l.filter((m) => m.status === 'sending').length === 2, "the follower's queued sends");
+      await follower.client.shutdown();
+      // The leader, which never held those sends, writes the shared snapshot after the follower.
+      await leader.client.shutdown();
+
+      proxy.refuse = false;
+      const back = openTab();
+      await waitUntil(back.client.conversation(sid).messages$, (l) => l.length === 2 && l.every((m) => m.status === 'sent'), 'the queued sends, sent');
+      expect(back.wire.count('messages.send')).toBe(2);
+      const onServer = await back.client.conversation(sid).getMessages(10);
+      expect(onServer.items.map((m) => m.body)).toEqual(['queued 1', 'queued 2']);
+    } finally {
+      await proxy.close();
+    }
   });
 
   it('OFFLINE-3: without Web Locks each tab connects on its own, as without the option', async () => {
