@@ -162,6 +162,33 @@ describe('storagePersistence (OFFLINE-1, OFFLINE-2)', () => {
     expect((JSON.parse(data.get(KEY)!) as CacheSnapshot).outbox).toEqual([]);
   });
 
+  it('OFFLINE-2: an outbox taken over is left in place when its client, still running, wrote it again meanwhile; a client shutting down writes its outbox again even if unchanged', async () => {
+    const { storage, data, outboxes } = memoryStorage(undefined, { listing: true });
+    const left = (outbox: ReturnType<typeof entry>[]) => JSON.stringify({ ...snapshot({ outbox }), cache: null });
+    data.set(`${KEY}#outbox:live`, left([entry('k1', 1)]));
+    // The tab that owns it queues another send right after this client read it.
+    const read = storage.read;
+    let owner = true;
+    storage.read = async (key) => {
+      const text = await read(key);
+      if (owner && key.endsWith('#outbox:live')) {
+        owner = false;
+        data.set(key, left([entry('k1', 1), entry('k2', 2)]));
+      }
+      return text;
+    };
+    const { core, client, clock } = setup(() => new Promise(() => undefined), { url: URL, persistence: storagePersistence(storage, { writeDelayMs: 60_000 }) });
+    await clock.tick(0);
+    expect(core.callsOf('messages.send')).toHaveLength(1);
+    expect(outboxes().get(`${KEY}#outbox:live`)!.map((e) => e.idempotencyKey)).toEqual(['k1', 'k2']);
+
+    // Another client starting takes this one's outbox over and removes it; this one's shutdown writes it back.
+    const own = [...outboxes().keys()].find((k) => !k.endsWith('#outbox:live'))!;
+    data.delete(own);
+    await client.shutdown();
+    expect(outboxes().get(own)!.map((e) => e.idempotencyKey)).toEqual(['k1']);
+  });
+
   it('OFFLINE-2: an outbox of another identity, schema or of no JSON under the outbox keys is discarded with a warning, and the rest is sent', async () => {
     const warnings: string[] = [];
     const quiet = () => undefined;

@@ -72,8 +72,11 @@ class PersistentCache implements PersistenceLink {
   private readonly outboxKey: string | null;
   /** What this client's outbox key holds (null: nothing), so an unchanged outbox is not written again. */
   private outboxText: string | null = null;
-  /** Outboxes of other clients, or of an earlier snapshot, taken over: removed once this client's own is written. */
-  private adopted: string[] = [];
+  /**
+   * Outboxes of other clients taken over, with the text read: each is removed once this client's own
+   * is written, unless it changed since (its client still runs, and queued more).
+   */
+  private adopted = new Map<string, string>();
   private readonly identity: string;
   private readonly url: string;
   /** Storage operations, one after another (a write never overtakes the read or another write). */
@@ -140,7 +143,7 @@ class PersistentCache implements PersistenceLink {
     }
     const outbox = mergeOutboxes([snapshot?.outbox ?? [], ...(await this.loadOutboxes())]);
     // What was taken over is removed once written again under this client's key (or sent).
-    if (outbox.length > 0 || this.adopted.length > 0) {
+    if (outbox.length > 0 || this.adopted.size > 0) {
       this.dirty = true;
       this.schedule(0);
     }
@@ -176,7 +179,7 @@ class PersistentCache implements PersistenceLink {
           continue;
         }
         found.push(decoded.outbox);
-        this.adopted.push(key);
+        this.adopted.set(key, text);
       }
     } catch (error) {
       this.warn('persistent outboxes could not all be read; the rest are kept for the next start', { error: String(error) });
@@ -220,14 +223,19 @@ class PersistentCache implements PersistenceLink {
         return;
       }
       // This client's outbox first, then the shared snapshot without one, then the outboxes taken
-      // over: a crash between any two steps leaves every queued send stored at least once.
+      // over: a crash between any two steps leaves every queued send stored at least once. At
+      // shutdown a waiting outbox is written even if unchanged: a client starting meanwhile may have
+      // taken it over and removed it.
       const text = snapshot.outbox.length === 0 ? null : JSON.stringify({ ...snapshot, cache: null });
-      if (text !== this.outboxText) {
+      if (text !== this.outboxText || (text !== null && this.closing !== undefined)) {
         await (text === null ? this.storage.remove(this.outboxKey) : this.storage.write(this.outboxKey, text));
         this.outboxText = text;
       }
       await this.storage.write(this.key, encodeSnapshot({ ...snapshot, outbox: [] }));
-      for (const key of this.adopted.splice(0)) await this.storage.remove(key);
+      for (const [key, read] of this.adopted) {
+        this.adopted.delete(key);
+        if ((await this.storage.read(key)) === read) await this.storage.remove(key);
+      }
     }, 'written');
   }
 
@@ -254,6 +262,7 @@ class PersistentCache implements PersistenceLink {
     if (this.closing !== undefined) return this.closing;
     for (const s of this.subscriptions) s.unsubscribe();
     this.timer?.unsubscribe();
+    if (this.outboxText !== null) this.dirty = true;
     this.closing = clear ? this.enqueue(() => this.clear(), 'removed') : this.write();
     return this.closing;
   }
