@@ -77,6 +77,16 @@ async function joinedFollower() {
   return t;
 }
 
+/** A tab that got the lock and whose socket has a fresh session at position 0; `core` is that socket's. */
+async function leaderWithSession() {
+  const t = tabWith();
+  t.lock.grant();
+  await turn();
+  const core = t.cores[0]!;
+  core.sessionsSubject.next(session('fresh', 0));
+  return { ...t, core };
+}
+
 describe('TabCore (OFFLINE-3)', () => {
   it('OFFLINE-3: a follower applies each event once, whatever the batches repeat or overlap', async () => {
     const { tab, channel, applied, sessions } = await joinedFollower();
@@ -167,11 +177,7 @@ describe('TabCore (OFFLINE-3)', () => {
   });
 
   it('OFFLINE-3: the leader counts user watches per tab: a user is unwatched on the socket only when no tab watches them', async () => {
-    const { tab, channel, lock, cores } = tabWith();
-    lock.grant();
-    await turn();
-    const core = cores[0]!;
-    core.sessionsSubject.next(session('fresh', 0));
+    const { tab, channel, core } = await leaderWithSession();
     await tab.request('users.subscribe', { identities: ['bob'] });
     channel.deliver({ k: 'call', from: 'F', to: tab.tabId, id: 1, op: 'users.subscribe', args: { identities: ['bob', 'carol'] }, idempotent: true });
     channel.deliver({ k: 'call', from: 'F', to: tab.tabId, id: 2, op: 'users.unsubscribe', args: { identities: ['bob'] }, idempotent: true });
@@ -185,11 +191,7 @@ describe('TabCore (OFFLINE-3)', () => {
   });
 
   it('OFFLINE-3: a leader that shuts down does not pass its own socket\'s client_shut_down on to a follower\'s call; the follower sends it to the next leader', async () => {
-    const { tab, channel, lock, cores } = tabWith();
-    lock.grant();
-    await turn();
-    const core = cores[0]!;
-    core.sessionsSubject.next(session('fresh', 0));
+    const { tab, channel, core } = await leaderWithSession();
     let failInFlight: (error: unknown) => void = () => undefined;
     core.handler = () => new Promise((_, reject) => (failInFlight = reject));
     channel.deliver({ k: 'call', from: 'F', to: tab.tabId, id: 7, op: 'messages.send', args: { sid: 'CH1', body: 'hi', idempotencyKey: 'k' }, idempotent: true });

@@ -243,14 +243,19 @@ describe('the persistent cache across a restart (OFFLINE-1, PERF-11)', () => {
   });
 });
 
+/** {@link aliceLeavesWithACache} behind a TCP relay that now refuses every connection: alice's next clients start offline. */
+async function offlineAfterACache(): Promise<{ env: Env; proxy: TcpProxy; sid: string; bob: ConversationsClient }> {
+  const env = await startEnv();
+  const proxy = await startTcpProxy(env.server.port);
+  cleanup.push(() => proxy.close());
+  const { sid, bob } = await aliceLeavesWithACache(env);
+  proxy.refuse = true;
+  return { env, proxy, sid, bob };
+}
+
 describe('the persistent outbox (OFFLINE-2)', () => {
   it('OFFLINE-2: sends made while the server is unreachable survive a restart and go out exactly once, in order', async () => {
-    const env = await startEnv();
-    const proxy: TcpProxy = await startTcpProxy(env.server.port);
-    cleanup.push(() => proxy.close());
-    const { sid, bob } = await aliceLeavesWithACache(env);
-
-    proxy.refuse = true;
+    const { env, proxy, sid, bob } = await offlineAfterACache();
     const { client: offline } = env.open('alice', { url: proxy.url });
     const conversation = offline.conversation(sid);
     for (const body of ['queued 1', 'queued 2', 'queued 3']) void conversation.sendMessage(body).catch(() => undefined);
@@ -275,12 +280,7 @@ describe('the persistent outbox (OFFLINE-2)', () => {
   });
 
   it('OFFLINE-2: two clients of one identity on one cache directory (two processes, two tabs) both queue sends offline; whichever closes last, the next start sends all of them once, each client’s in order', async () => {
-    const env = await startEnv();
-    const proxy: TcpProxy = await startTcpProxy(env.server.port);
-    cleanup.push(() => proxy.close());
-    const { sid, bob } = await aliceLeavesWithACache(env);
-
-    proxy.refuse = true;
+    const { env, proxy, sid, bob } = await offlineAfterACache();
     const first = env.open('alice', { url: proxy.url }).client;
     const second = env.open('alice', { url: proxy.url }).client;
     for (const [client, body] of [[first, 'first 1'], [second, 'second 1'], [first, 'first 2']] as const) {
