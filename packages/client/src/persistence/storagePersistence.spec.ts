@@ -213,6 +213,19 @@ describe('storagePersistence (OFFLINE-1, OFFLINE-2)', () => {
     expect([...outboxes().values()].map((o) => o.map((e) => e.idempotencyKey))).toEqual([['k1']]);
   });
 
+  it('OFFLINE-2: a storage whose keys() ignores the prefix never makes the client take over, or remove, what is not its outbox', async () => {
+    const { storage, data, outboxes } = memoryStorage(snapshot(), { listing: true });
+    storage.keys = async () => [...data.keys()];
+    data.set('rx-conversations:bob@ws://chat.test', JSON.stringify({ ...snapshot({ outbox: [entry('b1', 1)] }), identity: 'bob' }));
+    data.set(`${KEY}#outbox:other-tab`, JSON.stringify({ ...snapshot({ outbox: [entry('k1', 1)] }), cache: null }));
+    const { core, client, clock } = setup(() => new Promise(() => undefined), { url: URL, persistence: storagePersistence(storage) });
+    await clock.tick(0);
+    expect(core.callsOf('messages.send').map((c) => (c.args as { idempotencyKey: string }).idempotencyKey)).toEqual(['k1']);
+    await client.shutdown({ clearCache: true });
+    expect([...data.keys()]).toEqual(['rx-conversations:bob@ws://chat.test']);
+    expect(outboxes().size).toBe(0);
+  });
+
   it('OFFLINE-2: shutdown({ clearCache: true }) removes every outbox of the identity, not only its own', async () => {
     const { storage, data } = memoryStorage(snapshot(), { listing: true });
     data.set(`${KEY}#outbox:other-tab`, JSON.stringify({ ...snapshot({ outbox: [entry('k1', 1)] }), cache: null }));
@@ -256,5 +269,6 @@ describe('storagePersistence (OFFLINE-1, OFFLINE-2)', () => {
   it('OFFLINE-1: bad storages and options are refused with a TypeError', () => {
     expect(() => storagePersistence({} as PersistenceStorage)).toThrow(TypeError);
     expect(() => storagePersistence(memoryStorage().storage, { writeDelayMs: -1 })).toThrow(TypeError);
+    expect(() => storagePersistence({ ...memoryStorage().storage, keys: true } as unknown as PersistenceStorage)).toThrow(/storage\.keys must be a function/);
   });
 });

@@ -56,6 +56,7 @@ export function storagePersistence(storage: PersistenceStorage, options: Persist
   if (s === null || typeof s !== 'object' || typeof s.read !== 'function' || typeof s.write !== 'function' || typeof s.remove !== 'function') {
     throw new TypeError('storagePersistence: storage must have read, write and remove functions');
   }
+  if (s.keys !== undefined && typeof s.keys !== 'function') throw new TypeError('storagePersistence: storage.keys must be a function when present');
   const writeDelayMs = options.writeDelayMs ?? DEFAULT_WRITE_DELAY_MS;
   if (typeof writeDelayMs !== 'number' || !Number.isFinite(writeDelayMs) || writeDelayMs < 0) {
     throw new TypeError('storagePersistence: options.writeDelayMs must be a non-negative finite number');
@@ -169,7 +170,7 @@ class PersistentCache implements PersistenceLink {
     if (this.outboxKey === null) return [];
     const found: Array<readonly OutboxMessage[]> = [];
     try {
-      for (const key of await this.storage.keys!(this.outboxPrefix)) {
+      for (const key of await this.listOutboxes()) {
         const text = await this.storage.read(key);
         if (text === null) continue;
         const decoded = decodeSnapshot(text, this.identity, this.url);
@@ -243,7 +244,13 @@ class PersistentCache implements PersistenceLink {
   private async clear(): Promise<void> {
     await this.storage.remove(this.key);
     if (this.outboxKey === null) return;
-    for (const key of new Set([this.outboxKey, ...(await this.storage.keys!(this.outboxPrefix))])) await this.storage.remove(key);
+    for (const key of new Set([this.outboxKey, ...(await this.listOutboxes())])) await this.storage.remove(key);
+  }
+
+  /** The outbox keys stored: only those under this identity's prefix, whatever the storage's `keys` returns. */
+  private async listOutboxes(): Promise<string[]> {
+    const keys = await this.storage.keys!(this.outboxPrefix);
+    return keys.filter((key) => typeof key === 'string' && key.startsWith(this.outboxPrefix));
   }
 
   private enqueue(operation: () => Promise<void>, what: string): Promise<void> {
